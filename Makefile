@@ -1,0 +1,55 @@
+# The front door. `make run` starts the service, `make test` runs the whole suite.
+# Settings come from the environment or .env (IID_DATABASE_URL, IID_REDIS_URL, IID_PORT ...).
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+PACKAGES := libs/scoring libs/store services/api services/worker
+STAMP := $(VENV)/.installed
+
+.PHONY: setup services migrate seed run test bench lint format lock clean
+
+setup: $(STAMP)
+
+$(STAMP): constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt $(addprefix -e ,$(PACKAGES)) -r requirements-dev.txt
+	touch $(STAMP)
+
+services:
+	@bash deploy/local/ensure-services.sh
+
+migrate: setup services
+	$(BIN)/python -m iid_store.admin ensure-database
+	$(BIN)/alembic upgrade head
+
+seed: migrate
+	$(BIN)/python -m iid_store.seed
+
+run: seed
+	@bash deploy/local/run.sh
+
+test: setup services
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup services
+	$(BIN)/python bench/bench_scoring.py --json bench/results/scoring.json
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy libs/scoring/src libs/store/src services/api/src services/worker/src
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+lock: setup
+	( echo "# Exact versions CI tested; \`make setup\` installs with -c constraints.txt."; \
+	  echo "# Regenerate: make lock"; \
+	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^iid-' ) > constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

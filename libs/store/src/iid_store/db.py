@@ -1,0 +1,50 @@
+"""Engine and session factory. One AsyncSession per request or job, never shared."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from iid_store.config import CommonSettings
+
+
+def create_engine(settings: CommonSettings) -> AsyncEngine:
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_pool_size,
+        # pre-ping and recycle let the pool recover by itself after a PostgreSQL restart
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        pool_timeout=10,
+        connect_args={
+            "timeout": 5,
+            "server_settings": {
+                "statement_timeout": str(settings.database_statement_timeout_ms),
+                "application_name": "iid",
+            },
+        },
+    )
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # expire_on_commit=False: objects stay readable after the explicit commit that precedes
+    # building the response.
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@asynccontextmanager
+async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for scripts and jobs: commits on success, rolls back on error."""
+    async with factory() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise

@@ -1,0 +1,22 @@
+"""Editions as stored rows, turned into scoring-library `Edition` objects (parsed once)."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iid_scoring import Edition, parse_edition
+from iid_store import models
+
+# Parsing validates the whole document; a registered document never changes (its checksum is
+# its identity), so each is parsed once per process.
+_parsed: dict[str, Edition] = {}
+
+
+def edition_of(row: models.Edition) -> Edition:
+    edition = _parsed.get(row.checksum)
+    if edition is None:
+        edition = _parsed[row.checksum] = parse_edition(row.document)
+    return edition
+
+
+async def edition_by_code(session: AsyncSession, code: str) -> Edition | None:
+    row = await session.get(models.Edition, code)
+    return None if row is None else edition_of(row)

@@ -1,0 +1,372 @@
+"""The IID data model (SQLAlchemy 2, PostgreSQL).
+
+Vocabularies are text columns with CHECK constraints (see `vocab.py`), because they change from
+edition to edition and ENUM types are painful to migrate. Relationships are `lazy="raise"`: every
+query says what it loads.
+"""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from iid_store import vocab
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _uuid_pk() -> Mapped[uuid.UUID]:
+    return mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+
+
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Edition(Base):
+    """A methodology edition registered from the scoring library (or by an admin)."""
+
+    __tablename__ = "editions"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    checksum: Mapped[str] = mapped_column(String(64))
+    provisional: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class Period(Base):
+    """An assessment year. It pins one edition forever."""
+
+    __tablename__ = "periods"
+    __table_args__ = (
+        CheckConstraint(one_of("status", vocab.PERIOD_STATUSES), name="status"),
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="year"),
+        CheckConstraint("reporting_opens_on <= reporting_closes_on", name="reporting_window"),
+        CheckConstraint(
+            "implementation_starts_on <= implementation_ends_on", name="implementation_window"
+        ),
+    )
+
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    edition_code: Mapped[str] = mapped_column(ForeignKey("editions.code"))
+    status: Mapped[str] = mapped_column(String(20), server_default="draft")
+    reporting_opens_on: Mapped[date] = mapped_column(Date)
+    reporting_closes_on: Mapped[date] = mapped_column(Date)
+    implementation_starts_on: Mapped[date] = mapped_column(Date)
+    implementation_ends_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class Region(Base):
+    """A province, kabupaten or kota, keyed by its Kemendagri code ("73.72")."""
+
+    __tablename__ = "regions"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", vocab.REGION_KINDS), name="kind"),
+        CheckConstraint(
+            "(kind = 'provinsi') = (province_code IS NULL)", name="province_of_non_province"
+        ),
+    )
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(12))
+    province_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
+    assessable: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+
+
+class ClusterMembership(Base):
+    __tablename__ = "cluster_memberships"
+    __table_args__ = (CheckConstraint(one_of("cluster", vocab.CLUSTERS), name="cluster"),)
+
+    period_year: Mapped[int] = mapped_column(ForeignKey("periods.year"), primary_key=True)
+    cluster: Mapped[str] = mapped_column(String(16), primary_key=True)
+    region_code: Mapped[str] = mapped_column(
+        ForeignKey("regions.code"), primary_key=True, index=True
+    )
+
+
+class Agency(Base):
+    """An OPD, UPTD, puskesmas ... of a region: the unit that enters innovations."""
+
+    __tablename__ = "agencies"
+    __table_args__ = (CheckConstraint(one_of("kind", vocab.AGENCY_KINDS), name="kind"),)
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = _created_at()
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Innovation(Base):
+    """The stable identity of an innovation across years (other portals link to `id`)."""
+
+    __tablename__ = "innovations"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class InnovationEntry(Base):
+    """One year's report of an innovation: what the region enters and then sends."""
+
+    __tablename__ = "innovation_entries"
+    __table_args__ = (
+        CheckConstraint(one_of("stage", vocab.STAGES), name="stage"),
+        CheckConstraint(one_of("initiator", vocab.INITIATORS), name="initiator"),
+        CheckConstraint(one_of("kind", vocab.INNOVATION_KINDS), name="kind"),
+        CheckConstraint(one_of("form", vocab.INNOVATION_FORMS), name="form"),
+        CheckConstraint(f"theme IS NULL OR {one_of('theme', vocab.THEMES)}", name="theme"),
+        CheckConstraint(
+            f"classification IS NULL OR {one_of('classification', vocab.CLASSIFICATIONS)}",
+            name="classification",
+        ),
+        CheckConstraint(one_of("status", vocab.INNOVATION_STATUSES), name="status"),
+        CheckConstraint("cardinality(urusan) >= 1", name="urusan_present"),
+        CheckConstraint(
+            "(status = 'sent') = (registration_number IS NOT NULL)", name="registration"
+        ),
+        # One live entry per innovation and year; soft-deleted ones do not block a re-entry.
+        Index(
+            "uq_innovation_entries_live",
+            "innovation_id",
+            "period_year",
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        Index("ix_innovation_entries_period_region", "period_year", "region_code"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    innovation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("innovations.id"), index=True)
+    period_year: Mapped[int] = mapped_column(ForeignKey("periods.year"))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    stage: Mapped[str] = mapped_column(String(16))
+    initiator: Mapped[str] = mapped_column(String(20))
+    initiator_name: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    form: Mapped[str] = mapped_column(String(32))
+    theme: Mapped[str | None] = mapped_column(String(32))
+    classification: Mapped[str | None] = mapped_column(String(20))
+    # urusan[0] is the main government affair; the rest are the optional others.
+    urusan: Mapped[list[str]] = mapped_column(ARRAY(String(48)))
+    trial_on: Mapped[date | None] = mapped_column(Date)
+    implemented_on: Mapped[date | None] = mapped_column(Date)
+    developed_on: Mapped[date | None] = mapped_column(Date)
+    design: Mapped[str] = mapped_column(Text, server_default="")
+    goal: Mapped[str] = mapped_column(Text, server_default="")
+    benefit: Mapped[str] = mapped_column(Text, server_default="")
+    result: Mapped[str] = mapped_column(Text, server_default="")
+    budget_document_url: Mapped[str | None] = mapped_column(String(500))
+    profile_document_url: Mapped[str | None] = mapped_column(String(500))
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    status: Mapped[str] = mapped_column(String(8), server_default="draft")
+    registration_number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+_LEVEL_CHECK = CheckConstraint("level BETWEEN 0 AND 3", name="level")
+
+
+class SpdAnswer(Base):
+    """A region's claim for one SPD row of a period."""
+
+    __tablename__ = "spd_answers"
+    __table_args__ = (
+        _LEVEL_CHECK,
+        UniqueConstraint("period_year", "region_code", "indicator"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    period_year: Mapped[int] = mapped_column(ForeignKey("periods.year"))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    indicator: Mapped[str] = mapped_column(String(8))
+    # level is what scores (resolved from value on numeric rows when written: the period pins
+    # the edition, so the mapping never changes); value is the statistic a numeric row was
+    # answered with.
+    level: Mapped[int] = mapped_column(SmallInteger)
+    value: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SidAnswer(Base):
+    """A region's claim for one SID indicator of one innovation entry."""
+
+    __tablename__ = "sid_answers"
+    __table_args__ = (_LEVEL_CHECK, UniqueConstraint("entry_id", "indicator"))
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("innovation_entries.id"))
+    indicator: Mapped[str] = mapped_column(String(8))
+    level: Mapped[int] = mapped_column(SmallInteger)
+    value: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+_ONE_ANSWER = CheckConstraint(
+    "(spd_answer_id IS NULL) <> (sid_answer_id IS NULL)", name="exactly_one_answer"
+)
+
+
+class Evidence(Base):
+    """A piece of evidence (data dukung) attached to an answer; uploads come with storage."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        _ONE_ANSWER,
+        CheckConstraint(one_of("kind", vocab.EVIDENCE_KINDS), name="kind"),
+        CheckConstraint("(kind = 'video_link') = (url IS NOT NULL)", name="link_has_url"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    spd_answer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("spd_answers.id"), index=True
+    )
+    sid_answer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("sid_answers.id"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(12))
+    storage_key: Mapped[str | None] = mapped_column(String(128))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    url: Mapped[str | None] = mapped_column(String(1000))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created_at()
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class VerificationDecision(Base):
+    """A verifier's decision on one answer, stored beside the claim, never over it."""
+
+    __tablename__ = "verification_decisions"
+    __table_args__ = (
+        _ONE_ANSWER,
+        CheckConstraint(one_of("decision", vocab.DECISIONS), name="decision"),
+        CheckConstraint(
+            "(decision = 'lower') = (level IS NOT NULL)"
+            " AND (level IS NULL OR level BETWEEN 0 AND 2)",
+            name="lowered_level",
+        ),
+        CheckConstraint("decision = 'accept' OR length(note) > 0", name="note_required"),
+        UniqueConstraint("spd_answer_id"),
+        UniqueConstraint("sid_answer_id"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    spd_answer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("spd_answers.id"))
+    sid_answer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sid_answers.id"))
+    decision: Mapped[str] = mapped_column(String(8))
+    level: Mapped[int | None] = mapped_column(SmallInteger)
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    # the claim version the verifier looked at: a later claim change makes the decision stale
+    answer_version: Mapped[int] = mapped_column(Integer)
+    decided_by: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class InnovationRejection(Base):
+    """A verifier's rejection of a whole innovation entry (it still counts in n)."""
+
+    __tablename__ = "innovation_rejections"
+    __table_args__ = (CheckConstraint("length(note) > 0", name="note_required"),)
+
+    entry_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("innovation_entries.id"), primary_key=True
+    )
+    note: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RecomputeMarker(Base):
+    """Outbox row: this region's scorecards must be recomputed for this period.
+
+    Written in the same transaction as the change. `generation` grows with every change, so the
+    worker clears the marker only if no newer change arrived while it computed.
+    """
+
+    __tablename__ = "recompute_markers"
+
+    period_year: Mapped[int] = mapped_column(ForeignKey("periods.year"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, server_default="1")
+    requested_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class AuditEntry(Base):
+    """Append-only record of every write (a trigger refuses UPDATE and DELETE)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str] = mapped_column(String(80))
+    region_code: Mapped[str | None] = mapped_column(String(8), index=True)
+    period_year: Mapped[int | None] = mapped_column(SmallInteger)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

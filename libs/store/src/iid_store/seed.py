@@ -1,0 +1,233 @@
+"""Seed data: the packaged editions, the 552 regions, and a demo period a newcomer can explore.
+
+Idempotent: running it twice changes nothing (fixed keys, ON CONFLICT DO NOTHING, and the demo
+is skipped when its period exists). Run with `python -m iid_store.seed [--no-demo]`.
+"""
+
+import argparse
+import asyncio
+import csv
+import random
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from importlib.resources import files
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iid_scoring import URUSAN, available_editions, edition_checksum, load_edition
+from iid_store import models
+from iid_store.config import CommonSettings
+from iid_store.db import create_engine, create_session_factory, session_scope
+from iid_store.markers import mark_for_recompute
+
+DATA = files("iid_store") / "data"
+# DKI Jakarta's administrative city/regency units are not autonomous governments.
+NOT_ASSESSABLE = frozenset({"31.01", "31.71", "31.72", "31.73", "31.74", "31.75"})
+SEED_ACTOR = "seed"
+DEMO_YEAR = 2026
+DEMO_EDITION = "iid-2026"
+DEMO_REGIONS = ("73.71", "73.72", "73.73")  # Makassar, Parepare, Palopo (all kota)
+DEMO_NAMESPACE = uuid.UUID("6f1c2d4e-0000-4000-8000-000000002026")
+
+
+def _rows(folder: str, name: str) -> Iterator[dict[str, str]]:
+    with (DATA / folder / name).open(encoding="utf-8") as handle:
+        yield from csv.DictReader(handle)
+
+
+def region_rows() -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [
+        {"code": row["code"], "name": row["name"], "kind": "provinsi", "province_code": None}
+        for row in _rows("regions", "provinces.csv")
+    ]
+    for row in _rows("regions", "regencies.csv"):
+        kind = "kabupaten" if row["name"].startswith("KABUPATEN") else "kota"
+        rows.append(
+            {
+                "code": row["code"],
+                "name": row["name"],
+                "kind": kind,
+                "province_code": row["province_code"],
+            }
+        )
+    for row in rows:
+        row["assessable"] = row["code"] not in NOT_ASSESSABLE
+    return rows
+
+
+async def seed_editions(session: AsyncSession) -> None:
+    for code in available_editions():
+        edition = load_edition(code)
+        await session.execute(
+            insert(models.Edition)
+            .values(
+                code=edition.code,
+                title=edition.title,
+                year=edition.year,
+                document=dict(edition.document),
+                checksum=edition_checksum(edition.document),
+                provisional=edition.provisional,
+            )
+            .on_conflict_do_nothing()
+        )
+
+
+async def seed_regions(session: AsyncSession) -> None:
+    rows = region_rows()
+    provinces = [row for row in rows if row["kind"] == "provinsi"]
+    others = [row for row in rows if row["kind"] != "provinsi"]
+    for batch in (provinces, others):  # provinces first: the others reference them
+        await session.execute(insert(models.Region).values(batch).on_conflict_do_nothing())
+
+
+async def seed_demo(session: AsyncSession) -> bool:
+    """A demo 2026 period, open, with three kota that have agencies, innovations and answers."""
+    if await session.get(models.Period, DEMO_YEAR) is not None:
+        return False
+    edition = load_edition(DEMO_EDITION)
+    start, end = edition.implementation_window
+    session.add(
+        models.Period(
+            year=DEMO_YEAR,
+            edition_code=DEMO_EDITION,
+            status="open",
+            reporting_opens_on=date(DEMO_YEAR, 6, 1),
+            reporting_closes_on=date(DEMO_YEAR, 8, 31),
+            implementation_starts_on=start,
+            implementation_ends_on=end,
+        )
+    )
+    await session.flush()
+    await _seed_clusters(session)
+    rng = random.Random(DEMO_YEAR)
+    for region_code in DEMO_REGIONS:
+        await _seed_region_demo(session, rng, region_code, edition)
+        await mark_for_recompute(session, DEMO_YEAR, region_code)
+    return True
+
+
+async def _seed_clusters(session: AsyncSession) -> None:
+    regions = (
+        await session.execute(select(models.Region).where(models.Region.assessable))
+    ).scalars()
+    memberships = [(region.kind, region.code) for region in regions]
+    memberships += [
+        ("tertinggal", row["code"]) for row in _rows("clusters", "daerah-tertinggal-2020-2024.csv")
+    ]
+    memberships += [
+        ("perbatasan", row["code"]) for row in _rows("clusters", "daerah-perbatasan-partial.csv")
+    ]
+    await session.execute(
+        insert(models.ClusterMembership)
+        .values(
+            [
+                {"period_year": DEMO_YEAR, "cluster": cluster, "region_code": code}
+                for cluster, code in memberships
+            ]
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+def _demo_id(*parts: object) -> uuid.UUID:
+    return uuid.uuid5(DEMO_NAMESPACE, "/".join(map(str, parts)))
+
+
+async def _seed_region_demo(
+    session: AsyncSession, rng: random.Random, region_code: str, edition: Any
+) -> None:
+    agency_names = ["Dinas Kesehatan", "Dinas Pendidikan", "Dinas Sosial", "Dinas PUPR", "Bappeda"]
+    agencies = [
+        models.Agency(
+            id=_demo_id(region_code, "agency", name), region_code=region_code, name=name, kind="opd"
+        )
+        for name in agency_names
+    ]
+    session.add_all(agencies)
+    for indicator in edition.spd_indicators:
+        session.add(
+            models.SpdAnswer(
+                period_year=DEMO_YEAR,
+                region_code=region_code,
+                indicator=indicator.code,
+                level=rng.choice((1, 2, 2, 3, 3)),
+                updated_by=SEED_ACTOR,
+            )
+        )
+    basic = [code for code, urusan in URUSAN.items() if urusan.group == "wajib_pelayanan_dasar"]
+    for number in range(rng.randint(8, 16)):
+        await _seed_innovation(
+            session, rng, region_code, number, rng.choice(agencies), basic, edition
+        )
+    await session.flush()
+
+
+async def _seed_innovation(
+    session: AsyncSession,
+    rng: random.Random,
+    region_code: str,
+    number: int,
+    agency: models.Agency,
+    basic_urusan: list[str],
+    edition: Any,
+) -> None:
+    identity = models.Innovation(
+        id=_demo_id(region_code, "innovation", number), region_code=region_code
+    )
+    session.add(identity)
+    entry_id = _demo_id(region_code, "entry", number)
+    session.add(
+        models.InnovationEntry(
+            id=entry_id,
+            innovation_id=identity.id,
+            period_year=DEMO_YEAR,
+            region_code=region_code,
+            agency_id=agency.id,
+            name=f"Inovasi Demo {number + 1} {agency.name}",
+            stage=rng.choice(("penerapan",) * 9 + ("uji_coba",)),
+            initiator="perangkat_daerah",
+            kind=rng.choice(("digital", "non_digital")),
+            form="pelayanan_publik",
+            urusan=[basic_urusan[number % len(basic_urusan)]],
+            implemented_on=date(2024, 1 + number % 12, 1),
+            design=" ".join(["rancang"] * 320),
+            created_by=SEED_ACTOR,
+        )
+    )
+    await session.flush()
+    for indicator in edition.sid_indicators:
+        session.add(
+            models.SidAnswer(
+                entry_id=entry_id,
+                indicator=indicator.code,
+                level=rng.choice((0, 1, 2, 2, 3, 3)),
+                updated_by=SEED_ACTOR,
+            )
+        )
+
+
+async def seed(settings: CommonSettings, *, demo: bool = True) -> None:
+    engine = create_engine(settings)
+    try:
+        async with session_scope(create_session_factory(engine)) as session:
+            await seed_editions(session)
+            await seed_regions(session)
+            if demo:
+                await seed_demo(session)
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Seed editions, regions and the demo period")
+    parser.add_argument("--no-demo", action="store_true", help="skip the demo period")
+    arguments = parser.parse_args()
+    asyncio.run(seed(CommonSettings(), demo=not arguments.no_demo))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Fixed vocabularies of the data model (stored as text + CHECK, never as ENUM types).
+
+Values are lower snake case; the Indonesian labels live with the API schemas. Sources:
+methodology.md section 4 and the innovation attributes of the 2023 and 2026 catalogs.
+"""
+
+from typing import Final
+
+PERIOD_STATUSES: Final = ("draft", "open", "closed", "verifying", "published")
+# Allowed moves of a period's status. Re-opening a closed period is allowed for deadline
+# extensions (2023's intake was extended); nothing leaves `published`.
+PERIOD_TRANSITIONS: Final[dict[str, tuple[str, ...]]] = {
+    "draft": ("open",),
+    "open": ("closed",),
+    "closed": ("open", "verifying"),
+    "verifying": ("published",),
+    "published": (),
+}
+
+REGION_KINDS: Final = ("provinsi", "kabupaten", "kota")
+CLUSTERS: Final = ("provinsi", "kabupaten", "kota", "tertinggal", "perbatasan", "papua")
+# Clusters that follow from the region's kind; the others are set by national admins.
+KIND_CLUSTERS: Final = ("provinsi", "kabupaten", "kota")
+
+AGENCY_KINDS: Final = ("opd", "uptd", "puskesmas", "sekolah", "kecamatan", "desa", "lainnya")
+
+STAGES: Final = ("inisiatif", "uji_coba", "penerapan")
+INITIATORS: Final = ("kepala_daerah", "anggota_dprd", "perangkat_daerah", "asn", "masyarakat")
+INNOVATION_KINDS: Final = ("digital", "non_digital")
+INNOVATION_FORMS: Final = ("tata_kelola_pemerintahan", "pelayanan_publik", "inovasi_daerah_lainnya")
+THEMES: Final = (
+    "digitalisasi_layanan",
+    "penanggulangan_kemiskinan",
+    "kemudahan_investasi",
+    "prioritas_aktual_presiden",
+    "non_tematik",
+)
+CLASSIFICATIONS: Final = ("perangkat_daerah", "desa", "masyarakat")
+INNOVATION_STATUSES: Final = ("draft", "sent")
+
+DECISIONS: Final = ("accept", "lower", "reject")
+EVIDENCE_KINDS: Final = ("pdf", "image", "video", "video_link")

@@ -1,0 +1,1 @@
+"""IID service REST API."""

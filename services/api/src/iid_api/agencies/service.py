@@ -1,0 +1,120 @@
+"""Agencies (OPD, UPTD, puskesmas ...) of a region."""
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iid_api.agencies.schemas import AgencyCreate, AgencyOut, AgencyPatch
+from iid_api.kit.errors import Conflict, NotFound
+from iid_api.kit.pagination import PageParams, fetch_page
+from iid_api.kit.tenancy import Scope
+from iid_api.regions.service import get_region
+from iid_store import models
+from iid_store.audit import record_audit
+
+
+def _snapshot(agency: models.Agency) -> dict[str, object]:
+    return AgencyOut.model_validate(agency).model_dump(mode="json")
+
+
+async def list_agencies(
+    session: AsyncSession, scope: Scope, region_code: str, params: PageParams, name: str | None
+) -> tuple[list[models.Agency], int]:
+    scope.require_visible_region(region_code)
+    await get_region(session, region_code)
+    statement = select(models.Agency).where(
+        models.Agency.region_code == region_code, models.Agency.deleted_at.is_(None)
+    )
+    if name:
+        statement = statement.where(models.Agency.name.icontains(name, autoescape=True))
+    return await fetch_page(
+        session, statement.order_by(models.Agency.name, models.Agency.id), params
+    )
+
+
+async def get_agency(
+    session: AsyncSession, scope: Scope, agency_id: uuid.UUID, *, for_update: bool = False
+) -> models.Agency:
+    statement = select(models.Agency).where(
+        models.Agency.id == agency_id,
+        models.Agency.deleted_at.is_(None),
+        scope.regions(models.Agency.region_code),
+    )
+    if for_update:
+        statement = statement.with_for_update()
+    agency = await session.scalar(statement)
+    if agency is None:
+        raise NotFound(f"agency {agency_id} not found")
+    return agency
+
+
+async def create_agency(
+    session: AsyncSession, scope: Scope, region_code: str, data: AgencyCreate
+) -> models.Agency:
+    scope.require_region_admin(region_code, "create agencies")
+    await get_region(session, region_code)
+    agency = models.Agency(region_code=region_code, name=data.name, kind=data.kind)
+    session.add(agency)
+    await session.flush()
+    await session.refresh(agency)
+    await record_audit(
+        session,
+        actor=scope.principal.subject,
+        action="create",
+        object_type="agency",
+        object_id=agency.id,
+        region_code=region_code,
+        after=_snapshot(agency),
+    )
+    await session.commit()
+    return agency
+
+
+async def update_agency(
+    session: AsyncSession, scope: Scope, agency_id: uuid.UUID, data: AgencyPatch
+) -> models.Agency:
+    agency = await get_agency(session, scope, agency_id, for_update=True)
+    scope.require_region_admin(agency.region_code, "change agencies")
+    before = _snapshot(agency)
+    for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
+        setattr(agency, field, value)
+    await session.flush()
+    await record_audit(
+        session,
+        actor=scope.principal.subject,
+        action="update",
+        object_type="agency",
+        object_id=agency.id,
+        region_code=agency.region_code,
+        before=before,
+        after=_snapshot(agency),
+    )
+    await session.commit()
+    return agency
+
+
+async def delete_agency(session: AsyncSession, scope: Scope, agency_id: uuid.UUID) -> None:
+    agency = await get_agency(session, scope, agency_id, for_update=True)
+    scope.require_region_admin(agency.region_code, "delete agencies")
+    live_entries = await session.scalar(
+        select(func.count()).where(
+            models.InnovationEntry.agency_id == agency.id,
+            models.InnovationEntry.deleted_at.is_(None),
+        )
+    )
+    if live_entries:
+        raise Conflict(f"agency {agency_id} still owns {live_entries} innovation(s)")
+    before = _snapshot(agency)
+    agency.deleted_at = func.now()  # type: ignore[assignment]
+    await session.flush()
+    await record_audit(
+        session,
+        actor=scope.principal.subject,
+        action="delete",
+        object_type="agency",
+        object_id=agency.id,
+        region_code=agency.region_code,
+        before=before,
+    )
+    await session.commit()

@@ -1,0 +1,44 @@
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, model_validator
+
+from iid_api.kit.schemas import InputModel, OutputModel
+
+Statistic = Annotated[Decimal, Field(ge=-1e12, le=1e12, max_digits=18, decimal_places=4)]
+
+
+class AnswerIn(InputModel):
+    """Either the chosen `level` (0-3; 0 = none of the options applies) or, on a numeric row,
+    the measured `value`, which the edition's cut-points turn into a level."""
+
+    level: int | None = Field(default=None, ge=0, le=3, examples=[2])
+    value: Statistic | None = Field(default=None, examples=["0.20"])
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        if (self.level is None) == (self.value is None):
+            raise ValueError("give exactly one of level or value")
+        return self
+
+
+class BulkAnswerItem(AnswerIn):
+    indicator: str = Field(max_length=8, examples=["16"])
+
+
+class BulkAnswers(InputModel):
+    answers: list[BulkAnswerItem] = Field(min_length=1, max_length=60)
+
+
+class AnswerOut(OutputModel):
+    indicator: str = Field(examples=["5a"])
+    name: str
+    answer_kind: Literal["choice", "numeric"]
+    mandatory: bool
+    level: int | None = Field(description="null while unanswered")
+    value: Decimal | None
+    points: Decimal | None = Field(description="weight x level")
+    version: int | None
+    updated_by: str | None
+    updated_at: datetime | None

@@ -1,0 +1,32 @@
+from typing import Any
+
+from fastapi import APIRouter, status
+
+from iid_api.editions import service
+from iid_api.editions.schemas import EditionRegistration, EditionSummary
+from iid_api.kit.db import SessionDep
+from iid_api.kit.errors import PROBLEM_RESPONSES
+from iid_api.kit.principal import PrincipalDep
+from iid_api.kit.tenancy import ScopeDep
+
+router = APIRouter(prefix="/v1/editions", tags=["editions"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("", response_model=list[EditionSummary])
+async def list_editions(session: SessionDep, _: PrincipalDep) -> list[Any]:
+    """Every registered methodology edition."""
+    return await service.list_editions(session)
+
+
+@router.get("/{code}")
+async def get_edition(code: str, session: SessionDep, _: PrincipalDep) -> dict[str, Any]:
+    """The full catalog of an edition: settings, variables, every indicator with its levels."""
+    return await service.catalog(session, code)
+
+
+@router.post("", response_model=EditionSummary, status_code=status.HTTP_201_CREATED)
+async def register_edition(body: EditionRegistration, session: SessionDep, scope: ScopeDep) -> Any:
+    """Register a new edition document (national admins). It is validated by the scoring
+    library; an edition never changes once registered."""
+    scope.require_national_admin("register editions")
+    return await service.register_edition(session, body.document, scope.principal.subject)

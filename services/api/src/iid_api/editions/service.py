@@ -1,0 +1,59 @@
+"""Editions: the methodology documents periods are scored with."""
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iid_api.kit.errors import Conflict, InvalidInput, NotFound
+from iid_scoring import EditionError, edition_checksum, parse_edition
+from iid_store import models
+from iid_store.audit import record_audit
+from iid_store.editions import edition_of
+
+
+async def list_editions(session: AsyncSession) -> list[models.Edition]:
+    rows = await session.scalars(select(models.Edition).order_by(models.Edition.year))
+    return list(rows)
+
+
+async def get_edition_row(session: AsyncSession, code: str) -> models.Edition:
+    row = await session.get(models.Edition, code)
+    if row is None:
+        raise NotFound(f"edition {code} not found")
+    return row
+
+
+async def catalog(session: AsyncSession, code: str) -> dict[str, Any]:
+    row = await get_edition_row(session, code)
+    return {**edition_of(row).to_catalog(), "checksum": row.checksum}
+
+
+async def register_edition(
+    session: AsyncSession, document: dict[str, Any], actor: str
+) -> models.Edition:
+    try:
+        edition = parse_edition(document)
+    except EditionError as exc:
+        raise InvalidInput.at("/body/document", str(exc)) from exc
+    if await session.get(models.Edition, edition.code) is not None:
+        raise Conflict(f"edition {edition.code} is already registered; editions never change")
+    row = models.Edition(
+        code=edition.code,
+        title=edition.title,
+        year=edition.year,
+        document=dict(edition.document),
+        checksum=edition_checksum(edition.document),
+        provisional=edition.provisional,
+    )
+    session.add(row)
+    await record_audit(
+        session,
+        actor=actor,
+        action="register",
+        object_type="edition",
+        object_id=edition.code,
+        after={"code": edition.code, "checksum": row.checksum},
+    )
+    await session.commit()
+    return row

@@ -1,0 +1,99 @@
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from iid_api.innovations import service
+from iid_api.innovations.schemas import (
+    InnovationCreate,
+    InnovationOut,
+    InnovationPatch,
+    InnovationStatus,
+    Stage,
+)
+from iid_api.kit.db import SessionDep
+from iid_api.kit.errors import PROBLEM_RESPONSES
+from iid_api.kit.etag import IfMatchDep, etag
+from iid_api.kit.pagination import Page, PageDep
+from iid_api.kit.tenancy import ScopeDep
+
+router = APIRouter(tags=["innovations"], responses=PROBLEM_RESPONSES)
+
+
+def _with_etag(entry: Any, response: Response) -> Any:
+    response.headers["ETag"] = etag(entry.version)
+    return entry
+
+
+@router.get("/v1/periods/{year}/regions/{code}/innovations", response_model=Page[InnovationOut])
+async def list_innovations(
+    year: int,
+    code: str,
+    session: SessionDep,
+    scope: ScopeDep,
+    page: PageDep,
+    agency_id: uuid.UUID | None = None,
+    stage: Stage | None = None,
+    status: InnovationStatus | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="part of the name")] = None,
+) -> Any:
+    filters = {"agency_id": agency_id, "stage": stage, "status": status, "q": q}
+    items, total = await service.list_entries(session, scope, year, code, page, filters)
+    return Page[InnovationOut].build(items, total, page)
+
+
+@router.post(
+    "/v1/periods/{year}/regions/{code}/innovations",
+    response_model=InnovationOut,
+    status_code=status.HTTP_201_CREATED,
+)
+async def create_innovation(
+    year: int,
+    code: str,
+    body: InnovationCreate,
+    session: SessionDep,
+    scope: ScopeDep,
+    response: Response,
+) -> Any:
+    """Enter an innovation for the period (while it is open). Pass `continues` to report an
+    earlier year's innovation again under the same public id."""
+    entry = await service.create_entry(session, scope, year, code, body)
+    return _with_etag(entry, response)
+
+
+@router.get("/v1/innovations/{entry_id}", response_model=InnovationOut)
+async def get_innovation(
+    entry_id: uuid.UUID, session: SessionDep, scope: ScopeDep, response: Response
+) -> Any:
+    return _with_etag(await service.get_entry(session, scope, entry_id), response)
+
+
+@router.patch("/v1/innovations/{entry_id}", response_model=InnovationOut)
+async def update_innovation(
+    entry_id: uuid.UUID,
+    body: InnovationPatch,
+    session: SessionDep,
+    scope: ScopeDep,
+    if_match: IfMatchDep,
+    response: Response,
+) -> Any:
+    """Change a draft innovation; a sent one answers 409."""
+    entry = await service.update_entry(session, scope, entry_id, body, if_match)
+    return _with_etag(entry, response)
+
+
+@router.delete("/v1/innovations/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_innovation(entry_id: uuid.UUID, session: SessionDep, scope: ScopeDep) -> Response:
+    """Soft delete of a draft innovation."""
+    await service.delete_entry(session, scope, entry_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/v1/innovations/{entry_id}/send", response_model=InnovationOut)
+async def send_innovation(
+    entry_id: uuid.UUID, session: SessionDep, scope: ScopeDep, response: Response
+) -> Any:
+    """Send the innovation for assessment: every mandatory indicator answered, the design text
+    long enough, implemented (or developed) inside the window. 422 lists every failed check;
+    on success it is frozen and gets a registration number."""
+    return _with_etag(await service.send_entry(session, scope, entry_id), response)

@@ -1,0 +1,1 @@
+"""Shared plumbing of the API: errors, sessions, pagination, principal and tenancy scope."""

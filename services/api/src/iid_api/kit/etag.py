@@ -1,0 +1,41 @@
+"""Optimistic concurrency: a row's version is its ETag; `If-Match` must name the current one."""
+
+from typing import Annotated
+
+from fastapi import Depends, Header
+
+from iid_api.kit.errors import PreconditionFailed
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def parse_if_match(
+    if_match: Annotated[
+        str | None,
+        Header(description='ETag of the version you edited, e.g. "3"; a stale one answers 412'),
+    ] = None,
+) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise PreconditionFailed(f"If-Match {if_match!r} is not an ETag issued by this API")
+    return int(value)
+
+
+def check_version(expected: int | None, current: int | None, what: str) -> None:
+    """412 when the caller edited another version than the stored one (or a missing one)."""
+    if expected is None:
+        return
+    if current is None:
+        raise PreconditionFailed(f"{what} does not exist yet; send it without If-Match")
+    if current != expected:
+        raise PreconditionFailed(
+            f"{what} changed: you sent If-Match {etag(expected)}, the current version is "
+            f"{etag(current)}; reload it and try again"
+        )
+
+
+IfMatchDep = Annotated[int | None, Depends(parse_if_match)]

@@ -1,0 +1,66 @@
+"""The FastAPI application factory."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+from iid_api.agencies.router import router as agencies_router
+from iid_api.answers.router import router as answers_router
+from iid_api.editions.router import router as editions_router
+from iid_api.health.router import router as health_router
+from iid_api.innovations.router import router as innovations_router
+from iid_api.kit.errors import install_error_handlers
+from iid_api.periods.router import router as periods_router
+from iid_api.regions.router import router as regions_router
+from iid_api.scorecards.router import router as scorecards_router
+from iid_api.settings import Settings, get_settings
+from iid_store.db import create_engine, create_session_factory
+
+DESCRIPTION = """
+The Indeks Inovasi Daerah (IID) service: regions report innovations and answer the indicator
+rubric; the ministry verifies; the index, rating and rankings follow.
+
+Errors are RFC 9457 `application/problem+json`; validation errors carry an `errors` list with a
+JSON pointer per offending field. Lists are paginated (`page`, `limit`) and say their `total`.
+Answers carry an `ETag`; send it back as `If-Match` to avoid overwriting someone else's change.
+"""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    app.state.engine = create_engine(settings)
+    app.state.session_factory = create_session_factory(app.state.engine)
+    app.state.redis = Redis.from_url(
+        settings.redis_url, socket_connect_timeout=2, socket_timeout=2, retry_on_timeout=True
+    )
+    try:
+        yield
+    finally:
+        await app.state.redis.aclose()
+        await app.state.engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    app = FastAPI(
+        title="IID service",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings or get_settings()
+    install_error_handlers(app)
+    for router in (
+        health_router,
+        editions_router,
+        periods_router,
+        regions_router,
+        agencies_router,
+        innovations_router,
+        answers_router,
+        scorecards_router,
+    ):
+        app.include_router(router)
+    return app

@@ -1,0 +1,46 @@
+from datetime import date, datetime
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+
+from iid_api.kit.schemas import InputModel, OutputModel
+
+PeriodStatus = Literal["draft", "open", "closed", "verifying", "published"]
+
+
+class PeriodCreate(InputModel):
+    year: int = Field(ge=2000, le=2100, examples=[2026])
+    edition: str = Field(min_length=1, max_length=40, examples=["iid-2026"])
+    reporting_opens_on: date = Field(examples=["2026-06-01"])
+    reporting_closes_on: date = Field(examples=["2026-08-31"])
+    implementation_starts_on: date | None = Field(
+        default=None, description="Defaults to the edition's implementation window"
+    )
+    implementation_ends_on: date | None = None
+
+    @model_validator(mode="after")
+    def _windows_in_order(self) -> Self:
+        if self.reporting_closes_on < self.reporting_opens_on:
+            raise ValueError("reporting_closes_on is before reporting_opens_on")
+        starts, ends = self.implementation_starts_on, self.implementation_ends_on
+        if (starts is None) != (ends is None):
+            raise ValueError("give both implementation_starts_on and implementation_ends_on")
+        if starts and ends and ends < starts:
+            raise ValueError("implementation_ends_on is before implementation_starts_on")
+        return self
+
+
+class PeriodOut(OutputModel):
+    year: int
+    edition: str = Field(validation_alias="edition_code")
+    status: PeriodStatus
+    reporting_opens_on: date
+    reporting_closes_on: date
+    implementation_starts_on: date
+    implementation_ends_on: date
+    created_at: datetime
+    updated_at: datetime
+
+
+class Transition(InputModel):
+    to: PeriodStatus = Field(examples=["open"])

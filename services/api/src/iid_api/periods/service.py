@@ -1,0 +1,120 @@
+"""Periods: an assessment year, its edition and its status."""
+
+from sqlalchemy import insert, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iid_api.kit.errors import Conflict, InvalidInput, NotFound
+from iid_api.kit.pagination import PageParams, fetch_page
+from iid_api.periods.schemas import PeriodCreate, PeriodOut
+from iid_scoring import Edition
+from iid_store import models, vocab
+from iid_store.audit import record_audit
+from iid_store.editions import edition_by_code
+
+
+async def get_period(
+    session: AsyncSession, year: int, *, for_update: bool = False
+) -> models.Period:
+    statement = select(models.Period).where(models.Period.year == year)
+    if for_update:
+        statement = statement.with_for_update()
+    period = await session.scalar(statement)
+    if period is None:
+        raise NotFound(f"period {year} not found")
+    return period
+
+
+async def period_edition(session: AsyncSession, period: models.Period) -> Edition:
+    edition = await edition_by_code(session, period.edition_code)
+    assert edition is not None, "periods reference registered editions (foreign key)"
+    return edition
+
+
+def require_open(period: models.Period) -> None:
+    """Score inputs change only while the period is open."""
+    if period.status != "open":
+        raise Conflict(
+            f"period {period.year} is {period.status}: changes are accepted only while it is open"
+        )
+
+
+def _snapshot(period: models.Period) -> dict[str, object]:
+    return PeriodOut.model_validate(period).model_dump(mode="json")
+
+
+async def create_period(session: AsyncSession, data: PeriodCreate, actor: str) -> models.Period:
+    edition = await edition_by_code(session, data.edition)
+    if edition is None:
+        raise InvalidInput.at("/body/edition", f"edition {data.edition} is not registered")
+    if await session.get(models.Period, data.year) is not None:
+        raise Conflict(f"period {data.year} already exists")
+    window_start, window_end = edition.implementation_window
+    period = models.Period(
+        year=data.year,
+        edition_code=edition.code,
+        status="draft",
+        reporting_opens_on=data.reporting_opens_on,
+        reporting_closes_on=data.reporting_closes_on,
+        implementation_starts_on=data.implementation_starts_on or window_start,
+        implementation_ends_on=data.implementation_ends_on or window_end,
+    )
+    session.add(period)
+    await session.flush()
+    await _add_kind_clusters(session, data.year)
+    await session.refresh(period)
+    await record_audit(
+        session,
+        actor=actor,
+        action="create",
+        object_type="period",
+        object_id=data.year,
+        period_year=data.year,
+        after=_snapshot(period),
+    )
+    await session.commit()
+    return period
+
+
+async def _add_kind_clusters(session: AsyncSession, year: int) -> None:
+    """Every assessable region joins the cluster of its kind (provinsi, kabupaten, kota)."""
+    await session.execute(
+        insert(models.ClusterMembership).from_select(
+            ["period_year", "cluster", "region_code"],
+            select(literal(year), models.Region.kind, models.Region.code).where(
+                models.Region.assessable
+            ),
+        )
+    )
+
+
+async def list_periods(
+    session: AsyncSession, params: PageParams
+) -> tuple[list[models.Period], int]:
+    statement = select(models.Period).order_by(models.Period.year.desc())
+    return await fetch_page(session, statement, params)
+
+
+async def transition(session: AsyncSession, year: int, target: str, actor: str) -> models.Period:
+    period = await get_period(session, year, for_update=True)
+    allowed = vocab.PERIOD_TRANSITIONS[period.status]
+    if target not in allowed:
+        options = ", ".join(allowed) or "nothing (final)"
+        raise Conflict(
+            f"period {year} cannot move from {period.status} to {target}; allowed: {options}"
+        )
+    before = _snapshot(period)
+    period.status = target
+    await session.flush()
+    await session.refresh(period)
+    await record_audit(
+        session,
+        actor=actor,
+        action="transition",
+        object_type="period",
+        object_id=year,
+        period_year=year,
+        before=before,
+        after=_snapshot(period),
+    )
+    await session.commit()
+    return period

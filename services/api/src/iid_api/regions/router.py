@@ -1,0 +1,66 @@
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from iid_api.kit.db import SessionDep
+from iid_api.kit.errors import PROBLEM_RESPONSES
+from iid_api.kit.pagination import Page, PageDep
+from iid_api.kit.principal import PrincipalDep
+from iid_api.kit.tenancy import ScopeDep
+from iid_api.regions import service
+from iid_api.regions.schemas import (
+    Cluster,
+    ClusterAssignment,
+    ClusterMembershipOut,
+    RegionKind,
+    RegionOut,
+)
+
+router = APIRouter(tags=["regions"], responses=PROBLEM_RESPONSES)
+
+ProvinceCode = Annotated[str | None, Query(pattern=r"^\d{2}$", examples=["73"])]
+
+
+@router.get("/v1/regions", response_model=Page[RegionOut])
+async def list_regions(
+    session: SessionDep,
+    page: PageDep,
+    _: PrincipalDep,
+    kind: RegionKind | None = None,
+    province: ProvinceCode = None,
+    cluster: Cluster | None = None,
+    period: Annotated[
+        int | None, Query(description="period of the cluster filter; default the latest")
+    ] = None,
+    q: Annotated[str | None, Query(max_length=100, description="part of the name")] = None,
+) -> Any:
+    """The 552 regions (38 provinces, 416 kabupaten, 98 kota), with filters."""
+    items, total = await service.list_regions(
+        session, page, kind=kind, province=province, cluster=cluster, period=period, name=q
+    )
+    return Page[RegionOut].build(items, total, page)
+
+
+@router.get("/v1/regions/{code}", response_model=RegionOut)
+async def get_region(code: str, session: SessionDep, _: PrincipalDep) -> Any:
+    return await service.get_region(session, code)
+
+
+@router.get("/v1/periods/{year}/regions/{code}/clusters", response_model=ClusterMembershipOut)
+async def get_clusters(year: int, code: str, session: SessionDep, _: PrincipalDep) -> Any:
+    await service.get_region(session, code)
+    clusters = await service.clusters_of(session, year, code)
+    return ClusterMembershipOut(period=year, region=code, clusters=clusters)  # type: ignore[arg-type]
+
+
+@router.put("/v1/periods/{year}/regions/{code}/clusters", response_model=ClusterMembershipOut)
+async def set_clusters(
+    year: int, code: str, body: ClusterAssignment, session: SessionDep, scope: ScopeDep
+) -> Any:
+    """Set the region's award clusters for the period (national admins): the kind cluster plus
+    any of tertinggal, perbatasan, papua."""
+    scope.require_national_admin("set clusters")
+    clusters = await service.set_clusters(
+        session, year, code, body.clusters, scope.principal.subject
+    )
+    return ClusterMembershipOut(period=year, region=code, clusters=clusters)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""IID background worker (arq)."""

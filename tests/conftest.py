@@ -1,0 +1,126 @@
+"""Shared fixtures: a private PostgreSQL database for the whole run, the app, an HTTP client.
+
+The database is created on the server IID_DATABASE_URL points at (default: local), migrated with
+Alembic, seeded with editions and regions, and dropped at the end. Each API test starts from
+that state: the `clean_database` fixture empties every table the tests write to.
+"""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from asgi_lifespan import LifespanManager
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from iid_api.main import create_app
+from iid_api.settings import Settings
+from iid_store.admin import create_database, drop_database
+from iid_store.config import CommonSettings, Environment
+from iid_store.db import create_engine, create_session_factory, session_scope
+from iid_store.seed import seed_editions, seed_regions
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Tables the tests write to; editions are re-seeded, regions are never written by the API.
+MUTABLE_TABLES = (
+    "audit_log",
+    "verification_decisions",
+    "innovation_rejections",
+    "evidence",
+    "sid_answers",
+    "spd_answers",
+    "innovation_entries",
+    "innovations",
+    "agencies",
+    "recompute_markers",
+    "cluster_memberships",
+    "periods",
+    "editions",
+)
+
+
+def private_database_url(prefix: str) -> str:
+    base = make_url(CommonSettings().database_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config(os.path.join(ROOT, "alembic.ini"))
+    config.set_main_option("script_location", os.path.join(ROOT, "migrations"))
+    config.set_main_option("sqlalchemy.url", database_url)
+    return config
+
+
+async def run_alembic(database_url: str, action: str, revision: str) -> None:
+    # Alembic's async env calls asyncio.run(), which cannot nest in our loop: use a thread.
+    config = alembic_config(database_url)
+    await asyncio.to_thread(getattr(command, action), config, revision)
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    url = private_database_url("iid_test")
+    await create_database(url, exist_ok=False)
+    try:
+        await run_alembic(url, "upgrade", "head")
+        engine = create_engine(Settings(database_url=url))
+        async with session_scope(create_session_factory(engine)) as session:
+            await seed_editions(session)
+            await seed_regions(session)
+        await engine.dispose()
+        yield url
+    finally:
+        await drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(env=Environment.TEST, database_url=database_url)
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_session_factory(engine)
+
+
+@pytest.fixture
+async def db(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for a test's own reads and arrangements."""
+    async with session_factory() as session:
+        yield session
+
+
+@pytest.fixture
+async def clean_database(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
+    yield
+    async with session_scope(session_factory) as session:
+        await session.execute(text(f"TRUNCATE {', '.join(MUTABLE_TABLES)} RESTART IDENTITY"))
+        await session.execute(text("ALTER SEQUENCE innovation_registration_seq RESTART"))
+        await seed_editions(session)
+
+
+@pytest.fixture(scope="session")
+async def app_instance(settings: Settings) -> AsyncIterator[object]:
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        yield manager.app
+
+
+@pytest.fixture
+async def client(app_instance: object, clean_database: None) -> AsyncIterator[AsyncClient]:
+    transport = ASGITransport(app=app_instance)  # type: ignore[arg-type]
+    async with AsyncClient(transport=transport, base_url="http://iid.test") as client:
+        yield client

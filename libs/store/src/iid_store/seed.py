@@ -54,8 +54,8 @@ def region_rows() -> list[dict[str, Any]]:
                 "province_code": row["province_code"],
             }
         )
-    for row in rows:
-        row["assessable"] = row["code"] not in NOT_ASSESSABLE
+    for region in rows:
+        region["assessable"] = region["code"] not in NOT_ASSESSABLE
     return rows
 
 

@@ -106,7 +106,7 @@ async def delete_agency(session: AsyncSession, scope: Scope, agency_id: uuid.UUI
     if live_entries:
         raise Conflict(f"agency {agency_id} still owns {live_entries} innovation(s)")
     before = _snapshot(agency)
-    agency.deleted_at = func.now()  # type: ignore[assignment]
+    agency.deleted_at = func.now()
     await session.flush()
     await record_audit(
         session,

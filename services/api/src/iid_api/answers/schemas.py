@@ -13,7 +13,11 @@ class AnswerIn(InputModel):
     """Either the chosen `level` (0-3; 0 = none of the options applies) or, on a numeric row,
     the measured `value`, which the edition's cut-points turn into a level."""
 
-    level: int | None = Field(default=None, ge=0, le=3, examples=[2])
+    # The range is checked against the edition (with every other item of a bulk save), so a
+    # bad level is reported together with the other bad items, not on its own.
+    level: int | None = Field(
+        default=None, examples=[2], json_schema_extra={"minimum": 0, "maximum": 3}
+    )
     value: Statistic | None = Field(default=None, examples=["0.20"])
 
     @model_validator(mode="after")

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -33,7 +33,7 @@ AnswerRow = models.SpdAnswer | models.SidAnswer
 class AnswerTarget:
     """Where an answer lives: its table, the row key, and the context for audit/markers."""
 
-    model: type[AnswerRow]
+    model: type[models.SpdAnswer] | type[models.SidAnswer]
     key: dict[str, Any]
     region_code: str
     period_year: int
@@ -67,7 +67,7 @@ def to_out(indicator: Indicator, row: AnswerRow | None) -> AnswerOut:
     return AnswerOut(
         indicator=indicator.code,
         name=indicator.name,
-        answer_kind=indicator.answer_kind,  # type: ignore[arg-type]
+        answer_kind=indicator.answer_kind,
         mandatory=indicator.mandatory,
         level=row.level if row else None,
         value=row.value if row else None,
@@ -85,7 +85,10 @@ def _snapshot(row: AnswerRow) -> dict[str, Any]:
 
 async def _locked(session: AsyncSession, target: AnswerTarget, code: str) -> AnswerRow | None:
     statement = select(target.model).filter_by(**target.key, indicator=code).with_for_update()
-    return await session.scalar(statement.execution_options(populate_existing=True))
+    row: AnswerRow | None = await session.scalar(
+        statement.execution_options(populate_existing=True)
+    )
+    return row
 
 
 async def _write(
@@ -118,7 +121,7 @@ async def _write(
     before = _snapshot(row)
     row.level, row.value, row.updated_by = level, value, actor
     row.version += 1
-    row.updated_at = func.now()  # type: ignore[assignment]
+    row.updated_at = func.now()
     await session.flush()
     await session.refresh(row)
     await _audit(session, target, row, actor, before=before)
@@ -262,8 +265,9 @@ async def put_sid_bulk(
 async def _list(
     session: AsyncSession, target: AnswerTarget, indicators: Sequence[Indicator]
 ) -> list[AnswerOut]:
-    rows = await session.scalars(select(target.model).filter_by(**target.key))
-    by_code: dict[str, AnswerRow] = {row.indicator: row for row in rows}
+    result = await session.scalars(select(target.model).filter_by(**target.key))
+    rows = cast(Sequence[AnswerRow], result.all())
+    by_code = {row.indicator: row for row in rows}
     return [to_out(indicator, by_code.get(indicator.code)) for indicator in indicators]
 
 

@@ -82,8 +82,8 @@ async def _identity_for(
         session.add(identity)
         await session.flush()
         return identity
-    identity = await session.get(models.Innovation, continues)
-    if identity is None or identity.region_code != region_code:
+    earlier = await session.get(models.Innovation, continues)
+    if earlier is None or earlier.region_code != region_code:
         raise InvalidInput.at("/body/continues", f"no innovation {continues} in {region_code}")
     already = await session.scalar(
         select(models.InnovationEntry.id).where(
@@ -94,7 +94,7 @@ async def _identity_for(
     )
     if already is not None:
         raise Conflict(f"innovation {continues} already has an entry for {year}: {already}")
-    return identity
+    return earlier
 
 
 async def create_entry(
@@ -189,7 +189,7 @@ def _check_merged_dates(entry: models.InnovationEntry) -> None:
 async def delete_entry(session: AsyncSession, scope: Scope, entry_id: uuid.UUID) -> None:
     entry, _ = await editable_entry(session, scope, entry_id)
     before = snapshot(entry)
-    entry.deleted_at = func.now()  # type: ignore[assignment]
+    entry.deleted_at = func.now()
     await session.flush()
     await _changed(session, scope, entry, "delete", before=before, deleted=True)
 
@@ -207,7 +207,7 @@ async def send_entry(
     number = await session.scalar(REGISTRATION_SEQUENCE.next_value())
     entry.status = "sent"
     entry.registration_number = f"{period.year}/{entry.region_code}/{number:06d}"
-    entry.sent_at = func.now()  # type: ignore[assignment]
+    entry.sent_at = func.now()
     entry.version += 1
     await session.flush()
     await session.refresh(entry)

@@ -50,7 +50,7 @@ async def get_region(code: str, session: SessionDep, _: PrincipalDep) -> Any:
 async def get_clusters(year: int, code: str, session: SessionDep, _: PrincipalDep) -> Any:
     await service.get_region(session, code)
     clusters = await service.clusters_of(session, year, code)
-    return ClusterMembershipOut(period=year, region=code, clusters=clusters)  # type: ignore[arg-type]
+    return ClusterMembershipOut(period=year, region=code, clusters=clusters)
 
 
 @router.put("/v1/periods/{year}/regions/{code}/clusters", response_model=ClusterMembershipOut)
@@ -63,4 +63,4 @@ async def set_clusters(
     clusters = await service.set_clusters(
         session, year, code, body.clusters, scope.principal.subject
     )
-    return ClusterMembershipOut(period=year, region=code, clusters=clusters)  # type: ignore[arg-type]
+    return ClusterMembershipOut(period=year, region=code, clusters=clusters)

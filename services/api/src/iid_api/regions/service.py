@@ -1,5 +1,7 @@
 """Regions (read-only master data) and their award clusters per period."""
 
+from collections.abc import Sequence
+
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -78,7 +80,7 @@ def _check_clusters(region: models.Region, clusters: set[str]) -> None:
 
 
 async def set_clusters(
-    session: AsyncSession, year: int, region_code: str, clusters: list[str], actor: str
+    session: AsyncSession, year: int, region_code: str, clusters: Sequence[str], actor: str
 ) -> list[str]:
     period = await get_period(session, year, for_update=True)
     if period.status == "published":

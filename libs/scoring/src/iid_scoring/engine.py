@@ -1,0 +1,347 @@
+"""The scoring engine: one region's answers -> Scorecard, generic over the edition.
+
+All arithmetic is on integers. Weights are scaled by D = 10**k so that every weight and the
+count score per innovation become integers; a total is then N / (D * divisor) with N an integer,
+and the index in hundredths is N * 10000 / (divisor * max_total * D), rounded half-up once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from operator import methodcaller, mul
+from typing import cast
+from weakref import WeakKeyDictionary
+
+from iid_scoring._decimal import decimal_places, hundredths, ratio, round_half_up
+from iid_scoring.editions import Edition, RatingBand
+from iid_scoring.errors import AnswerError
+from iid_scoring.inputs import Answer, InnovationInput, RegionInput
+from iid_scoring.scorecard import IndicatorScore, InnovationScore, Scorecard, VariableScore
+from iid_scoring.vocab import STAGES, URUSAN
+
+_LEVEL_VALUES = frozenset(range(4))
+_INT_TYPE = frozenset({int})
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Per-edition integers, computed once: scaled weights, maxima and band bounds."""
+
+    scale: int  # D
+    spd_weight: Mapping[str, int]
+    sid_weight: Mapping[str, int]
+    sid_codes: frozenset[str]
+    count_per: int  # count score per innovation x D
+    max_total: int  # max total x D
+    max_innovation: int  # max SID points of one innovation x D
+    band_floor: tuple[tuple[int, RatingBand], ...]  # (min in hundredths, band), highest first
+    basic_service: frozenset[str]
+
+
+_TABLES: WeakKeyDictionary[Edition, Tables] = WeakKeyDictionary()
+
+
+def tables(edition: Edition) -> Tables:
+    found = _TABLES.get(edition)
+    if found is None:
+        found = _TABLES[edition] = _build_tables(edition)
+    return found
+
+
+def _build_tables(edition: Edition) -> Tables:
+    decimals = [i.weight for i in edition.indicators] + [edition.count_score_per_innovation]
+    scale = 10 ** max(decimal_places(d.normalize()) for d in decimals)
+
+    def scaled(value: Decimal) -> int:
+        return int(value * scale)
+
+    sid_weight = {i.code: scaled(i.weight) for i in edition.sid_indicators}
+    return Tables(
+        scale=scale,
+        spd_weight={i.code: scaled(i.weight) for i in edition.spd_indicators},
+        sid_weight=sid_weight,
+        sid_codes=frozenset(sid_weight),
+        count_per=scaled(edition.count_score_per_innovation),
+        max_total=scaled(edition.max_total),
+        max_innovation=3 * sum(sid_weight.values()),
+        band_floor=tuple(
+            sorted(((int(b.min * 100), b) for b in edition.ratings), key=lambda p: -p[0])
+        ),
+        basic_service=frozenset(edition.basic_service_urusan),
+    )
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Everything the scorecard and the improvement plan are computed from."""
+
+    spd_levels: Mapping[str, int]
+    innovations: tuple[InnovationScore, ...]
+    counted: tuple[tuple[str, Mapping[str, int]], ...]  # (id, levels) of counted innovations
+    n: int  # innovations in the divisor and the count score
+    covered: frozenset[str]  # basic-service urusan covered by counted innovations
+    spd: int  # x D
+    sid_rows: Mapping[str, int]  # per SID row: points x D summed over counted innovations
+
+    @property
+    def sid_sum(self) -> int:
+        return sum(self.sid_rows.values())
+
+    def divisor(self, edition: Edition) -> int:
+        return max(edition.divisor_floor, self.n)
+
+
+def count_score(edition: Edition, t: Tables, n: int, covered: frozenset[str]) -> int:
+    """Count score x D; zero while the basic-service gate (if any) is closed."""
+    gate = edition.basic_service_min
+    if gate is not None and len(covered) < gate:
+        return 0
+    return t.count_per * min(n, edition.count_score_cap)
+
+
+def numerator(
+    edition: Edition, t: Tables, spd: int, sid_sum: int, n: int, covered: frozenset[str]
+) -> int:
+    """N with total = N / (D * divisor)."""
+    divisor = max(edition.divisor_floor, n)
+    return (spd + count_score(edition, t, n, covered)) * divisor + sid_sum
+
+
+def index_hundredths(t: Tables, total_numerator: int, divisor: int) -> int:
+    """The index x 100, rounded half-up."""
+    return round_half_up(total_numerator * 10000, divisor * t.max_total)
+
+
+def tally(edition: Edition, region: RegionInput) -> Tally:
+    t = tables(edition)
+    spd_levels = _spd_levels(edition, t, region.spd)
+    scores, counted, n = _innovations(edition, t, region.innovations)
+    covered = _covered(edition, t, region.innovations, scores)
+    spd = sum(t.spd_weight[c] * level for c, level in spd_levels.items())
+    return Tally(spd_levels, scores, counted, n, covered, spd, _sid_row_sums(t, counted))
+
+
+def score_region(edition: Edition, region: RegionInput) -> Scorecard:
+    """Score one region; raises AnswerError naming the field of a bad answer."""
+    return build_scorecard(edition, region.region, tally(edition, region))
+
+
+def build_scorecard(edition: Edition, region: str | None, tl: Tally) -> Scorecard:
+    t = tables(edition)
+    divisor = tl.divisor(edition)
+    count = count_score(edition, t, tl.n, tl.covered)
+    total = (tl.spd + count) * divisor + tl.sid_sum
+    units = index_hundredths(t, total, divisor)
+    band = _band(edition, t, units, total, divisor)
+    den = t.scale * divisor
+    return Scorecard(
+        edition=edition.code,
+        provisional=edition.provisional,
+        region=region,
+        index=hundredths(units),
+        rating=band.code,
+        rating_label=band.label,
+        spd_score=ratio(tl.spd, t.scale),
+        sid_score=ratio(tl.sid_sum + count * divisor, den),
+        count_score=ratio(count, t.scale),
+        total_score=ratio(total, den),
+        max_total_score=edition.max_total,
+        counted_innovations=tl.n,
+        divisor=divisor,
+        basic_service_covered=tuple(u for u in edition.basic_service_urusan if u in tl.covered),
+        indicators=_indicator_scores(edition, t, tl.spd_levels, tl.sid_rows, divisor),
+        variables=_variable_scores(edition, t, tl.spd_levels, tl.sid_rows, count, divisor),
+        innovations=tl.innovations,
+    )
+
+
+def _band(edition: Edition, t: Tables, units: int, total: int, divisor: int) -> RatingBand:
+    if edition.rating_from_rounded_index:
+        return next(band for low, band in t.band_floor if low <= units)
+    # Unrounded: low <= N * 10000 / (divisor * max_total), compared exactly.
+    exact = total * 10000
+    return next(band for low, band in t.band_floor if low * divisor * t.max_total <= exact)
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+def _spd_levels(edition: Edition, t: Tables, answers: Mapping[str, Answer]) -> dict[str, int]:
+    levels = {}
+    for code, answer in answers.items():
+        if code not in t.spd_weight:
+            raise AnswerError(f"spd.{code}", _unknown(edition, code, "SPD"))
+        levels[code] = _resolve(edition, code, answer, "spd")
+    return levels
+
+
+def _sid_levels(
+    edition: Edition, t: Tables, answers: Mapping[str, Answer], place: str
+) -> dict[str, int]:
+    # Fast path (checks run in C): known codes, every answer a plain int level 0..3.
+    values = answers.values()
+    if (
+        answers.keys() <= t.sid_codes
+        and set(map(type, values)) <= _INT_TYPE
+        and set(values) <= _LEVEL_VALUES
+    ):
+        return cast(dict[str, int], dict(answers))
+    levels = {}
+    for code, answer in answers.items():
+        if code not in t.sid_codes:
+            raise AnswerError(f"{place}.{code}", _unknown(edition, code, "SID"))
+        levels[code] = _resolve(edition, code, answer, place)
+    return levels
+
+
+def _resolve(edition: Edition, code: str, answer: Answer, place: str) -> int:
+    try:
+        return edition.resolve_level(code, answer)
+    except AnswerError as exc:
+        raise AnswerError(f"{place}.{code}", exc.reason) from None
+
+
+def _unknown(edition: Edition, code: str, aspect: str) -> str:
+    return f"unknown {aspect} indicator code {code!r} in {edition.code}"
+
+
+# --- innovations ----------------------------------------------------------------------------
+
+
+def _innovations(
+    edition: Edition, t: Tables, innovations: Sequence[InnovationInput]
+) -> tuple[tuple[InnovationScore, ...], tuple[tuple[str, Mapping[str, int]], ...], int]:
+    scores = []
+    counted = []
+    n = 0
+    seen: set[str] = set()
+    weight = t.sid_weight
+    zero = Decimal(0)
+    for pos, innovation in enumerate(innovations):
+        place = f"innovations[{pos}]"
+        _check_innovation(innovation, place, seen)
+        levels = _sid_levels(edition, t, innovation.answers, f"{place}.answers")
+        status, reason = _status(edition, innovation)
+        points = zero
+        if status == "counted":
+            counted.append((innovation.id, levels))
+            points = ratio(sum(map(mul, map(weight.__getitem__, levels), levels.values())), t.scale)
+        if status == "counted" or (status == "rejected" and edition.rejected_count_in_n):
+            n += 1
+        scores.append(InnovationScore(innovation.id, status, reason, points, levels))
+    return tuple(scores), tuple(counted), n
+
+
+def _check_innovation(innovation: InnovationInput, place: str, seen: set[str]) -> None:
+    if innovation.id in seen:
+        raise AnswerError(f"{place}.id", f"duplicate innovation id {innovation.id!r}")
+    seen.add(innovation.id)
+    if innovation.stage not in STAGES:
+        raise AnswerError(
+            f"{place}.stage", f"unknown stage {innovation.stage!r} (one of {', '.join(STAGES)})"
+        )
+    for k, code in enumerate(innovation.urusan):
+        if code not in URUSAN:
+            raise AnswerError(f"{place}.urusan[{k}]", f"unknown urusan code {code!r}")
+
+
+def _status(edition: Edition, innovation: InnovationInput) -> tuple[str, str | None]:
+    if innovation.stage != edition.eligible_stage:
+        return "excluded", "stage"
+    start, end = edition.implementation_window
+    implemented, developed = innovation.implemented_on, innovation.developed_on
+    in_window = (implemented is not None and start <= implemented <= end) or (
+        developed is not None and start <= developed <= end
+    )
+    if not in_window:
+        return "excluded", "window"
+    return ("rejected", None) if innovation.rejected else ("counted", None)
+
+
+def _covered(
+    edition: Edition,
+    t: Tables,
+    innovations: Sequence[InnovationInput],
+    scores: Sequence[InnovationScore],
+) -> frozenset[str]:
+    """Basic-service urusan of the counted (not rejected) innovations: a rejected innovation
+    proves nothing about the affairs it claims."""
+    found: set[str] = set()
+    for innovation, score in zip(innovations, scores, strict=True):
+        if score.status == "counted" and innovation.urusan:
+            found.update(
+                innovation.urusan[:1] if edition.gate_uses_main_urusan else innovation.urusan
+            )
+    return frozenset(found & t.basic_service)
+
+
+# --- scorecard parts ------------------------------------------------------------------------
+
+
+def _sid_row_sums(t: Tables, counted: Sequence[tuple[str, Mapping[str, int]]]) -> dict[str, int]:
+    """Per SID row: weight x D x sum of levels over counted innovations."""
+    all_levels = [levels for _, levels in counted]
+    return {c: w * sum(map(methodcaller("get", c, 0), all_levels)) for c, w in t.sid_weight.items()}
+
+
+def _indicator_scores(
+    edition: Edition,
+    t: Tables,
+    spd_levels: Mapping[str, int],
+    sid_rows: Mapping[str, int],
+    divisor: int,
+) -> tuple[IndicatorScore, ...]:
+    scores = []
+    for i in edition.indicators:
+        if i.aspect == "spd":
+            level = spd_levels.get(i.code, 0)
+            points = ratio(t.spd_weight[i.code] * level, t.scale)
+            scores.append(IndicatorScore(i.code, i.aspect, i.variable, level, points, i.max_points))
+        else:
+            points = ratio(sid_rows[i.code], t.scale * divisor)
+            scores.append(IndicatorScore(i.code, i.aspect, i.variable, None, points, i.max_points))
+    return tuple(scores)
+
+
+def _variable_scores(
+    edition: Edition,
+    t: Tables,
+    spd_levels: Mapping[str, int],
+    sid_rows: Mapping[str, int],
+    count: int,
+    divisor: int,
+) -> tuple[VariableScore, ...]:
+    points = {v.code: Fraction(0) for v in edition.variables}
+    maxima = {v.code: Decimal(0) for v in edition.variables}
+    for i in edition.indicators:
+        if i.aspect == "spd":
+            points[i.variable] += Fraction(
+                t.spd_weight[i.code] * spd_levels.get(i.code, 0), t.scale
+            )
+        else:
+            points[i.variable] += Fraction(sid_rows[i.code], t.scale * divisor)
+        maxima[i.variable] += i.max_points
+    # The count score belongs to its variable (indicator 36), so variables add up to the total.
+    points[edition.count_score_variable] += Fraction(count, t.scale)
+    maxima[edition.count_score_variable] += edition.max_count_score
+    return tuple(
+        _variable_score(v.code, v.name, v.aspect, points[v.code], maxima[v.code])
+        for v in edition.variables
+    )
+
+
+def _variable_score(
+    code: str, name: str, aspect: str, points: Fraction, maximum: Decimal
+) -> VariableScore:
+    share = points * 100 / Fraction(maximum) if maximum else Fraction(0)
+    return VariableScore(
+        code,
+        name,
+        aspect,
+        ratio(points.numerator, points.denominator),
+        maximum,
+        ratio(share.numerator, share.denominator),
+    )

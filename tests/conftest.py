@@ -8,7 +8,7 @@ that state: the `clean_database` fixture empties every table the tests write to.
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from alembic import command
@@ -121,6 +121,25 @@ async def app_instance(settings: Settings) -> AsyncIterator[object]:
 
 @pytest.fixture
 async def client(app_instance: object, clean_database: None) -> AsyncIterator[AsyncClient]:
+    """An HTTP client acting as a national admin (requests may override the principal with
+    the headers `as_role` gives)."""
     transport = ASGITransport(app=app_instance)  # type: ignore[arg-type]
     async with AsyncClient(transport=transport, base_url="http://iid.test") as client:
         yield client
+
+
+RoleHeaders = Callable[..., Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def as_role(client: AsyncClient) -> RoleHeaders:
+    """`await as_role("region_admin", region="73.72")` -> headers that make a request act as
+    that principal (`agency=<id>` for an agency operator)."""
+
+    async def headers(
+        role: str, region: str | None = None, agency: str | None = None
+    ) -> dict[str, str]:
+        value = ":".join(part for part in (role, region, agency) if part)
+        return {"X-Dev-Principal": value}
+
+    return headers

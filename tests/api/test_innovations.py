@@ -17,6 +17,7 @@ from tests.api.support import (
     pointers,
     problem,
 )
+from tests.conftest import RoleHeaders
 
 MANDATORY_2026 = {"16": 3, "17": 2, "32": 2, "33": 1, "35": 3}
 
@@ -187,12 +188,14 @@ async def test_writes_refused_outside_open_period(client: AsyncClient) -> None:
         assert "is closed" in problem(response, 409)["detail"]
 
 
-async def test_tenancy_foreign_region_looks_unknown(client: AsyncClient) -> None:
+async def test_tenancy_foreign_region_looks_unknown(
+    client: AsyncClient, as_role: RoleHeaders
+) -> None:
     await create_period(client)
     own = await create_agency(client)
     foreign = await create_agency(client, region=OTHER_REGION)
     foreign_entry = await create_innovation(client, foreign["id"], region=OTHER_REGION)
-    as_parepare = {"X-Dev-Principal": f"region_admin:{REGION}"}
+    as_parepare = await as_role("region_admin", region=REGION)
 
     for url in (
         f"/v1/agencies/{foreign['id']}",
@@ -213,7 +216,7 @@ async def test_tenancy_foreign_region_looks_unknown(client: AsyncClient) -> None
         403,
     )
 
-    operator = {"X-Dev-Principal": f"agency_operator:{REGION}:{own['id']}"}
+    operator = await as_role("agency_operator", region=REGION, agency=own["id"])
     other_agency = await create_agency(client, name="Dinas Sosial")
     theirs = await create_innovation(client, other_agency["id"])
     problem(await client.get(f"/v1/innovations/{theirs['id']}", headers=operator), 404)

@@ -36,6 +36,7 @@ test: setup services
 
 bench: setup services
 	$(BIN)/python bench/bench_scoring.py --json bench/results/scoring.json
+	$(BIN)/python bench/bench_freshness.py --json bench/results/freshness.json
 
 lint: setup
 	$(BIN)/ruff check .

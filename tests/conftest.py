@@ -14,6 +14,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -23,24 +24,14 @@ from iid_api.settings import Settings
 from iid_store.admin import create_database, drop_database
 from iid_store.config import CommonSettings, Environment
 from iid_store.db import create_engine, create_session_factory, session_scope
+from iid_store.models import Base
 from iid_store.seed import seed_editions, seed_regions
+from tests.support.credentials import bearer, issue_api_key
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# Tables the tests write to; editions are re-seeded, regions are never written by the API.
-MUTABLE_TABLES = (
-    "audit_log",
-    "verification_decisions",
-    "innovation_rejections",
-    "evidence",
-    "sid_answers",
-    "spd_answers",
-    "innovation_entries",
-    "innovations",
-    "agencies",
-    "recompute_markers",
-    "cluster_memberships",
-    "periods",
-    "editions",
+# Every table but the region master data, which the API never writes; editions are re-seeded.
+MUTABLE_TABLES = tuple(
+    table.name for table in Base.metadata.sorted_tables if table.name != "regions"
 )
 
 
@@ -80,8 +71,10 @@ async def database_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
-    return Settings(env=Environment.TEST, database_url=database_url)
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    # evidence uploads land in the run's own folder, never in the working tree's var/storage
+    storage = tmp_path_factory.mktemp("storage")
+    return Settings(env=Environment.TEST, database_url=database_url, storage_dir=storage)
 
 
 @pytest.fixture(scope="session")
@@ -113,33 +106,53 @@ async def clean_database(session_factory: async_sessionmaker[AsyncSession]) -> A
 
 
 @pytest.fixture(scope="session")
-async def app_instance(settings: Settings) -> AsyncIterator[object]:
-    app = create_app(settings)
-    async with LifespanManager(app) as manager:
+def fastapi_app(settings: Settings) -> FastAPI:
+    """The application object itself (its routes and state); requests go to `app_instance`."""
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+async def app_instance(fastapi_app: FastAPI) -> AsyncIterator[object]:
+    async with LifespanManager(fastapi_app) as manager:
         yield manager.app
 
 
 @pytest.fixture
-async def client(app_instance: object, clean_database: None) -> AsyncIterator[AsyncClient]:
-    """An HTTP client acting as a national admin (requests may override the principal with
-    the headers `as_role` gives)."""
+async def client(
+    app_instance: object,
+    clean_database: None,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncClient]:
+    """An HTTP client acting as a national admin through a real API key in the test database
+    (requests may override the principal with the headers `as_role` gives)."""
+    key = await issue_api_key(session_factory, "national_admin")
     transport = ASGITransport(app=app_instance)  # type: ignore[arg-type]
-    async with AsyncClient(transport=transport, base_url="http://iid.test") as client:
+    async with AsyncClient(
+        transport=transport, base_url="http://iid.test", headers=bearer(key)
+    ) as client:
         yield client
+
+
+@pytest.fixture
+async def public(app_instance: object, client: AsyncClient) -> AsyncIterator[AsyncClient]:
+    """A client without credentials, the public (`client` still cleans the database)."""
+    transport = ASGITransport(app=app_instance)  # type: ignore[arg-type]
+    async with AsyncClient(transport=transport, base_url="http://iid.test") as public:
+        yield public
 
 
 RoleHeaders = Callable[..., Awaitable[dict[str, str]]]
 
 
 @pytest.fixture
-def as_role(client: AsyncClient) -> RoleHeaders:
+def as_role(client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]) -> RoleHeaders:
     """`await as_role("region_admin", region="73.72")` -> headers that make a request act as
-    that principal (`agency=<id>` for an agency operator)."""
+    that principal (`agency=<id>` for an agency operator; `viewer` without a region is a
+    national viewer): an `Authorization: Bearer` header with a new API key of that scope."""
 
     async def headers(
         role: str, region: str | None = None, agency: str | None = None
     ) -> dict[str, str]:
-        value = ":".join(part for part in (role, region, agency) if part)
-        return {"X-Dev-Principal": value}
+        return bearer(await issue_api_key(session_factory, role, region, agency))
 
     return headers

@@ -15,6 +15,7 @@ from iid_store.db import create_engine, create_session_factory, session_scope
 from iid_store.seed import seed_editions, seed_regions
 from tests.api.support import ok, problem
 from tests.conftest import run_alembic
+from tests.support.credentials import add_api_key, bearer
 from tests.support.servers import PrivatePostgres, PrivateRedis
 
 
@@ -60,11 +61,14 @@ async def outage_client() -> AsyncIterator[tuple[AsyncClient, PrivatePostgres, P
         async with session_scope(create_session_factory(engine)) as session:
             await seed_editions(session)
             await seed_regions(session)
+            _, key = await add_api_key(session, "national_admin")
         await engine.dispose()
         app = create_app(settings)
         async with LifespanManager(app) as manager:
             transport = ASGITransport(app=manager.app)  # type: ignore[arg-type]
-            async with AsyncClient(transport=transport, base_url="http://iid.test") as client:
+            async with AsyncClient(
+                transport=transport, base_url="http://iid.test", headers=bearer(key)
+            ) as client:
                 yield client, postgres, redis
     finally:
         redis.stop()

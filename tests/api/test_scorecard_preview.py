@@ -136,22 +136,28 @@ async def test_verified_preview_applies_decisions(client: AsyncClient, db: Async
         load_edition("iid-2026"),
         RegionInput(
             spd={"1": 3, "9": 0},
-            innovations=(
-                InnovationInput(
-                    id=sent["id"],
-                    stage="penerapan",
-                    urusan=("kesehatan",),
-                    implemented_on=date(2024, 3, 1),
-                    answers={"16": 1, "17": 0, "32": 0, "33": 0, "35": 3},
-                ),
-                InnovationInput(
-                    id=rejected["id"],
-                    stage="penerapan",
-                    rejected=True,
-                    urusan=("kesehatan",),
-                    implemented_on=date(2024, 3, 1),
-                    answers={code: 0 for code in MANDATORY},
-                ),
+            # the preview lists innovations by entry id (random uuids): sort the same way
+            innovations=tuple(
+                sorted(
+                    (
+                        InnovationInput(
+                            id=sent["id"],
+                            stage="penerapan",
+                            urusan=("kesehatan",),
+                            implemented_on=date(2024, 3, 1),
+                            answers={"16": 1, "17": 0, "32": 0, "33": 0, "35": 3},
+                        ),
+                        InnovationInput(
+                            id=rejected["id"],
+                            stage="penerapan",
+                            rejected=True,
+                            urusan=("kesehatan",),
+                            implemented_on=date(2024, 3, 1),
+                            answers={code: 0 for code in MANDATORY},
+                        ),
+                    ),
+                    key=lambda innovation: innovation.id,
+                )
             ),
             region=REGION,
         ),

@@ -5,10 +5,9 @@ settings object, read from `IID_*` environment variables or a `.env` file.
 """
 
 from enum import StrEnum
-from pathlib import Path
 from typing import Self
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,7 +27,6 @@ class CommonSettings(BaseSettings):
     env: Environment = Environment.DEVELOPMENT
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str = DEFAULT_REDIS_URL
-    storage_dir: Path = Path("var/storage")
     database_pool_size: int = 10
     database_statement_timeout_ms: int = 30_000
 
@@ -41,10 +39,28 @@ class CommonSettings(BaseSettings):
         # A production process must be pointed at its real services explicitly; silently
         # talking to a developer's localhost database is worse than not starting.
         if self.is_production:
-            for name, default in (
-                ("database_url", DEFAULT_DATABASE_URL),
-                ("redis_url", DEFAULT_REDIS_URL),
-            ):
+            for name, default in self._local_defaults():
                 if getattr(self, name) == default:
                     raise ValueError(f"IID_{name.upper()} must be set explicitly in production")
         return self
+
+    def _local_defaults(self) -> list[tuple[str, object]]:
+        """(field, local default) pairs production refuses; subclasses add their secrets."""
+        return [("database_url", DEFAULT_DATABASE_URL), ("redis_url", DEFAULT_REDIS_URL)]
+
+
+DEFAULT_BOOTSTRAP_ADMIN_EMAIL = "admin@iid.local"
+DEFAULT_BOOTSTRAP_ADMIN_PASSWORD = "iid-local-admin-password"
+
+
+class SeedSettings(CommonSettings):
+    """The seed's settings: the first national admin it creates when no user has that email.
+    The local password is documented in the README, so production refuses it."""
+
+    bootstrap_admin_email: str = DEFAULT_BOOTSTRAP_ADMIN_EMAIL
+    bootstrap_admin_password: SecretStr = SecretStr(DEFAULT_BOOTSTRAP_ADMIN_PASSWORD)
+
+    def _local_defaults(self) -> list[tuple[str, object]]:
+        # SecretStr compares by its secret value
+        local = SecretStr(DEFAULT_BOOTSTRAP_ADMIN_PASSWORD)
+        return [*super()._local_defaults(), ("bootstrap_admin_password", local)]

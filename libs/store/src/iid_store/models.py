@@ -269,13 +269,31 @@ _ONE_ANSWER = CheckConstraint(
 
 
 class Evidence(Base):
-    """A piece of evidence (data dukung) attached to an answer; uploads come with storage."""
+    """A piece of evidence (data dukung) attached to an answer: a stored file or a video link.
+
+    `storage_key` is the SHA-256 of the file's content (the same file is stored once, whoever
+    uploads it); `kind` and `content_type` come from the file's bytes, `filename` is sanitised.
+    Detaching sets `deleted_at`; the worker removes files no live evidence refers to.
+    """
 
     __tablename__ = "evidence"
     __table_args__ = (
         _ONE_ANSWER,
         CheckConstraint(one_of("kind", vocab.EVIDENCE_KINDS), name="kind"),
         CheckConstraint("(kind = 'video_link') = (url IS NOT NULL)", name="link_has_url"),
+        CheckConstraint(
+            "(kind = 'video_link') <> (storage_key IS NOT NULL AND size_bytes IS NOT NULL"
+            " AND content_type IS NOT NULL AND filename IS NOT NULL)",
+            name="file_is_stored",
+        ),
+        CheckConstraint("storage_key ~ '^[0-9a-f]{64}$'", name="storage_key_sha256"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+        CheckConstraint("url LIKE 'https://%'", name="url_https"),
+        Index(
+            "ix_evidence_live_storage_key",
+            "storage_key",
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
@@ -290,6 +308,7 @@ class Evidence(Base):
     filename: Mapped[str | None] = mapped_column(String(255))
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     url: Mapped[str | None] = mapped_column(String(1000))
+    content_type: Mapped[str | None] = mapped_column(String(100))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = _created_at()
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -370,3 +389,182 @@ class AuditEntry(Base):
     period_year: Mapped[int | None] = mapped_column(SmallInteger)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+# --- scorecards and rankings (written by the worker) -----------------------------------------
+BASES = ("claimed", "verified")
+RUN_STATUSES = ("queued", "running", "done", "failed")
+
+
+class Scorecard(Base):
+    """A stored scorecard snapshot of one region, period and basis: what read paths serve."""
+
+    __tablename__ = "scorecards"
+    __table_args__ = (CheckConstraint(one_of("basis", BASES), name="basis"),)
+
+    period_year: Mapped[int] = mapped_column(ForeignKey("periods.year"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
+    basis: Mapped[str] = mapped_column(String(10), primary_key=True)
+    edition_code: Mapped[str] = mapped_column(ForeignKey("editions.code"))
+    index: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    rating: Mapped[str] = mapped_column(String(24))
+    total_score: Mapped[Decimal] = mapped_column(Numeric(12, 6))
+    undecided_answers: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # sha256 of the scoring input: the same inputs always give the same snapshot
+    inputs_hash: Mapped[str] = mapped_column(String(64))
+    # the recompute marker generation the inputs were read at (0 when no marker was pending)
+    generation: Mapped[int] = mapped_column(BigInteger)
+    computed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class RankingMarker(Base):
+    """Outbox row for a cluster's ranking, set when one of its scorecards changed."""
+
+    __tablename__ = "ranking_markers"
+
+    period_year: Mapped[int] = mapped_column(ForeignKey("periods.year"), primary_key=True)
+    cluster: Mapped[str] = mapped_column(String(16), primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, server_default="1")
+    requested_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class RankingEntryRow(Base):
+    """One region's place in a cluster's ranking (rewritten whole, in one transaction)."""
+
+    __tablename__ = "rankings"
+    __table_args__ = (
+        CheckConstraint(one_of("basis", BASES), name="basis"),
+        CheckConstraint(one_of("cluster", vocab.CLUSTERS), name="cluster"),
+        Index("ix_rankings_period_cluster_basis_rank", "period_year", "cluster", "basis", "rank"),
+    )
+
+    period_year: Mapped[int] = mapped_column(ForeignKey("periods.year"), primary_key=True)
+    cluster: Mapped[str] = mapped_column(String(16), primary_key=True)
+    basis: Mapped[str] = mapped_column(String(10), primary_key=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    rank: Mapped[int] = mapped_column(Integer)
+    index: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    rating: Mapped[str] = mapped_column(String(24))
+    total_score: Mapped[Decimal] = mapped_column(Numeric(12, 6))
+    previous_rank: Mapped[int | None] = mapped_column(Integer)
+    movement: Mapped[int | None] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class RecomputeRun(Base):
+    """A requested full recompute of a period, with its progress."""
+
+    __tablename__ = "recompute_runs"
+    __table_args__ = (CheckConstraint(one_of("status", RUN_STATUSES), name="status"),)
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    period_year: Mapped[int] = mapped_column(ForeignKey("periods.year"), index=True)
+    status: Mapped[str] = mapped_column(String(10), server_default="queued")
+    requested_by: Mapped[str] = mapped_column(String(200))
+    requested_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    regions_total: Mapped[int | None] = mapped_column(Integer)
+    regions_done: Mapped[int] = mapped_column(Integer, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- access control: users, API keys, refresh token families ---------------------------------
+# National roles have no region; region roles have one; only an agency operator has an agency.
+def _role_scope() -> CheckConstraint:
+    return CheckConstraint(
+        "(role IN ('national_admin', 'verifier') AND region_code IS NULL AND agency_id IS NULL)"
+        " OR (role = 'region_admin' AND region_code IS NOT NULL AND agency_id IS NULL)"
+        " OR (role = 'agency_operator' AND region_code IS NOT NULL AND agency_id IS NOT NULL)"
+        " OR (role = 'viewer' AND agency_id IS NULL)",
+        name="role_scope",
+    )
+
+
+class User(Base):
+    """A person who signs in with email and password (argon2 hash, never the password)."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(one_of("role", vocab.ROLES), name="role"),
+        _role_scope(),
+        CheckConstraint("email = lower(email)", name="email_lower"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), server_default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
+    agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agencies.id"))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    # Login throttling lives here (not in Redis) so that it survives restarts and is shared
+    # by every API process.
+    failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_failed_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class ApiKey(Base):
+    """A government system's credential: only the sha256 of the key is kept, plus a prefix
+    that identifies it in listings and the audit trail."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (CheckConstraint(one_of("role", vocab.ROLES), name="role"), _role_scope())
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
+    agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agencies.id"))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created_at()
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RefreshFamily(Base):
+    """One sign-in: every refresh token rotated from it belongs to this family. Revoking the
+    family (logout, reuse of a spent token, deactivation) ends the sign-in and its access
+    tokens, which name the family."""
+
+    __tablename__ = "refresh_families"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = _created_at()
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class RefreshToken(Base):
+    """A refresh token (sha256 only); spent once (`used_at`), then replaced by a new one."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    family_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("refresh_families.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = _created_at()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

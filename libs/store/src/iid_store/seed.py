@@ -20,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_scoring import URUSAN, available_editions, edition_checksum, load_edition
 from iid_store import models
-from iid_store.config import CommonSettings
+from iid_store.config import CommonSettings, SeedSettings
 from iid_store.db import create_engine, create_session_factory, session_scope
 from iid_store.markers import mark_for_recompute
+from iid_store.passwords import hash_password
 
 DATA = files("iid_store") / "data"
 # DKI Jakarta's administrative city/regency units are not autonomous governments.
@@ -210,12 +211,35 @@ async def _seed_innovation(
         )
 
 
+async def seed_bootstrap_admin(session: AsyncSession, settings: SeedSettings) -> bool:
+    """The first national admin (IID_BOOTSTRAP_ADMIN_EMAIL / _PASSWORD), created only when no
+    user has that email: a password changed later is never reset by a re-seed."""
+    email = settings.bootstrap_admin_email.strip().lower()
+    exists = await session.scalar(select(models.User.id).where(models.User.email == email))
+    if exists is not None:
+        return False
+    password = settings.bootstrap_admin_password.get_secret_value()
+    session.add(
+        models.User(
+            email=email,
+            full_name="Bootstrap admin",
+            password_hash=hash_password(password),
+            role="national_admin",
+            created_by=SEED_ACTOR,
+        )
+    )
+    await session.flush()
+    return True
+
+
 async def seed(settings: CommonSettings, *, demo: bool = True) -> None:
     engine = create_engine(settings)
     try:
         async with session_scope(create_session_factory(engine)) as session:
             await seed_editions(session)
             await seed_regions(session)
+            if isinstance(settings, SeedSettings):
+                await seed_bootstrap_admin(session, settings)
             if demo:
                 await seed_demo(session)
     finally:
@@ -226,7 +250,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Seed editions, regions and the demo period")
     parser.add_argument("--no-demo", action="store_true", help="skip the demo period")
     arguments = parser.parse_args()
-    asyncio.run(seed(CommonSettings(), demo=not arguments.no_demo))
+    asyncio.run(seed(SeedSettings(), demo=not arguments.no_demo))
 
 
 if __name__ == "__main__":

@@ -40,3 +40,8 @@ INNOVATION_STATUSES: Final = ("draft", "sent")
 
 DECISIONS: Final = ("accept", "lower", "reject")
 EVIDENCE_KINDS: Final = ("pdf", "image", "video", "video_link")
+
+# Access control: who a user or API key acts as (see iid_api.kit.principal.Role).
+ROLES: Final = ("national_admin", "verifier", "region_admin", "agency_operator", "viewer")
+# Roles that are never tied to a region (a viewer may be either).
+NATIONAL_ROLES: Final = ("national_admin", "verifier")

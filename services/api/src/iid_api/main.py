@@ -4,19 +4,27 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from redis.asyncio import Redis
 
 from iid_api.agencies.router import router as agencies_router
 from iid_api.answers.router import router as answers_router
+from iid_api.apikeys.router import router as apikeys_router
+from iid_api.audit.router import router as audit_router
+from iid_api.auth.router import router as auth_router
+from iid_api.completeness.router import router as completeness_router
 from iid_api.editions.router import router as editions_router
+from iid_api.evidence.router import router as evidence_router
 from iid_api.health.router import router as health_router
 from iid_api.innovations.router import router as innovations_router
 from iid_api.kit.errors import install_error_handlers
 from iid_api.periods.router import router as periods_router
+from iid_api.rankings.router import router as rankings_router
 from iid_api.regions.router import router as regions_router
 from iid_api.scorecards.router import router as scorecards_router
 from iid_api.settings import Settings, get_settings
+from iid_api.users.router import router as users_router
+from iid_api.verification.router import router as verification_router
 from iid_store.db import create_engine, create_session_factory
+from iid_store.queue import queue_client
 
 DESCRIPTION = """
 The Indeks Inovasi Daerah (IID) service: regions report innovations and answer the indicator
@@ -33,13 +41,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.engine = create_engine(settings)
     app.state.session_factory = create_session_factory(app.state.engine)
-    app.state.redis = Redis.from_url(
-        settings.redis_url, socket_connect_timeout=2, socket_timeout=2, retry_on_timeout=True
-    )
+    app.state.queue = queue_client(settings.redis_url)
     try:
         yield
     finally:
-        await app.state.redis.aclose()
+        await app.state.queue.aclose()
         await app.state.engine.dispose()
 
 
@@ -61,6 +67,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         innovations_router,
         answers_router,
         scorecards_router,
+        evidence_router,
+        completeness_router,
+        rankings_router,
+        auth_router,
+        users_router,
+        apikeys_router,
+        verification_router,
+        audit_router,
     ):
         app.include_router(router)
     return app

@@ -2,14 +2,47 @@
 
 from functools import lru_cache
 
+from pydantic import Field, SecretStr
+
 from iid_store.config import CommonSettings
+from iid_store.storage import StorageSettings
+
+# Signs access tokens. Fine on a laptop, refused in production (it is in the source code).
+DEFAULT_SECRET_KEY = "iid-development-secret-key-not-for-production-use"
 
 
-class Settings(CommonSettings):
+MIB = 1024 * 1024
+
+
+class Settings(CommonSettings, StorageSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     # Seconds a readiness probe waits for PostgreSQL or Redis before calling it down.
     readiness_timeout: float = 2.0
+
+    # --- evidence uploads ---------------------------------------------------------------
+    # The largest file of each kind (regional systems allow PDF 10 MB, images 1-3 MB) and how
+    # many pieces of evidence one answer may carry. Storage: iid_store.storage.StorageSettings.
+    evidence_max_pdf_bytes: int = 10 * MIB
+    evidence_max_image_bytes: int = 3 * MIB
+    evidence_max_video_bytes: int = 200 * MIB
+    evidence_max_per_answer: int = 20
+
+    # --- authentication -----------------------------------------------------------------
+    secret_key: SecretStr = Field(default=SecretStr(DEFAULT_SECRET_KEY), min_length=32)
+    access_token_minutes: int = Field(default=15, ge=1, le=60)
+    refresh_token_days: int = Field(default=14, ge=1, le=90)
+    # After this many failed logins in a row each attempt must wait 2^(n - this) seconds
+    # (capped at login_max_delay_seconds); at login_lock_after the account locks.
+    login_slowdown_after: int = 3
+    login_max_delay_seconds: int = 60
+    login_lock_after: int = 10
+    login_lock_minutes: int = 15
+    # API keys record their last use at most this often (a write per request is too many).
+    api_key_touch_seconds: int = 60
+
+    def _local_defaults(self) -> list[tuple[str, object]]:
+        return [*super()._local_defaults(), ("secret_key", SecretStr(DEFAULT_SECRET_KEY))]
 
 
 @lru_cache

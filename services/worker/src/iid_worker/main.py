@@ -1,26 +1,26 @@
-"""arq worker entry point: `arq iid_worker.main.WorkerSettings`.
+"""arq worker entry point: `arq iid_worker.main.WorkerSettings` (what `make run` starts).
 
-This first version watches the recompute outbox (`recompute_markers`) and reports what waits;
-the recompute and re-ranking jobs themselves are the worker issue's work.
+Jobs: `recompute_region` and `rerank` (enqueued after commit by the API, debounced by their
+stable job ids), `full_recompute` (POST /v1/periods/{year}/recompute, the CLI, nightly), and a
+cron sweep that re-enqueues whatever the queue lost; daily, the collection of evidence files no
+answer refers to any more.
 """
 
-import logging
-from datetime import timedelta
 from typing import Any, ClassVar
 
 from arq import cron
 from arq.connections import RedisSettings
-from sqlalchemy import func, select
 
 from iid_store.db import create_engine, create_session_factory
-from iid_store.models import RecomputeMarker
+from iid_worker.evidence_collection import collect_unreferenced_evidence
+from iid_worker.jobs import full_recompute, nightly_full_recompute, recompute_region, rerank, sweep
 from iid_worker.settings import Settings
 
-logger = logging.getLogger("iid_worker")
 settings = Settings()
 
 
 async def startup(ctx: dict[str, Any]) -> None:
+    ctx["settings"] = settings
     ctx["engine"] = create_engine(settings)
     ctx["session_factory"] = create_session_factory(ctx["engine"])
 
@@ -29,22 +29,34 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     await ctx["engine"].dispose()
 
 
-async def report_pending_markers(ctx: dict[str, Any]) -> int:
-    """Log how many region recomputes wait longer than the grace period."""
-    cutoff = func.now() - timedelta(seconds=settings.sweep_grace_seconds)
-    async with ctx["session_factory"]() as session:
-        pending = await session.scalar(
-            select(func.count()).where(RecomputeMarker.requested_at < cutoff)
-        )
-    logger.info("recompute markers waiting: %s", pending)
-    return int(pending or 0)
+def _every(seconds: int) -> set[int]:
+    return set(range(0, 60, max(1, min(seconds, 60))))
 
 
 class WorkerSettings:
     redis_settings = RedisSettings.from_dsn(settings.redis_url)
-    functions: ClassVar = [report_pending_markers]
-    cron_jobs: ClassVar = [cron(report_pending_markers, second={0, 30}, run_at_startup=True)]
+    # Survive a Redis restart at start-up; a connection lost later ends the process, and the
+    # supervisor (deploy/local/run.sh, or the container orchestrator) starts it again.
+    redis_settings.conn_retries = 30
+    redis_settings.conn_retry_delay = 1
+    functions: ClassVar = [recompute_region, rerank, full_recompute]
+    cron_jobs: ClassVar = [
+        cron(sweep, second=_every(settings.sweep_interval_seconds), run_at_startup=True),
+        cron(nightly_full_recompute, hour={settings.nightly_hour_utc}, minute={0}, second={0}),
+        cron(
+            collect_unreferenced_evidence,
+            hour={settings.evidence_collection_hour_utc},
+            minute={0},
+            second={0},
+        ),
+    ]
     on_startup = startup
     on_shutdown = shutdown
     health_check_interval = settings.health_check_interval
+    # No results are kept: a kept result would make arq refuse the next job with the same id
+    # for an hour, silently dropping a recompute.
     keep_result = 0
+    max_jobs = settings.max_jobs
+    poll_delay = settings.poll_delay_seconds
+    job_timeout = settings.job_timeout_seconds
+    max_tries = 5

@@ -1,10 +1,21 @@
 """The worker's one settings object (IID_* environment variables or .env)."""
 
 from iid_store.config import CommonSettings
+from iid_store.storage import StorageSettings
 
 
-class Settings(CommonSettings):
+class Settings(CommonSettings, StorageSettings):
     # Seconds between arq health-check records in Redis (arq's default is an hour).
     health_check_interval: int = 30
-    # A marker younger than this is left to the fast path (the job enqueued after commit).
-    sweep_grace_seconds: int = 5
+    # How often the sweep looks for markers the queue lost, and how old they must be.
+    sweep_interval_seconds: int = 30
+    sweep_grace_seconds: int = 3
+    # Hour (UTC) of the nightly full recompute of open periods: 19 UTC is 02 WIB.
+    nightly_hour_utc: int = 19
+    # Seconds between queue polls: this bounds how long a fresh job waits (freshness target:
+    # a change visible in the ranking within a second); one cheap Redis query per poll.
+    poll_delay_seconds: float = 0.05
+    max_jobs: int = 10
+    # Hour (UTC) of the daily collection of evidence files no answer refers to any more.
+    evidence_collection_hour_utc: int = 20
+    job_timeout_seconds: int = 900

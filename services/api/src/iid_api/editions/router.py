@@ -6,20 +6,20 @@ from iid_api.editions import service
 from iid_api.editions.schemas import EditionRegistration, EditionSummary
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES
-from iid_api.kit.principal import PrincipalDep
+from iid_api.kit.principal import PublicPrincipalDep
 from iid_api.kit.tenancy import ScopeDep
 
 router = APIRouter(prefix="/v1/editions", tags=["editions"], responses=PROBLEM_RESPONSES)
 
 
 @router.get("", response_model=list[EditionSummary])
-async def list_editions(session: SessionDep, _: PrincipalDep) -> list[Any]:
-    """Every registered methodology edition."""
+async def list_editions(session: SessionDep, _: PublicPrincipalDep) -> list[Any]:
+    """Every registered methodology edition (public: the methodology is no secret)."""
     return await service.list_editions(session)
 
 
 @router.get("/{code}")
-async def get_edition(code: str, session: SessionDep, _: PrincipalDep) -> dict[str, Any]:
+async def get_edition(code: str, session: SessionDep, _: PublicPrincipalDep) -> dict[str, Any]:
     """The full catalog of an edition: settings, variables, every indicator with its levels."""
     return await service.catalog(session, code)
 

@@ -19,7 +19,7 @@ async def readyz(request: Request) -> dict[str, str]:
     """PostgreSQL and Redis both answer; 503 otherwise."""
     state = request.app.state
     timeout = state.settings.readiness_timeout
-    checks = {"database": _database_ok(request), "redis": state.redis.ping()}
+    checks = {"database": _database_ok(request), "redis": state.queue.ping()}
     failed = []
     for name, check in checks.items():
         try:

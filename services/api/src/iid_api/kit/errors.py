@@ -80,8 +80,24 @@ class PreconditionFailed(Problem):
     status, title, slug = 412, "Precondition Failed", "precondition-failed"
 
 
+class ContentTooLarge(Problem):
+    status, title, slug = 413, "Content Too Large", "content-too-large"
+
+
+class UnsupportedMediaType(Problem):
+    status, title, slug = 415, "Unsupported Media Type", "unsupported-media-type"
+
+
+class RangeNotSatisfiable(Problem):
+    status, title, slug = 416, "Range Not Satisfiable", "range-not-satisfiable"
+
+
 class PreconditionRequired(Problem):
     status, title, slug = 428, "Precondition Required", "precondition-required"
+
+
+class TooManyRequests(Problem):
+    status, title, slug = 429, "Too Many Requests", "too-many-requests"
 
 
 class InvalidInput(Problem):

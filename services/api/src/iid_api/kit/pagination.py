@@ -47,11 +47,16 @@ class Page(BaseModel, Generic[ItemT]):
 
 
 async def fetch_page(
-    session: AsyncSession, statement: Select[Any], params: PageParams
+    session: AsyncSession,
+    statement: Select[*tuple[Any, ...]],
+    params: PageParams,
+    *,
+    scalars: bool = True,
 ) -> tuple[list[Any], int]:
-    """Rows of one page of `statement` (which must carry a total ORDER BY) and the total count."""
+    """Rows of one page of `statement` (which must carry a total ORDER BY) and the total count:
+    the first column of each row, or (`scalars=False`) whole rows."""
     total = await session.scalar(
         select(func.count()).select_from(statement.order_by(None).subquery())
     )
     rows = await session.execute(statement.limit(params.limit).offset(params.offset))
-    return list(rows.scalars().all()), total or 0
+    return list(rows.scalars().all() if scalars else rows.all()), total or 0

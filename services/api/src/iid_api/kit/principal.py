@@ -1,20 +1,37 @@
 """Who is calling: the one `current_principal` dependency every endpoint takes.
 
-Real authentication (tokens, API keys) is the access-control issue's work. Until then, outside
-production, the caller is a development principal: a national admin, or whatever the
-`X-Dev-Principal` header says (`region_admin:73.72`, `agency_operator:73.72:<agency id>`,
-`verifier`, `viewer:73.72`), so that tenancy rules can already be exercised. In production every
-call is refused until real authentication is configured.
+Credentials, in this order:
+- `Authorization: Bearer <access token>`: a short-lived JWT from `POST /v1/auth/token`; it
+  names the user and the sign-in (refresh token family), both checked on every request so
+  that logout and deactivation take effect at once;
+- `Authorization: Bearer iid_...` or `X-API-Key: iid_...`: an API key (government systems).
+
+No credentials at all make the caller the anonymous public. `current_principal` (and so
+`PrincipalDep` and `ScopeDep`) refuses the public with 401; only endpoints that serve
+published data take `PublicPrincipalDep` / `PublicScopeDep` instead. Bad credentials are a
+401 everywhere, even on public endpoints: a client must learn that its token is broken.
 """
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_api.kit.credentials import (
+    InvalidToken,
+    decode_access_token,
+    digest,
+    looks_like_api_key,
+)
+from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import Unauthorized
+from iid_store.models import ApiKey, RefreshFamily, User
 
 
 class Role(StrEnum):
@@ -23,6 +40,8 @@ class Role(StrEnum):
     REGION_ADMIN = "region_admin"
     AGENCY_OPERATOR = "agency_operator"
     VIEWER = "viewer"
+    # the public, without credentials: reads published periods only
+    ANONYMOUS = "anonymous"
 
 
 @dataclass(frozen=True)
@@ -31,45 +50,109 @@ class Principal:
     role: Role
     region_code: str | None = None
     agency_id: uuid.UUID | None = None
+    # which credential: a signed-in user, or an API key (neither for the public)
+    user_id: uuid.UUID | None = None
+    api_key_id: uuid.UUID | None = None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.role is Role.ANONYMOUS
 
     @property
     def is_national(self) -> bool:
-        return self.region_code is None
+        return self.region_code is None and not self.is_anonymous
 
 
-DEVELOPMENT_ADMIN = Principal(subject="dev:national_admin", role=Role.NATIONAL_ADMIN)
+ANONYMOUS = Principal(subject="anonymous", role=Role.ANONYMOUS)
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+bearer_scheme = OAuth2PasswordBearer(
+    tokenUrl="/v1/auth/token",
+    auto_error=False,
+    scheme_name="token",
+    description="An access token from /v1/auth/token, or an API key (iid_...)",
+)
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key", auto_error=False, scheme_name="api_key", description="An API key"
+)
 
 
-def parse_dev_principal(value: str) -> Principal:
-    role_name, _, rest = value.partition(":")
-    region_code, _, agency = rest.partition(":")
-    try:
-        role = Role(role_name)
-        agency_id = uuid.UUID(agency) if agency else None
-    except ValueError as exc:
-        raise Unauthorized(f"X-Dev-Principal {value!r} is not role[:region[:agency]]") from exc
-    national = role in (Role.NATIONAL_ADMIN, Role.VERIFIER) or (role is Role.VIEWER and not rest)
-    if not national and not region_code:
-        raise Unauthorized(f"role {role} needs a region: {role}:<region code>")
-    if role is Role.AGENCY_OPERATOR and agency_id is None:
-        raise Unauthorized("agency_operator needs an agency: agency_operator:<region>:<agency id>")
+def _unauthorized(detail: str) -> Unauthorized:
+    return Unauthorized(detail, headers=CHALLENGE)
+
+
+async def _from_api_key(request: Request, session: AsyncSession, key: str) -> Principal:
+    row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == digest(key)))
+    now = datetime.now(UTC)
+    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
+        raise _unauthorized("the API key is not valid (unknown, revoked or expired)")
+    touch_every = timedelta(seconds=request.app.state.settings.api_key_touch_seconds)
+    if row.last_used_at is None or now - row.last_used_at >= touch_every:
+        row.last_used_at = now
+        # committed at once: the request may still fail, the use happened anyway
+        await session.commit()
     return Principal(
-        subject=f"dev:{value}",
-        role=role,
-        region_code=None if national else region_code,
-        agency_id=agency_id,
+        subject=f"key:{row.prefix}",
+        role=Role(row.role),
+        region_code=row.region_code,
+        agency_id=row.agency_id,
+        api_key_id=row.id,
     )
 
 
-async def current_principal(
+async def _from_access_token(request: Request, session: AsyncSession, token: str) -> Principal:
+    secret = request.app.state.settings.secret_key.get_secret_value()
+    try:
+        claims = decode_access_token(secret, token)
+    except InvalidToken as exc:
+        raise _unauthorized(str(exc)) from exc
+    user = await session.scalar(
+        select(User)
+        .join(RefreshFamily, RefreshFamily.user_id == User.id)
+        .where(
+            User.id == claims.user_id,
+            User.active,
+            RefreshFamily.id == claims.family_id,
+            RefreshFamily.revoked_at.is_(None),
+        )
+    )
+    if user is None:
+        raise _unauthorized("the sign-in has ended (logged out, revoked or user deactivated)")
+    return Principal(
+        subject=f"user:{user.email}",
+        role=Role(user.role),
+        region_code=user.region_code,
+        agency_id=user.agency_id,
+        user_id=user.id,
+    )
+
+
+async def public_principal(
     request: Request,
-    x_dev_principal: Annotated[str | None, Header(include_in_schema=False)] = None,
+    session: SessionDep,
+    bearer: Annotated[str | None, Depends(bearer_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal:
-    if request.app.state.settings.is_production:
-        raise Unauthorized("authentication is not configured on this server")
-    if x_dev_principal:
-        return parse_dev_principal(x_dev_principal)
-    return DEVELOPMENT_ADMIN
+    """The caller, or `ANONYMOUS` when no credentials were sent."""
+    credential = bearer or api_key
+    if not credential:
+        return ANONYMOUS
+    if looks_like_api_key(credential):
+        return await _from_api_key(request, session, credential)
+    return await _from_access_token(request, session, credential)
+
+
+async def current_principal(
+    principal: Annotated[Principal, Depends(public_principal)],
+) -> Principal:
+    """The signed-in caller; the public answers 401."""
+    if principal.is_anonymous:
+        raise _unauthorized(
+            "credentials required: send Authorization: Bearer <access token or API key> "
+            "or X-API-Key"
+        )
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
+PublicPrincipalDep = Annotated[Principal, Depends(public_principal)]

@@ -1,3 +1,4 @@
+import uuid
 from datetime import date, datetime
 from typing import Literal, Self
 
@@ -44,3 +45,16 @@ class PeriodOut(OutputModel):
 
 class Transition(InputModel):
     to: PeriodStatus = Field(examples=["open"])
+
+
+class RecomputeRunOut(OutputModel):
+    id: uuid.UUID
+    period: int = Field(validation_alias="period_year")
+    status: Literal["queued", "running", "done", "failed"]
+    requested_by: str
+    requested_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    regions_total: int | None
+    regions_done: int
+    error: str | None

@@ -1,15 +1,21 @@
 """Periods: an assessment year, its edition and its status."""
 
+import uuid
+
+from arq.connections import ArqRedis
 from sqlalchemy import insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.pagination import PageParams, fetch_page
+from iid_api.kit.tenancy import Scope
 from iid_api.periods.schemas import PeriodCreate, PeriodOut
 from iid_scoring import Edition
 from iid_store import models, vocab
 from iid_store.audit import record_audit
 from iid_store.editions import edition_by_code
+from iid_store.queue import enqueue_full_recompute
+from iid_store.runs import create_run
 
 
 async def get_period(
@@ -35,6 +41,15 @@ def require_open(period: models.Period) -> None:
     if period.status != "open":
         raise Conflict(
             f"period {period.year} is {period.status}: changes are accepted only while it is open"
+        )
+
+
+def require_verifying(period: models.Period) -> None:
+    """Verification decisions are recorded only while the period is being verified."""
+    if period.status != "verifying":
+        raise Conflict(
+            f"period {period.year} is {period.status}: verification decisions are accepted "
+            "only while it is verifying"
         )
 
 
@@ -88,9 +103,13 @@ async def _add_kind_clusters(session: AsyncSession, year: int) -> None:
 
 
 async def list_periods(
-    session: AsyncSession, params: PageParams
+    session: AsyncSession, params: PageParams, scope: Scope
 ) -> tuple[list[models.Period], int]:
-    statement = select(models.Period).order_by(models.Period.year.desc())
+    statement = (
+        select(models.Period)
+        .where(scope.periods(models.Period.status))
+        .order_by(models.Period.year.desc())
+    )
     return await fetch_page(session, statement, params)
 
 
@@ -118,3 +137,31 @@ async def transition(session: AsyncSession, year: int, target: str, actor: str) 
     )
     await session.commit()
     return period
+
+
+async def request_recompute(
+    session: AsyncSession, queue: ArqRedis, year: int, actor: str
+) -> models.RecomputeRun:
+    """Record a full recompute run and hand it to the worker. The run row is committed first:
+    if Redis is down the sweep enqueues it later."""
+    await get_period(session, year)
+    run = await create_run(session, year, actor)
+    await record_audit(
+        session,
+        actor=actor,
+        action="recompute",
+        object_type="period",
+        object_id=year,
+        period_year=year,
+        after={"run": str(run.id)},
+    )
+    await session.commit()
+    await enqueue_full_recompute(queue, run.id)
+    return run
+
+
+async def get_run(session: AsyncSession, year: int, run_id: uuid.UUID) -> models.RecomputeRun:
+    run = await session.get(models.RecomputeRun, run_id)
+    if run is None or run.period_year != year:
+        raise NotFound(f"recompute run {run_id} of {year} not found")
+    return run

@@ -5,8 +5,9 @@ from fastapi import APIRouter, Query
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.pagination import Page, PageDep
-from iid_api.kit.principal import PrincipalDep
-from iid_api.kit.tenancy import ScopeDep
+from iid_api.kit.principal import PublicPrincipalDep
+from iid_api.kit.tenancy import PublicScopeDep, ScopeDep
+from iid_api.periods.service import get_period
 from iid_api.regions import service
 from iid_api.regions.schemas import (
     Cluster,
@@ -25,7 +26,7 @@ ProvinceCode = Annotated[str | None, Query(pattern=r"^\d{2}$", examples=["73"])]
 async def list_regions(
     session: SessionDep,
     page: PageDep,
-    _: PrincipalDep,
+    _: PublicPrincipalDep,
     kind: RegionKind | None = None,
     province: ProvinceCode = None,
     cluster: Cluster | None = None,
@@ -42,12 +43,15 @@ async def list_regions(
 
 
 @router.get("/v1/regions/{code}", response_model=RegionOut)
-async def get_region(code: str, session: SessionDep, _: PrincipalDep) -> Any:
+async def get_region(code: str, session: SessionDep, _: PublicPrincipalDep) -> Any:
     return await service.get_region(session, code)
 
 
 @router.get("/v1/periods/{year}/regions/{code}/clusters", response_model=ClusterMembershipOut)
-async def get_clusters(year: int, code: str, session: SessionDep, _: PrincipalDep) -> Any:
+async def get_clusters(year: int, code: str, session: SessionDep, scope: PublicScopeDep) -> Any:
+    """The region's award clusters in the period (public once the period is published)."""
+    period = await get_period(session, year)
+    scope.require_visible_period(year, period.status)
     await service.get_region(session, code)
     clusters = await service.clusters_of(session, year, code)
     return ClusterMembershipOut(period=year, region=code, clusters=clusters)

@@ -4,18 +4,43 @@ from fastapi import APIRouter
 
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES
-from iid_api.kit.tenancy import ScopeDep
+from iid_api.kit.tenancy import PublicScopeDep, ScopeDep
 from iid_api.scorecards import service
 from iid_store.scoring_inputs import Basis
 
-router = APIRouter(tags=["scorecards"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/v1/periods/{year}/regions/{code}/scorecard",
+    tags=["scorecards"],
+    responses=PROBLEM_RESPONSES,
+)
 
 
-@router.get("/v1/periods/{year}/regions/{code}/scorecard/preview")
+@router.get("")
+async def get_scorecard(
+    year: int, code: str, session: SessionDep, scope: PublicScopeDep, basis: Basis = Basis.CLAIMED
+) -> dict[str, Any]:
+    """The stored scorecard snapshot (written by the worker within about a second of a change),
+    with the full breakdown, `computed_at`, and `stale: true` while a recompute is pending.
+    The verified scorecard of a published period is public."""
+    return await service.stored(session, scope, year, code, basis)
+
+
+@router.get("/preview")
 async def preview_scorecard(
-    year: int, code: str, session: SessionDep, scope: ScopeDep, basis: Basis = Basis.CLAIMED
+    year: int, code: str, session: SessionDep, scope: PublicScopeDep, basis: Basis = Basis.CLAIMED
 ) -> dict[str, Any]:
     """The scorecard computed now from the current answers. `claimed` counts every innovation
     the region entered for the period (sent or not); `verified` counts sent innovations with
-    the verifiers' decisions applied (undecided answers score 0 and are counted)."""
+    the verifiers' decisions applied (undecided answers score 0 and are counted). The verified
+    scorecard of a published period is public (no credentials needed)."""
     return await service.preview(session, scope, year, code, basis)
+
+
+@router.get("/improvements")
+async def scorecard_improvements(
+    year: int, code: str, session: SessionDep, scope: ScopeDep, basis: Basis = Basis.CLAIMED
+) -> dict[str, Any]:
+    """Every single change that would raise the index (an indicator one level up or to the
+    top, one more fully answered innovation), with its index gain, best first; and the
+    variables where the region is strong or weak."""
+    return await service.improvements(session, scope, year, code, basis)

@@ -1,26 +1,45 @@
-"""Live scorecard preview: the scoring library run on the current answers, on request.
-(Stored snapshots, written by the worker, are what the hot read paths serve.)"""
+"""Scorecards: the stored snapshots the worker writes (the cheap read path), the live preview
+and the improvement plan (computed on request from the current answers)."""
 
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_api.kit.errors import NotFound
 from iid_api.kit.tenancy import Scope
 from iid_api.periods.service import get_period, period_edition
 from iid_api.regions.service import get_region
-from iid_scoring import score_region
-from iid_store.scoring_inputs import Basis, load_region_input
+from iid_scoring import improvement_plan, score_region
+from iid_store import models
+from iid_store.scoring_inputs import Basis, LoadedInput, load_region_input
+
+
+async def _results_period(
+    session: AsyncSession, scope: Scope, year: int, region_code: str, basis: Basis
+) -> models.Period:
+    """The period, once the caller may see this region's results on this basis (the verified
+    results of a published period are public)."""
+    period = await get_period(session, year)
+    scope.require_visible_period(year, period.status)
+    scope.require_visible_results(region_code, period.status, verified=basis is Basis.VERIFIED)
+    await get_region(session, region_code)
+    return period
+
+
+async def _live_input(
+    session: AsyncSession, scope: Scope, year: int, region_code: str, basis: Basis
+) -> tuple[Any, LoadedInput]:
+    period = await _results_period(session, scope, year, region_code, basis)
+    edition = await period_edition(session, period)
+    return edition, await load_region_input(session, year, region_code, basis)
 
 
 async def preview(
     session: AsyncSession, scope: Scope, year: int, region_code: str, basis: Basis
 ) -> dict[str, Any]:
-    scope.require_visible_region(region_code)
-    await get_region(session, region_code)
-    period = await get_period(session, year)
-    edition = await period_edition(session, period)
-    loaded = await load_region_input(session, year, region_code, basis)
+    edition, loaded = await _live_input(session, scope, year, region_code, basis)
     scorecard = score_region(edition, loaded.region_input)
     return {
         **scorecard.to_dict(),
@@ -28,4 +47,37 @@ async def preview(
         "basis": basis.value,
         "undecided_answers": loaded.undecided_answers,
         "computed_at": datetime.now(UTC).isoformat(),
+    }
+
+
+async def improvements(
+    session: AsyncSession, scope: Scope, year: int, region_code: str, basis: Basis
+) -> dict[str, Any]:
+    edition, loaded = await _live_input(session, scope, year, region_code, basis)
+    plan = improvement_plan(edition, loaded.region_input)
+    return {**plan.to_dict(), "period": year, "region": region_code, "basis": basis.value}
+
+
+async def stored(
+    session: AsyncSession, scope: Scope, year: int, region_code: str, basis: Basis
+) -> dict[str, Any]:
+    await _results_period(session, scope, year, region_code, basis)
+    snapshot = await session.get(models.Scorecard, (year, region_code, basis.value))
+    if snapshot is None:
+        raise NotFound(f"no {basis.value} scorecard of {region_code} for {year} has been computed")
+    pending = await session.scalar(
+        select(models.RecomputeMarker.generation).where(
+            models.RecomputeMarker.period_year == year,
+            models.RecomputeMarker.region_code == region_code,
+        )
+    )
+    return {
+        **snapshot.payload,
+        "period": year,
+        "basis": basis.value,
+        "undecided_answers": snapshot.undecided_answers,
+        "computed_at": snapshot.computed_at.isoformat(),
+        "generation": snapshot.generation,
+        "inputs_hash": snapshot.inputs_hash,
+        "stale": pending is not None,
     }

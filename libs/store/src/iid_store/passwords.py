@@ -1,0 +1,36 @@
+"""Password hashing (argon2id, argon2-cffi's RFC 9106 defaults) shared by the API and the seed."""
+
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 128  # argon2 accepts more, but a megabyte "password" is an attack
+
+
+@lru_cache
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with older parameters (rehash on the next good login)."""
+    return _hasher().check_needs_rehash(password_hash)
+
+
+@lru_cache
+def dummy_hash() -> str:
+    """Verified against when the email is unknown, so that both cases take as long."""
+    return hash_password("not-a-real-password-ever")

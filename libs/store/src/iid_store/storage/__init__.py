@@ -1,0 +1,47 @@
+"""Evidence file storage behind one interface: local folder (default) or S3-compatible."""
+
+from typing import Any
+
+from iid_store.storage.base import ObjectWriter, Storage, check_key
+from iid_store.storage.local import LocalStorage
+from iid_store.storage.settings import StorageSettings
+
+
+def build_storage(settings: StorageSettings) -> Storage:
+    """The backend the settings name (S3 is imported only when used)."""
+    if settings.storage_backend == "s3":
+        from iid_store.storage.s3 import S3Storage
+
+        secret = settings.storage_s3_secret_access_key
+        return S3Storage(
+            bucket=settings.storage_s3_bucket,
+            prefix=settings.storage_s3_prefix,
+            endpoint_url=settings.storage_s3_endpoint_url,
+            region=settings.storage_s3_region,
+            access_key_id=settings.storage_s3_access_key_id,
+            secret_access_key=secret.get_secret_value() if secret else None,
+            part_bytes=settings.storage_s3_part_bytes,
+        )
+    return LocalStorage(settings.storage_dir)
+
+
+_built: dict[tuple[Any, ...], Storage] = {}
+
+
+def storage_for(settings: StorageSettings) -> Storage:
+    """The backend for these settings, built once per configuration (clients are reused)."""
+    key = tuple(getattr(settings, name) for name in StorageSettings.model_fields)
+    if key not in _built:
+        _built[key] = build_storage(settings)
+    return _built[key]
+
+
+__all__ = [
+    "LocalStorage",
+    "ObjectWriter",
+    "Storage",
+    "StorageSettings",
+    "build_storage",
+    "check_key",
+    "storage_for",
+]

@@ -1,0 +1,1 @@
+"""API keys domain: credentials of government systems, shown once, stored hashed."""

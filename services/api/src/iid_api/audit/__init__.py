@@ -1,0 +1,1 @@
+"""audit domain: reading the append-only trail of every write, login and failed login."""

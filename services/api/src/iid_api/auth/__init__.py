@@ -1,0 +1,1 @@
+"""auth domain: sign-in, token refresh and logout, the caller itself."""

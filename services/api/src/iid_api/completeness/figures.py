@@ -1,0 +1,158 @@
+"""The completeness arithmetic, pure: answers and evidence kinds in, tallies and gaps out."""
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from iid_api.completeness.schemas import (
+    Aspect,
+    Figures,
+    MandatoryEmpty,
+    MissingEvidence,
+    SendingProblem,
+)
+from iid_scoring import Edition, Indicator
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Answer:
+    id: uuid.UUID
+    level: int
+
+
+@dataclass
+class Tally:
+    indicators: int = 0
+    answered: int = 0
+    evidenced: int = 0
+
+    def __iadd__(self, other: "Tally") -> "Tally":
+        self.indicators += other.indicators
+        self.answered += other.answered
+        self.evidenced += other.evidenced
+        return self
+
+    def figures(self) -> Figures:
+        return Figures(
+            indicators=self.indicators,
+            answered=self.answered,
+            evidenced=self.evidenced,
+            answered_percent=percent(self.answered, self.indicators),
+            evidenced_percent=percent(self.evidenced, self.indicators),
+        )
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    if whole == 0:
+        return None
+    return (Decimal(100 * part) / Decimal(whole)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Assessment:
+    """One answer sheet (a region's SPD, or one innovation's SID) checked."""
+
+    tally: Tally = field(default_factory=Tally)
+    missing_evidence: list[MissingEvidence] = field(default_factory=list)
+    mandatory_empty: list[MandatoryEmpty] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    aspect: Aspect
+    indicators: Iterable[Indicator]
+    answers: Mapping[str, Answer]  # by indicator code
+    innovation_id: str | None = None
+    innovation_name: str | None = None
+
+
+def assess(sheet: Sheet, kinds_by_answer: Mapping[uuid.UUID, set[str]]) -> Assessment:
+    result = Assessment()
+    where = {
+        "aspect": sheet.aspect,
+        "innovation_id": sheet.innovation_id,
+        "innovation_name": sheet.innovation_name,
+    }
+    for indicator in sheet.indicators:
+        answer = sheet.answers.get(indicator.code)
+        result.tally.indicators += 1
+        if indicator.mandatory and (answer is None or answer.level == 0):
+            result.mandatory_empty.append(
+                MandatoryEmpty(
+                    **where,
+                    indicator=indicator.code,
+                    name=indicator.name,
+                    level=answer.level if answer else None,
+                )
+            )
+        if answer is None:
+            continue
+        result.tally.answered += 1
+        if answer.level == 0:  # "none of the options applies" needs no evidence
+            continue
+        found = kinds_by_answer.get(answer.id, set())
+        if found & set(indicator.evidence_kinds):
+            result.tally.evidenced += 1
+            continue
+        result.missing_evidence.append(
+            MissingEvidence(
+                **where,
+                indicator=indicator.code,
+                name=indicator.name,
+                level=answer.level,
+                reason="unacceptable" if found else "none",
+                found_kinds=sorted(found),
+                accepted_kinds=list(indicator.evidence_kinds),
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class EntryFacts:
+    """What sending checks about an innovation besides its answers."""
+
+    design: str
+    implemented_on: date | None
+    developed_on: date | None
+
+
+def sending_problems(
+    facts: EntryFacts,
+    window: tuple[date, date],
+    edition: Edition,
+    mandatory_empty: list[MandatoryEmpty],
+) -> list[SendingProblem]:
+    """The checks `POST /v1/innovations/{id}/send` makes, as the region should see them early."""
+    problems = []
+    if mandatory_empty:
+        codes = ", ".join(gap.indicator for gap in mandatory_empty)
+        problems.append(
+            SendingProblem(
+                code="mandatory_unanswered",
+                detail=f"mandatory indicators not answered above level 0: {codes}",
+            )
+        )
+    words = len(facts.design.split())
+    if words < edition.min_design_words:
+        problems.append(
+            SendingProblem(
+                code="design_words",
+                detail=f"the design text (rancang bangun) has {words} words; "
+                f"at least {edition.min_design_words} are required",
+            )
+        )
+    dates = [d for d in (facts.implemented_on, facts.developed_on) if d is not None]
+    if not any(window[0] <= d <= window[1] for d in dates):
+        problems.append(
+            SendingProblem(
+                code="implementation_window",
+                detail="neither implemented_on nor developed_on lies in the implementation "
+                f"window {window[0]}..{window[1]}",
+            )
+        )
+    return problems

@@ -1,0 +1,1 @@
+"""evidence domain: uploads (data dukung), downloads with ranges, detaching."""

@@ -1,0 +1,1 @@
+"""rankings domain: rankings, region history, national summary."""

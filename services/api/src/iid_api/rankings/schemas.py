@@ -1,0 +1,46 @@
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import Field
+
+from iid_api.kit.schemas import OutputModel
+
+
+class RankingRow(OutputModel):
+    rank: int = Field(description="Competition rank (1, 2, 2, 4) by index")
+    position: int = Field(description="Place in the documented tie order")
+    region_code: str
+    region_name: str
+    province_code: str | None
+    index: Decimal
+    rating: str
+    total_score: Decimal
+    previous_rank: int | None
+    movement: int | None = Field(description="previous_rank - rank: positive moved up")
+    computed_at: datetime
+
+
+class ClusterRank(OutputModel):
+    cluster: str
+    rank: int
+    movement: int | None
+
+
+class HistoryEntry(OutputModel):
+    period: int
+    period_status: str
+    basis: str = Field(description="verified for published periods, claimed before")
+    index: Decimal
+    rating: str
+    computed_at: datetime
+    ranks: list[ClusterRank]
+
+
+class Summary(OutputModel):
+    period: int
+    basis: str
+    regions_scored: int
+    mean_index: Decimal | None
+    ratings: dict[str, int]
+    innovations_by_stage: dict[str, int]
+    innovations_sent: int

@@ -1,0 +1,1 @@
+"""users domain: people who sign in, managed by national and region admins."""

@@ -1,0 +1,142 @@
+"""Users: created and managed by national admins (everyone) and region admins (their region's
+region roles). Passwords are hashed with argon2 and never leave this module."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iid_api.auth.service import revoke_families
+from iid_api.kit.errors import Conflict, InvalidInput, NotFound
+from iid_api.kit.pagination import PageParams, fetch_page
+from iid_api.kit.principal import Role
+from iid_api.kit.tenancy import Scope
+from iid_api.users.schemas import UserCreate, UserOut, UserPatch
+from iid_store import models
+from iid_store.audit import record_audit
+from iid_store.passwords import hash_password
+
+
+async def check_account_scope(
+    session: AsyncSession,
+    scope: Scope,
+    role: str,
+    region_code: str | None,
+    agency_id: uuid.UUID | None,
+) -> None:
+    """The caller may grant `role` there, and the region and agency exist and fit."""
+    scope.require_grant(Role(role), region_code)
+    if region_code is not None and await session.get(models.Region, region_code) is None:
+        raise InvalidInput.at("/body/region_code", f"region {region_code} does not exist")
+    if agency_id is not None:
+        agency = await session.get(models.Agency, agency_id)
+        if agency is None or agency.deleted_at is not None or agency.region_code != region_code:
+            raise InvalidInput.at(
+                "/body/agency_id", f"agency {agency_id} is not an agency of {region_code}"
+            )
+
+
+def snapshot(user: models.User) -> dict[str, Any]:
+    return UserOut.model_validate(user).model_dump(mode="json")
+
+
+async def _audit(
+    session: AsyncSession,
+    scope: Scope,
+    user: models.User,
+    action: str,
+    before: dict[str, Any] | None,
+) -> None:
+    await record_audit(
+        session,
+        actor=scope.principal.subject,
+        action=action,
+        object_type="user",
+        object_id=user.id,
+        region_code=user.region_code,
+        before=before,
+        after=snapshot(user),
+    )
+
+
+async def create_user(session: AsyncSession, scope: Scope, data: UserCreate) -> models.User:
+    await check_account_scope(session, scope, data.role, data.region_code, data.agency_id)
+    taken = await session.scalar(select(models.User.id).where(models.User.email == data.email))
+    if taken is not None:
+        raise Conflict(f"a user with email {data.email} already exists")
+    user = models.User(
+        email=data.email,
+        full_name=data.full_name,
+        password_hash=hash_password(data.password),
+        role=data.role,
+        region_code=data.region_code,
+        agency_id=data.agency_id,
+        created_by=scope.principal.subject,
+    )
+    session.add(user)
+    await session.flush()
+    await session.refresh(user)
+    await _audit(session, scope, user, "create", before=None)
+    await session.commit()
+    return user
+
+
+async def list_users(
+    session: AsyncSession, scope: Scope, params: PageParams, filters: dict[str, Any]
+) -> tuple[list[models.User], int]:
+    scope.require_admin("list users")
+    user = models.User
+    statement = select(user).where(scope.regions(user.region_code))
+    for field in ("role", "region_code", "active"):
+        if filters.get(field) is not None:
+            statement = statement.where(getattr(user, field) == filters[field])
+    if filters.get("q"):
+        statement = statement.where(user.email.icontains(filters["q"], autoescape=True))
+    return await fetch_page(session, statement.order_by(user.email), params)
+
+
+async def get_user(
+    session: AsyncSession, scope: Scope, user_id: uuid.UUID, *, for_update: bool = False
+) -> models.User:
+    user = await session.get(models.User, user_id, with_for_update=for_update)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    scope.require_account_admin(user.region_code, f"user {user_id}")
+    return user
+
+
+async def update_user(
+    session: AsyncSession, scope: Scope, user_id: uuid.UUID, data: UserPatch
+) -> models.User:
+    user = await get_user(session, scope, user_id, for_update=True)
+    before = snapshot(user)
+    if data.role is not None:
+        await check_account_scope(session, scope, data.role, data.region_code, data.agency_id)
+        user.role, user.region_code, user.agency_id = data.role, data.region_code, data.agency_id
+    if data.full_name is not None:
+        user.full_name = data.full_name
+    if data.password is not None:
+        user.password_hash = hash_password(data.password)
+        user.failed_logins, user.locked_until = 0, None  # an admin reset also unlocks
+    if data.active is not None:
+        user.active = data.active
+    if data.password is not None or data.active is False:
+        await revoke_families(session, user.id, "changed_by_admin")
+    await session.flush()
+    await session.refresh(user)
+    await _audit(session, scope, user, "update", before=before)
+    await session.commit()
+    return user
+
+
+async def deactivate_user(session: AsyncSession, scope: Scope, user_id: uuid.UUID) -> None:
+    """Users are never deleted (the audit trail names them): they are deactivated."""
+    user = await get_user(session, scope, user_id, for_update=True)
+    before = snapshot(user)
+    user.active = False
+    await revoke_families(session, user.id, "deactivated")
+    await session.flush()
+    await session.refresh(user)
+    await _audit(session, scope, user, "deactivate", before=before)
+    await session.commit()

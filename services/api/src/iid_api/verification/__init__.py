@@ -1,0 +1,1 @@
+"""verification domain: verifiers decide on each claimed answer and may reject innovations."""

@@ -1,0 +1,69 @@
+import uuid
+from datetime import datetime
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+
+from iid_api.kit.schemas import InputModel, OutputModel
+
+DecisionKind = Literal["accept", "lower", "reject"]
+PeriodStatus = Literal["draft", "open", "closed", "verifying", "published"]
+
+
+class DecisionIn(InputModel):
+    """`accept` keeps the claimed level; `lower` gives a `level` below the claim; `reject`
+    scores 0. A note (why) is required for lower and reject."""
+
+    decision: DecisionKind = Field(examples=["lower"])
+    level: int | None = Field(default=None, ge=0, le=2, examples=[1])
+    note: str = Field(default="", max_length=2000, examples=["SK kepala daerah tidak dilampirkan"])
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.decision == "lower") != (self.level is not None):
+            raise ValueError("give a level for (and only for) the lower decision")
+        if self.decision != "accept" and not self.note:
+            raise ValueError(f"a {self.decision} decision needs a note saying why")
+        return self
+
+
+class DecisionOut(OutputModel):
+    indicator: str
+    claimed_level: int
+    claim_version: int
+    decision: DecisionKind | None = Field(description="null while undecided")
+    level: int | None = Field(description="the lowered level")
+    verified_level: int | None = Field(description="what the verified scorecard counts")
+    note: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    stale: bool = Field(description="the claim changed after the decision")
+
+
+class RejectionIn(InputModel):
+    note: str = Field(min_length=1, max_length=2000, examples=["bukan inovasi: kegiatan rutin"])
+
+
+class RejectionOut(OutputModel):
+    entry_id: uuid.UUID
+    note: str
+    decided_by: str
+    decided_at: datetime
+
+
+class InnovationVerificationOut(OutputModel):
+    entry_id: uuid.UUID
+    name: str
+    agency_id: uuid.UUID
+    registration_number: str | None
+    rejection: RejectionOut | None
+    answers: list[DecisionOut]
+
+
+class RegionVerificationOut(OutputModel):
+    period: int
+    period_status: PeriodStatus
+    region: str
+    undecided_answers: int
+    spd: list[DecisionOut]
+    innovations: list[InnovationVerificationOut] = Field(description="sent innovations")

@@ -1,0 +1,284 @@
+"""Verification: a verifier's decision per claimed answer (beside the claim, never over it)
+and the rejection of whole innovations, while the period is `verifying`. Every decision marks
+the region for recompute and is audited in the same transaction."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iid_api.innovations.service import get_entry
+from iid_api.kit.errors import Conflict, InvalidInput, NotFound
+from iid_api.kit.etag import check_version
+from iid_api.kit.tenancy import Scope
+from iid_api.periods.service import get_period, period_edition, require_verifying
+from iid_api.regions.service import get_region
+from iid_api.verification.schemas import (
+    DecisionIn,
+    DecisionOut,
+    InnovationVerificationOut,
+    RegionVerificationOut,
+    RejectionOut,
+)
+from iid_scoring import Indicator
+from iid_store import models
+from iid_store.audit import record_audit
+from iid_store.markers import mark_for_recompute
+
+AnswerRow = models.SpdAnswer | models.SidAnswer
+
+
+def to_out(answer: AnswerRow, decision: models.VerificationDecision | None) -> DecisionOut:
+    verified: int | None = None
+    if decision is not None:
+        verified = {"accept": answer.level, "lower": decision.level, "reject": 0}[decision.decision]
+    return DecisionOut(
+        indicator=answer.indicator,
+        claimed_level=answer.level,
+        claim_version=answer.version,
+        decision=decision.decision if decision else None,
+        level=decision.level if decision else None,
+        verified_level=verified,
+        note=decision.note if decision else None,
+        decided_by=decision.decided_by if decision else None,
+        decided_at=decision.decided_at if decision else None,
+        stale=decision is not None and decision.answer_version != answer.version,
+    )
+
+
+def _snapshot(decision: models.VerificationDecision) -> dict[str, Any]:
+    return {
+        "decision": decision.decision,
+        "level": decision.level,
+        "note": decision.note,
+        "answer_version": decision.answer_version,
+    }
+
+
+# --- decisions ------------------------------------------------------------------------------
+async def decide_spd(
+    session: AsyncSession,
+    scope: Scope,
+    year: int,
+    region_code: str,
+    indicator: str,
+    data: DecisionIn,
+    expected_version: int | None,
+) -> DecisionOut:
+    scope.require_verifier(region_code, "record verification decisions")
+    await get_region(session, region_code)
+    require_verifying(await get_period(session, year))
+    answer = await session.scalar(
+        select(models.SpdAnswer)
+        .where(
+            models.SpdAnswer.period_year == year,
+            models.SpdAnswer.region_code == region_code,
+            models.SpdAnswer.indicator == indicator,
+        )
+        .with_for_update()
+    )
+    if answer is None:
+        raise NotFound(f"{region_code} has no SPD answer {indicator!r} in {year}")
+    return await _decide(session, scope, answer, data, expected_version, region_code, year)
+
+
+async def _sent_entry(
+    session: AsyncSession, scope: Scope, entry_id: uuid.UUID
+) -> models.InnovationEntry:
+    """The entry a verifier may act on: visible, period verifying, and sent."""
+    entry = await get_entry(session, scope, entry_id, for_update=True)
+    scope.require_verifier(entry.region_code, "record verification decisions")
+    require_verifying(await get_period(session, entry.period_year))
+    if entry.status != "sent":
+        raise Conflict(f"innovation {entry_id} was never sent: only sent ones are verified")
+    return entry
+
+
+async def decide_sid(
+    session: AsyncSession,
+    scope: Scope,
+    entry_id: uuid.UUID,
+    indicator: str,
+    data: DecisionIn,
+    expected_version: int | None,
+) -> DecisionOut:
+    entry = await _sent_entry(session, scope, entry_id)
+    answer = await session.scalar(
+        select(models.SidAnswer)
+        .where(models.SidAnswer.entry_id == entry.id, models.SidAnswer.indicator == indicator)
+        .with_for_update()
+    )
+    if answer is None:
+        raise NotFound(f"innovation {entry_id} has no answer {indicator!r}")
+    return await _decide(
+        session, scope, answer, data, expected_version, entry.region_code, entry.period_year
+    )
+
+
+async def _decide(
+    session: AsyncSession,
+    scope: Scope,
+    answer: AnswerRow,
+    data: DecisionIn,
+    expected_version: int | None,
+    region_code: str,
+    year: int,
+) -> DecisionOut:
+    """Record (or replace) the decision; the answer row is locked, so deciders serialise."""
+    check_version(expected_version, answer.version, f"answer {answer.indicator}")
+    if data.level is not None and data.level >= answer.level:
+        raise InvalidInput.at(
+            "/body/level", f"lower means below the claimed level {answer.level}; got {data.level}"
+        )
+    spd = isinstance(answer, models.SpdAnswer)
+    key = {"spd_answer_id": answer.id} if spd else {"sid_answer_id": answer.id}
+    decision = await session.scalar(select(models.VerificationDecision).filter_by(**key))
+    before = _snapshot(decision) if decision else None
+    if decision is None:
+        decision = models.VerificationDecision(**key)
+        session.add(decision)
+    decision.decision, decision.level, decision.note = data.decision, data.level, data.note
+    decision.answer_version, decision.decided_by = answer.version, scope.principal.subject
+    await session.flush()
+    await session.refresh(decision)
+    await mark_for_recompute(session, year, region_code)
+    await record_audit(
+        session,
+        actor=scope.principal.subject,
+        action="decide",
+        object_type="spd_decision" if spd else "sid_decision",
+        object_id=answer.id,
+        region_code=region_code,
+        period_year=year,
+        before=before,
+        after={"indicator": answer.indicator, **_snapshot(decision)},
+    )
+    await session.commit()
+    return to_out(answer, decision)
+
+
+# --- rejection of whole innovations ---------------------------------------------------------
+async def reject_innovation(
+    session: AsyncSession, scope: Scope, entry_id: uuid.UUID, note: str
+) -> RejectionOut:
+    entry = await _sent_entry(session, scope, entry_id)
+    rejection = await session.get(models.InnovationRejection, entry.id)
+    before = {"note": rejection.note} if rejection else None
+    if rejection is None:
+        rejection = models.InnovationRejection(entry_id=entry.id)
+        session.add(rejection)
+    rejection.note, rejection.decided_by = note, scope.principal.subject
+    await session.flush()
+    await session.refresh(rejection)
+    await _rejection_changed(session, scope, entry, "reject", before, {"note": note})
+    return RejectionOut.model_validate(rejection)
+
+
+async def withdraw_rejection(session: AsyncSession, scope: Scope, entry_id: uuid.UUID) -> None:
+    entry = await _sent_entry(session, scope, entry_id)
+    rejection = await session.get(models.InnovationRejection, entry.id)
+    if rejection is None:
+        return
+    before = {"note": rejection.note}
+    await session.delete(rejection)
+    await session.flush()
+    await _rejection_changed(session, scope, entry, "withdraw_rejection", before, None)
+
+
+async def _rejection_changed(
+    session: AsyncSession,
+    scope: Scope,
+    entry: models.InnovationEntry,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    await mark_for_recompute(session, entry.period_year, entry.region_code)
+    await record_audit(
+        session,
+        actor=scope.principal.subject,
+        action=action,
+        object_type="innovation_rejection",
+        object_id=entry.id,
+        region_code=entry.region_code,
+        period_year=entry.period_year,
+        before=before,
+        after=after,
+    )
+    await session.commit()
+
+
+# --- results --------------------------------------------------------------------------------
+def _in_edition_order(
+    rows: Sequence[tuple[AnswerRow, models.VerificationDecision | None]],
+    indicators: Sequence[Indicator],
+) -> list[DecisionOut]:
+    order = {indicator.code: position for position, indicator in enumerate(indicators)}
+    ordered = sorted(rows, key=lambda row: order.get(row[0].indicator, len(order)))
+    return [to_out(answer, decision) for answer, decision in ordered]
+
+
+async def region_results(
+    session: AsyncSession, scope: Scope, year: int, region_code: str
+) -> RegionVerificationOut:
+    scope.require_verification_reader(region_code)
+    await get_region(session, region_code)
+    period = await get_period(session, year)
+    edition = await period_edition(session, period)
+    decision = models.VerificationDecision
+    spd_rows = await session.execute(
+        select(models.SpdAnswer, decision)
+        .outerjoin(decision, decision.spd_answer_id == models.SpdAnswer.id)
+        .where(models.SpdAnswer.period_year == year, models.SpdAnswer.region_code == region_code)
+    )
+    spd = _in_edition_order([(row[0], row[1]) for row in spd_rows], edition.spd_indicators)
+    innovations = await _innovation_results(session, year, region_code, edition.sid_indicators)
+    answers = spd + [answer for item in innovations for answer in item.answers]
+    return RegionVerificationOut(
+        period=year,
+        period_status=period.status,
+        region=region_code,
+        undecided_answers=sum(1 for answer in answers if answer.decision is None),
+        spd=spd,
+        innovations=innovations,
+    )
+
+
+async def _innovation_results(
+    session: AsyncSession, year: int, region_code: str, indicators: Sequence[Indicator]
+) -> list[InnovationVerificationOut]:
+    entry, rejection = models.InnovationEntry, models.InnovationRejection
+    result = await session.execute(
+        select(entry, rejection)
+        .outerjoin(rejection, rejection.entry_id == entry.id)
+        .where(
+            entry.period_year == year,
+            entry.region_code == region_code,
+            entry.status == "sent",
+            entry.deleted_at.is_(None),
+        )
+        .order_by(entry.registration_number)
+    )
+    entries = [(row[0], row[1]) for row in result]
+    decision = models.VerificationDecision
+    sid_rows = await session.execute(
+        select(models.SidAnswer, decision)
+        .outerjoin(decision, decision.sid_answer_id == models.SidAnswer.id)
+        .where(models.SidAnswer.entry_id.in_([row.id for row, _ in entries]))
+    )
+    by_entry: dict[uuid.UUID, list[tuple[AnswerRow, models.VerificationDecision | None]]] = {}
+    for answer, decided in sid_rows:
+        by_entry.setdefault(answer.entry_id, []).append((answer, decided))
+    return [
+        InnovationVerificationOut(
+            entry_id=row.id,
+            name=row.name,
+            agency_id=row.agency_id,
+            registration_number=row.registration_number,
+            rejection=RejectionOut.model_validate(rejected) if rejected else None,
+            answers=_in_edition_order(by_entry.get(row.id, []), indicators),
+        )
+        for row, rejected in entries
+    ]

@@ -1,0 +1,40 @@
+"""`python -m iid_worker recompute --period 2026`: a full recompute, here and now."""
+
+import argparse
+import asyncio
+
+from iid_store.db import create_engine, create_session_factory
+from iid_store.models import RecomputeRun
+from iid_store.runs import create_run
+from iid_worker.jobs import run_full_recompute
+from iid_worker.settings import Settings
+
+
+async def _recompute(period_year: int) -> RecomputeRun:
+    engine = create_engine(Settings())
+    factory = create_session_factory(engine)
+    try:
+        async with factory() as session:
+            run = await create_run(session, period_year, "cli")
+            await session.commit()
+        await run_full_recompute(factory, run.id)
+        async with factory() as session:
+            finished = await session.get(RecomputeRun, run.id)
+            assert finished is not None
+            return finished
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m iid_worker")
+    commands = parser.add_subparsers(dest="command", required=True)
+    recompute = commands.add_parser("recompute", help="full recompute of one period")
+    recompute.add_argument("--period", type=int, required=True)
+    arguments = parser.parse_args()
+    run = asyncio.run(_recompute(arguments.period))
+    print(f"run {run.id}: {run.status}, {run.regions_done} regions")
+
+
+if __name__ == "__main__":
+    main()

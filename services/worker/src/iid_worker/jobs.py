@@ -1,0 +1,175 @@
+"""The worker's jobs. They take only ids and are idempotent: running one twice, or after a
+crash, gives the same stored result, because they read everything from PostgreSQL."""
+
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, union, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from iid_store import models
+from iid_store.markers import mark_for_recompute
+from iid_store.queue import enqueue_full_recompute, enqueue_recomputes, enqueue_reranks
+from iid_store.runs import create_run
+from iid_worker.recompute import RoundResult, recompute_region_snapshots, rerank_cluster
+from iid_worker.settings import Settings
+
+logger = logging.getLogger("iid_worker")
+
+# A job that keeps finding newer changes hands over to the sweep after this many rounds, so a
+# region edited non-stop cannot hold a worker forever.
+MAX_ROUNDS = 5
+PROGRESS_EVERY = 25
+
+
+def _factory(ctx: dict[str, Any]) -> async_sessionmaker[AsyncSession]:
+    factory: async_sessionmaker[AsyncSession] = ctx["session_factory"]
+    return factory
+
+
+async def recompute_region(ctx: dict[str, Any], period_year: int, region_code: str) -> int:
+    """Store the region's scorecards, then re-rank the clusters whose input moved."""
+    rounds = 0
+    clusters: set[str] = set()
+    result = RoundResult(frozenset(), still_dirty=True)
+    while result.still_dirty and rounds < MAX_ROUNDS:
+        async with _factory(ctx)() as session:
+            result = await recompute_region_snapshots(session, period_year, region_code)
+        clusters |= result.clusters_to_rerank
+        rounds += 1
+    await enqueue_reranks(ctx["redis"], {(period_year, cluster) for cluster in clusters})
+    return rounds
+
+
+async def rerank(ctx: dict[str, Any], period_year: int, cluster: str) -> int:
+    rounds = 0
+    result = RoundResult(frozenset(), still_dirty=True)
+    while result.still_dirty and rounds < MAX_ROUNDS:
+        async with _factory(ctx)() as session:
+            result = await rerank_cluster(session, period_year, cluster)
+        rounds += 1
+    return rounds
+
+
+async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
+    """Enqueue every marker and queued run older than the grace period: this is what recovers
+    work the queue lost (Redis restarted, a worker killed mid-job, an enqueue that failed)."""
+    settings: Settings = ctx["settings"]
+    cutoff = func.now() - timedelta(seconds=settings.sweep_grace_seconds)
+    region, ranking, run = models.RecomputeMarker, models.RankingMarker, models.RecomputeRun
+    async with _factory(ctx)() as session:
+        regions = await _keys(
+            session, select(region.period_year, region.region_code), region.requested_at < cutoff
+        )
+        clusters = await _keys(
+            session, select(ranking.period_year, ranking.cluster), ranking.requested_at < cutoff
+        )
+        runs = list(
+            await session.scalars(
+                select(run.id).where(run.status == "queued", run.requested_at < cutoff)
+            )
+        )
+    await enqueue_recomputes(ctx["redis"], regions)
+    await enqueue_reranks(ctx["redis"], clusters)
+    for run_id in runs:
+        await enqueue_full_recompute(ctx["redis"], run_id)
+    counts = {"regions": len(regions), "clusters": len(clusters), "runs": len(runs)}
+    if any(counts.values()):
+        logger.info("sweep re-enqueued %s", counts)
+    return counts
+
+
+async def _keys(session: AsyncSession, query: Any, condition: Any) -> set[tuple[int, str]]:
+    rows = await session.execute(query.where(condition))
+    return {(year, key) for year, key in rows}
+
+
+async def _regions_with_data(session: AsyncSession, period_year: int) -> list[str]:
+    """Regions that have answers, innovations, a scorecard or a pending marker in the period
+    (a region that never reported anything has no scorecard, on either path)."""
+    sources = union(
+        select(models.SpdAnswer.region_code).where(models.SpdAnswer.period_year == period_year),
+        select(models.InnovationEntry.region_code).where(
+            models.InnovationEntry.period_year == period_year
+        ),
+        select(models.Scorecard.region_code).where(models.Scorecard.period_year == period_year),
+        select(models.RecomputeMarker.region_code).where(
+            models.RecomputeMarker.period_year == period_year
+        ),
+    )
+    return sorted(await session.scalars(select(sources.subquery().c[0])))
+
+
+async def run_full_recompute(factory: async_sessionmaker[AsyncSession], run_id: uuid.UUID) -> None:
+    """Every region's scorecards, then every cluster's ranking, for the run's period.
+
+    All regions are marked first, in one transaction: if the run dies half-way, the sweep
+    finishes what it left."""
+    async with factory() as session:
+        run = await session.get(models.RecomputeRun, run_id)
+        if run is None or run.status == "done":
+            return
+        year = run.period_year
+        regions = await _regions_with_data(session, year)
+        for region_code in regions:
+            await mark_for_recompute(session, year, region_code)
+        run.status, run.started_at, run.regions_total = "running", func.now(), len(regions)
+        run.regions_done = 0
+        await session.commit()
+    try:
+        await _recompute_all(factory, run_id, year, regions)
+    except Exception as exc:
+        async with factory() as session:
+            await _set_run(session, run_id, status="failed", error=str(exc)[:2000])
+        raise
+
+
+async def _recompute_all(
+    factory: async_sessionmaker[AsyncSession], run_id: uuid.UUID, year: int, regions: list[str]
+) -> None:
+    for done, region_code in enumerate(regions, start=1):
+        async with factory() as session:
+            await recompute_region_snapshots(session, year, region_code)
+            if done % PROGRESS_EVERY == 0:
+                await _set_run(session, run_id, regions_done=done)
+    async with factory() as session:
+        clusters = sorted(
+            await session.scalars(
+                select(models.ClusterMembership.cluster)
+                .where(models.ClusterMembership.period_year == year)
+                .distinct()
+            )
+        )
+    for cluster in clusters:
+        async with factory() as session:
+            await rerank_cluster(session, year, cluster)
+    async with factory() as session:
+        await _set_run(
+            session, run_id, status="done", regions_done=len(regions), finished_at=func.now()
+        )
+
+
+async def _set_run(session: AsyncSession, run_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(
+        update(models.RecomputeRun).where(models.RecomputeRun.id == run_id).values(**values)
+    )
+    await session.commit()
+
+
+async def full_recompute(ctx: dict[str, Any], run_id: str) -> None:
+    await run_full_recompute(_factory(ctx), uuid.UUID(run_id))
+
+
+async def nightly_full_recompute(ctx: dict[str, Any]) -> int:
+    """A full recompute of every open period (the safety net behind markers and sweeps)."""
+    async with _factory(ctx)() as session:
+        years = list(
+            await session.scalars(select(models.Period.year).where(models.Period.status == "open"))
+        )
+        runs = [await create_run(session, year, "nightly") for year in years]
+        await session.commit()
+    for run in runs:
+        await run_full_recompute(_factory(ctx), run.id)
+    return len(runs)

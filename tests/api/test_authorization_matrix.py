@@ -1,0 +1,417 @@
+"""The authorization matrix: every route of the app x every principal x own and foreign region.
+
+HOW TO EXTEND (a new route fails `test_every_route_has_a_rule` until it has a line here):
+1. add one line to ROUTES: `("METHOD", "/path/{param}"): Case("rule name", ...)`;
+2. pick the rule from RULES (or add a rule row there: one expected answer per principal);
+3. a path parameter the world does not know yet: add it to PARAMS (and build the object in
+   `build_world`, once per side); `params=` points one route at another world value, `body=`
+   / `form=` / `files=` / `query=` give what a permitted caller would send. Strings "{name}"
+   in bodies are replaced by the side's world value.
+
+Every request runs inside a savepoint that is rolled back afterwards, so each call starts from
+the same world and a permitted write (a delete, say) never changes what the next call sees.
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from iid_scoring import load_edition
+from iid_store import models
+from iid_store.passwords import hash_password
+from iid_store.runs import create_run
+from tests.api.support import (
+    OTHER_REGION,
+    REGION,
+    answer_sid,
+    create_agency,
+    create_innovation,
+    create_period,
+    innovation_body,
+    move_period,
+    ok,
+)
+from tests.support.credentials import TEST_PASSWORD, add_api_key, add_user, bearer
+
+OK = "ok"  # permitted: any answer below 400 (2xx, or 303 for a video link)
+PRINCIPALS = (
+    "anonymous",
+    "national_admin",
+    "verifier",
+    "national_viewer",
+    "region_admin",
+    "agency_operator",
+    "region_viewer",
+)
+# What each principal gets: one value for both sides, or "own|foreign".
+# fmt: off
+RULES: dict[str, tuple[int | str, ...]] = {
+    #                   anonymous nat_admin verifier nat_viewer reg_admin  operator   reg_viewer
+    "public":            (OK,     OK,       OK,      OK,        OK,        OK,        OK),
+    "signed_in":         (401,    OK,       OK,      OK,        OK,        OK,        OK),
+    "national_admin":    (401,    OK,       403,     403,       403,       403,       403),
+    "tenant_read":       (401,    OK,       OK,      OK,        "ok|404",  "ok|404",  "ok|404"),
+    "region_write":      (401,    OK,       403,     403,       "ok|404",  "403|404", "403|404"),
+    "innovation_write":  (401,    OK,       403,     403,       "ok|404",  "ok|404",  "403|404"),
+    "verify":            (401,    OK,       OK,      403,       "403|404", "403|404", "403|404"),
+    "verification_read": (401,    OK,       OK,      OK,        "ok|404",  "403|404", "ok|404"),
+    "account_admin":     (401,    OK,       403,     403,       "ok|404",  "403|404", "403|404"),
+    "admin_list":        (401,    OK,       403,     403,       OK,        403,       403),
+}
+# fmt: on
+
+# path parameter -> world value it takes by default
+PARAMS = {
+    "year": "open_year",
+    "code": "code",
+    "agency_id": "agency_id",
+    "entry_id": "draft_entry",
+    "indicator": "spd_indicator",
+    "user_id": "user_id",
+    "key_id": "key_id",
+    "evidence_id": "evidence_id",
+    "run_id": "run_id",
+}
+PDF = b"%PDF-1.7\n" + b"0" * 2000 + b"\n%%EOF\n"
+DECISION = {"decision": "lower", "level": 1, "note": "SK tidak dilampirkan"}
+NEW_USER = {"email": "baru@iid.test", "password": TEST_PASSWORD, "role": "viewer"}
+
+
+@dataclass(frozen=True)
+class Case:
+    rule: str
+    params: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    form: dict[str, str] | None = None
+    files: dict[str, Any] | None = None
+    query: dict[str, str] | None = None
+
+
+def _edition_body(_: dict[str, str]) -> dict[str, Any]:
+    document = dict(load_edition("iid-2026").document)
+    return {"document": {**document, "code": "iid-2099", "year": 2099}}
+
+
+VERIFYING = {"year": "verifying_year", "entry_id": "sent_entry"}
+PUBLISHED = {"year": "published_year"}
+SID = {"indicator": "sid_indicator"}
+
+# fmt: off
+ROUTES: dict[tuple[str, str], Case] = {
+    ("GET", "/healthz"): Case("public"),
+    ("GET", "/readyz"): Case("public"),
+    # catalog and periods
+    ("GET", "/v1/editions"): Case("public"),
+    ("GET", "/v1/editions/{code}"): Case("public", params={"code": "edition"}),
+    ("POST", "/v1/editions"): Case("national_admin", body=_edition_body),
+    ("GET", "/v1/periods"): Case("public"),
+    ("POST", "/v1/periods"): Case("national_admin", body={"year": 2030, "edition": "iid-2026", "reporting_opens_on": "2030-06-01", "reporting_closes_on": "2030-08-31"}),  # noqa: E501
+    ("GET", "/v1/periods/{year}"): Case("public", params=PUBLISHED),
+    ("POST", "/v1/periods/{year}/transitions"): Case("national_admin", body={"to": "closed"}),
+    ("POST", "/v1/periods/{year}/recompute"): Case("national_admin"),
+    ("GET", "/v1/periods/{year}/recompute/{run_id}"): Case("signed_in"),
+    # regions and clusters
+    ("GET", "/v1/regions"): Case("public"),
+    ("GET", "/v1/regions/{code}"): Case("public"),
+    ("GET", "/v1/periods/{year}/regions/{code}/clusters"): Case("public", params=PUBLISHED),
+    ("PUT", "/v1/periods/{year}/regions/{code}/clusters"): Case("national_admin", body={"clusters": ["kota"]}),  # noqa: E501
+    # agencies
+    ("GET", "/v1/regions/{code}/agencies"): Case("tenant_read"),
+    ("POST", "/v1/regions/{code}/agencies"): Case("region_write", body={"name": "Dinas Baru"}),
+    ("GET", "/v1/agencies/{agency_id}"): Case("tenant_read"),
+    ("PATCH", "/v1/agencies/{agency_id}"): Case("region_write", body={"name": "Dinas Lama"}),
+    ("DELETE", "/v1/agencies/{agency_id}"): Case("region_write", params={"agency_id": "spare_agency"}),  # noqa: E501
+    # innovations and answers
+    ("GET", "/v1/periods/{year}/regions/{code}/innovations"): Case("tenant_read"),
+    ("POST", "/v1/periods/{year}/regions/{code}/innovations"): Case("innovation_write", body=innovation_body("{agency_id}", name="Inovasi Baru")),  # noqa: E501
+    ("GET", "/v1/innovations/{entry_id}"): Case("tenant_read"),
+    ("PATCH", "/v1/innovations/{entry_id}"): Case("innovation_write", body={"name": "Nama Baru"}),
+    ("DELETE", "/v1/innovations/{entry_id}"): Case("innovation_write"),
+    ("POST", "/v1/innovations/{entry_id}/send"): Case("region_write"),
+    ("GET", "/v1/periods/{year}/regions/{code}/spd-answers"): Case("tenant_read"),
+    ("PUT", "/v1/periods/{year}/regions/{code}/spd-answers/{indicator}"): Case("region_write", body={"level": 3}),  # noqa: E501
+    ("GET", "/v1/innovations/{entry_id}/answers"): Case("tenant_read"),
+    ("PUT", "/v1/innovations/{entry_id}/answers/{indicator}"): Case("innovation_write", params=SID, body={"level": 1}),  # noqa: E501
+    ("PUT", "/v1/innovations/{entry_id}/answers"): Case("innovation_write", body={"answers": [{"indicator": "18", "level": 1}]}),  # noqa: E501
+    # scorecards and rankings
+    ("GET", "/v1/periods/{year}/regions/{code}/scorecard"): Case("public", params=PUBLISHED, query={"basis": "verified"}),  # noqa: E501
+    ("GET", "/v1/periods/{year}/regions/{code}/scorecard/preview"): Case("public", params=PUBLISHED, query={"basis": "verified"}),  # noqa: E501
+    ("GET", "/v1/periods/{year}/regions/{code}/scorecard/improvements"): Case("tenant_read"),
+    ("GET", "/v1/periods/{year}/rankings"): Case("public", params=PUBLISHED, query={"cluster": "kota"}),  # noqa: E501
+    ("GET", "/v1/regions/{code}/history"): Case("tenant_read"),
+    ("GET", "/v1/periods/{year}/summary"): Case("public", params=PUBLISHED),
+    # evidence
+    ("POST", "/v1/innovations/{entry_id}/answers/{indicator}/evidence"): Case("innovation_write", params=SID, files={"file": ("sk.pdf", PDF, "application/pdf")}),  # noqa: E501
+    ("POST", "/v1/periods/{year}/regions/{code}/spd-answers/{indicator}/evidence"): Case("region_write", files={"file": ("sk.pdf", PDF, "application/pdf")}),  # noqa: E501
+    ("GET", "/v1/innovations/{entry_id}/answers/{indicator}/evidence"): Case("tenant_read", params=SID),  # noqa: E501
+    ("GET", "/v1/periods/{year}/regions/{code}/spd-answers/{indicator}/evidence"): Case("tenant_read"),  # noqa: E501
+    ("GET", "/v1/evidence/{evidence_id}"): Case("tenant_read"),
+    ("GET", "/v1/periods/{year}/regions/{code}/completeness"): Case("tenant_read"),
+    ("DELETE", "/v1/evidence/{evidence_id}"): Case("innovation_write"),
+    # authentication
+    ("POST", "/v1/auth/token"): Case("public", form={"username": "{login_email}", "password": TEST_PASSWORD}),  # noqa: E501
+    ("POST", "/v1/auth/refresh"): Case("public", body={"refresh_token": "{refresh_token}"}),
+    ("POST", "/v1/auth/logout"): Case("public", body={"refresh_token": "{refresh_token}"}),
+    ("GET", "/v1/auth/me"): Case("signed_in"),
+    ("PUT", "/v1/auth/password"): Case("signed_in", body={"current_password": TEST_PASSWORD, "new_password": "an even longer passphrase"}),  # noqa: E501
+    # users and API keys
+    ("POST", "/v1/users"): Case("account_admin", body={**NEW_USER, "region_code": "{code}"}),
+    ("GET", "/v1/users"): Case("admin_list"),
+    ("GET", "/v1/users/{user_id}"): Case("account_admin"),
+    ("PATCH", "/v1/users/{user_id}"): Case("account_admin", body={"full_name": "Nama Baru"}),
+    ("DELETE", "/v1/users/{user_id}"): Case("account_admin"),
+    ("POST", "/v1/api-keys"): Case("account_admin", body={"name": "SIPD", "role": "viewer", "region_code": "{code}"}),  # noqa: E501
+    ("GET", "/v1/api-keys"): Case("admin_list"),
+    ("GET", "/v1/api-keys/{key_id}"): Case("account_admin"),
+    ("DELETE", "/v1/api-keys/{key_id}"): Case("account_admin"),
+    # verification and audit
+    ("PUT", "/v1/periods/{year}/regions/{code}/spd-answers/{indicator}/decision"): Case("verify", params=VERIFYING, body=DECISION),  # noqa: E501
+    ("PUT", "/v1/innovations/{entry_id}/answers/{indicator}/decision"): Case("verify", params={**VERIFYING, **SID}, body=DECISION),  # noqa: E501
+    ("PUT", "/v1/innovations/{entry_id}/rejection"): Case("verify", params=VERIFYING, body={"note": "kegiatan rutin"}),  # noqa: E501
+    ("DELETE", "/v1/innovations/{entry_id}/rejection"): Case("verify", params=VERIFYING),
+    ("GET", "/v1/periods/{year}/regions/{code}/verification"): Case("verification_read", params=VERIFYING),  # noqa: E501
+    ("GET", "/v1/audit"): Case("admin_list"),
+}
+# fmt: on
+
+
+def app_routes(app: FastAPI) -> set[tuple[str, str]]:
+    routes = set()
+    for context in iter_route_contexts(app.routes):
+        if isinstance(context.original_route, APIRoute):
+            routes |= {(method, str(context.path)) for method in context.methods or ()}
+    return routes
+
+
+def test_every_route_has_a_rule(fastapi_app: FastAPI) -> None:
+    routes = app_routes(fastapi_app)
+    missing = sorted(routes - ROUTES.keys())
+    assert not missing, f"add these routes to ROUTES in {__name__}: {missing}"
+    stale = sorted(ROUTES.keys() - routes)
+    assert not stale, f"ROUTES names routes the app no longer has: {stale}"
+    assert {case.rule for case in ROUTES.values()} <= RULES.keys()
+    assert all(len(row) == len(PRINCIPALS) for row in RULES.values())
+
+
+def expected(rule: str, principal: str, side: str) -> int | str:
+    value = RULES[rule][PRINCIPALS.index(principal)]
+    if isinstance(value, str) and "|" in value:
+        own, foreign = value.split("|")
+        value = own if side == "own" else foreign
+    return value if value == OK else int(value)
+
+
+def fill(template: Any, values: dict[str, str]) -> Any:
+    """Replace "{name}" strings (whole strings only) with the side's world values."""
+    if callable(template):
+        return template(values)
+    if isinstance(template, dict):
+        return {key: fill(value, values) for key, value in template.items()}
+    if isinstance(template, list):
+        return [fill(value, values) for value in template]
+    if isinstance(template, str) and template.startswith("{") and template.endswith("}"):
+        return values[template[1:-1]]
+    return template
+
+
+# --- the world --------------------------------------------------------------------------------
+OPEN_YEAR, VERIFYING_YEAR, PUBLISHED_YEAR = 2026, 2025, 2024
+MANDATORY = {"16": 3, "17": 2, "32": 2, "33": 1, "35": 3}
+
+
+@dataclass
+class World:
+    sides: dict[str, dict[str, str]]
+    principals: dict[str, dict[str, str]]
+
+
+async def _innovation(client: AsyncClient, agency: str, region: str, year: int) -> str:
+    entry = await create_innovation(client, agency, region=region, year=year)
+    await answer_sid(client, entry["id"], MANDATORY)
+    ok(await client.put(f"/v1/periods/{year}/regions/{region}/spd-answers/1", json={"level": 2}))
+    return str(entry["id"])
+
+
+async def _side(client: AsyncClient, region: str) -> dict[str, str]:
+    agency = (await create_agency(client, region=region))["id"]
+    spare = (await create_agency(client, region=region, name="Dinas Cadangan"))["id"]
+    sent = await _innovation(client, agency, region, VERIFYING_YEAR)
+    ok(await client.post(f"/v1/innovations/{sent}/send"))
+    draft = await _innovation(client, agency, region, OPEN_YEAR)
+    link = {"url": "https://www.youtube.com/watch?v=iid"}
+    evidence = await client.post(f"/v1/innovations/{draft}/answers/35/evidence", json=link)
+    return {
+        "open_year": str(OPEN_YEAR),
+        "verifying_year": str(VERIFYING_YEAR),
+        "published_year": str(PUBLISHED_YEAR),
+        "code": region,
+        "edition": "iid-2026",
+        "agency_id": agency,
+        "spare_agency": spare,
+        "draft_entry": draft,
+        "sent_entry": sent,
+        "spd_indicator": "1",
+        "sid_indicator": "16",
+        "evidence_id": evidence.json().get("id", "missing") if evidence.is_success else "missing",
+    }
+
+
+async def _accounts(session: AsyncSession, world: World) -> None:
+    """Target users and keys per side, and the principals (users of the own region)."""
+    password_hash = hash_password(TEST_PASSWORD)  # once: argon2 is slow on purpose
+    for side, region in (("own", REGION), ("foreign", OTHER_REGION)):
+        user = await add_user(
+            session, f"target-{side}@iid.test", "viewer", region, password_hash=password_hash
+        )
+        key, _ = await add_api_key(session, "viewer", region)
+        world.sides[side] |= {"user_id": str(user.id), "key_id": str(key.id)}
+    agency = world.sides["own"]["agency_id"]
+    for name, role, region in (
+        ("national_admin", "national_admin", None),
+        ("verifier", "verifier", None),
+        ("national_viewer", "viewer", None),
+        ("region_admin", "region_admin", REGION),
+        ("agency_operator", "agency_operator", REGION),
+        ("region_viewer", "viewer", REGION),
+    ):
+        operator_agency = agency if role == "agency_operator" else None
+        email = f"{name}@iid.test"
+        await add_user(session, email, role, region, operator_agency, password_hash=password_hash)
+        world.principals[name] = {"email": email}
+    run = await create_run(session, OPEN_YEAR, "tests")
+    # stored snapshots, as the worker writes them
+    for region, year, basis in (
+        (REGION, OPEN_YEAR, "claimed"),
+        (OTHER_REGION, OPEN_YEAR, "claimed"),
+        (REGION, PUBLISHED_YEAR, "verified"),
+        (OTHER_REGION, PUBLISHED_YEAR, "verified"),
+    ):
+        session.add(
+            models.Scorecard(
+                period_year=year,
+                region_code=region,
+                basis=basis,
+                edition_code="iid-2026",
+                index=0,
+                rating="tidak_dapat_dinilai",
+                total_score=0,
+                undecided_answers=0,
+                payload={},
+                inputs_hash="0" * 64,
+                generation=0,
+            )
+        )
+    for values in world.sides.values():
+        values["run_id"] = str(run.id)
+
+
+async def _sign_in(client: AsyncClient, world: World) -> None:
+    for principal in world.principals.values():
+        form = {"username": principal["email"], "password": TEST_PASSWORD}
+        tokens = ok(await client.post("/v1/auth/token", data=form))
+        principal |= {"access": tokens["access_token"], "refresh": tokens["refresh_token"]}
+    login = world.principals["national_admin"]
+    for values in world.sides.values():
+        values |= {"login_email": login["email"], "refresh_token": login["refresh"]}
+
+
+async def build_world(client: AsyncClient, factory: async_sessionmaker[AsyncSession]) -> World:
+    for year in (PUBLISHED_YEAR, VERIFYING_YEAR, OPEN_YEAR):
+        await create_period(client, year=year)
+    world = World(sides={}, principals={})
+    for side, region in (("own", REGION), ("foreign", OTHER_REGION)):
+        world.sides[side] = await _side(client, region)
+    await move_period(client, "closed", "verifying", year=VERIFYING_YEAR)
+    await move_period(client, "closed", "verifying", "published", year=PUBLISHED_YEAR)
+    async with factory() as session:
+        await _accounts(session, world)
+        await session.commit()
+    await _sign_in(client, world)
+    return world
+
+
+@pytest.fixture
+async def rolled_back(
+    fastapi_app: FastAPI, engine: AsyncEngine
+) -> AsyncIterator[tuple[AsyncConnection, async_sessionmaker[AsyncSession]]]:
+    """Point the app at one connection inside a transaction that is rolled back at the end;
+    the app's commits become savepoint releases."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        factory = async_sessionmaker(
+            bind=connection,
+            expire_on_commit=False,
+            autoflush=False,
+            join_transaction_mode="create_savepoint",
+        )
+        original = fastapi_app.state.session_factory
+        fastapi_app.state.session_factory = factory
+        try:
+            yield connection, factory
+        finally:
+            fastapi_app.state.session_factory = original
+            await transaction.rollback()
+
+
+async def _call(
+    client: AsyncClient,
+    connection: AsyncConnection,
+    method: str,
+    path: str,
+    case: Case,
+    values: dict[str, str],
+    headers: dict[str, str],
+) -> int:
+    url = path
+    for name in PARAMS:
+        url = url.replace("{" + name + "}", values[case.params.get(name, PARAMS[name])])
+    assert "{" not in url, f"{path}: add its path parameter to PARAMS"
+    savepoint = await connection.begin_nested()
+    try:
+        response = await client.request(
+            method,
+            url,
+            headers=headers,
+            params=case.query,
+            json=fill(case.body, values) if case.body is not None else None,
+            data=fill(case.form, values) if case.form else None,
+            files=case.files,
+        )
+    finally:
+        await savepoint.rollback()
+    return response.status_code
+
+
+async def test_authorization_matrix(
+    app_instance: object,
+    client: AsyncClient,
+    rolled_back: tuple[AsyncConnection, async_sessionmaker[AsyncSession]],
+) -> None:
+    connection, factory = rolled_back
+    world = await build_world(client, factory)
+    transport = ASGITransport(app=app_instance)  # type: ignore[arg-type]
+    failures = []
+    async with AsyncClient(transport=transport, base_url="http://iid.test") as caller:
+        for (method, path), case in sorted(ROUTES.items(), key=lambda item: item[0][1]):
+            for principal in PRINCIPALS:
+                sides = ("own",) if principal == "anonymous" else ("own", "foreign")
+                credential = world.principals.get(principal, {}).get("access")
+                headers = bearer(credential) if credential else {}
+                for side in sides:
+                    want = expected(case.rule, principal, side)
+                    got = await _call(
+                        caller, connection, method, path, case, world.sides[side], headers
+                    )
+                    permitted = want == OK and got < 400
+                    if not permitted and got != want:
+                        failures.append(
+                            f"{method} {path} [{case.rule}] {principal}/{side}: "
+                            f"expected {want}, got {got}"
+                        )
+    assert not failures, "\n".join(failures)

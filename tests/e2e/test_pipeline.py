@@ -1,0 +1,223 @@
+"""End to end: the real API and real worker processes keep every stored scorecard and ranking
+equal to what the scoring library computes from the final data, through a Redis outage, a
+killed worker, two workers at once, and a PostgreSQL restart."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from iid_store import models
+from iid_store.config import CommonSettings
+from iid_store.db import create_engine, create_session_factory
+from tests.api.support import DESIGN_TEXT, SID_CODES
+from tests.e2e.stack import Stack
+from tests.worker.expected import (
+    cluster_members,
+    expected_ranking,
+    expected_scorecards,
+    stored_ranking,
+    stored_scorecards,
+)
+
+pytestmark = pytest.mark.e2e
+YEAR = 2026
+# the kota of Sulawesi Selatan and Sulawesi Tengah: one cluster, several provinces
+REGIONS = ["73.71", "73.72", "73.73", "72.71"]
+
+
+@pytest.fixture(scope="module")
+async def stack() -> AsyncIterator[Stack]:
+    stack = Stack()
+    try:
+        await stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with stack.admin_client() as client:
+        response = await client.post(
+            "/v1/periods",
+            json={
+                "year": YEAR,
+                "edition": "iid-2026",
+                "reporting_opens_on": "2026-06-01",
+                "reporting_closes_on": "2026-08-31",
+            },
+        )
+        assert response.status_code == 201, response.text
+        opened = await client.post(f"/v1/periods/{YEAR}/transitions", json={"to": "open"})
+        assert opened.status_code == 200, opened.text
+        yield client
+
+
+@pytest.fixture(scope="module")
+async def factory(stack: Stack) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(CommonSettings(database_url=stack.database_url))
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+async def _put(api: httpx.AsyncClient, url: str, body: dict[str, Any]) -> httpx.Response:
+    response = await api.put(url, json=body)
+    assert response.status_code == 200, response.text
+    return response
+
+
+async def write_region(api: httpx.AsyncClient, region: str, level: int) -> None:
+    """SPD answers and one innovation with all its SID answers."""
+    for code in ("1", "3", "8", "12", "14"):
+        await _put(api, f"/v1/periods/{YEAR}/regions/{region}/spd-answers/{code}", {"level": level})
+    agency = await api.post(f"/v1/regions/{region}/agencies", json={"name": f"Dinas {level}"})
+    assert agency.status_code == 201, agency.text
+    entry = await api.post(
+        f"/v1/periods/{YEAR}/regions/{region}/innovations",
+        json={
+            "agency_id": agency.json()["id"],
+            "name": f"Inovasi {region} {level}",
+            "stage": "penerapan",
+            "initiator": "perangkat_daerah",
+            "kind": "digital",
+            "form": "pelayanan_publik",
+            "urusan": ["kesehatan"],
+            "implemented_on": "2024-03-01",
+            "design": DESIGN_TEXT,
+        },
+    )
+    assert entry.status_code == 201, entry.text
+    answers = [{"indicator": code, "level": level} for code in SID_CODES]
+    await _put(api, f"/v1/innovations/{entry.json()['id']}/answers", {"answers": answers})
+
+
+async def pending_work(factory: async_sessionmaker[AsyncSession]) -> int:
+    async with factory() as session:
+        markers = await session.scalar(select(func.count()).select_from(models.RecomputeMarker))
+        rankings = await session.scalar(select(func.count()).select_from(models.RankingMarker))
+    return int(markers or 0) + int(rankings or 0)
+
+
+async def assert_converges(
+    stack: Stack, factory: async_sessionmaker[AsyncSession], timeout: float = 45
+) -> float:
+    """Wait until no marker is pending, then compare everything with the scoring library.
+    Returns the seconds it took."""
+    started = time.monotonic()
+    while await pending_work(factory):
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"did not converge in {timeout} s\n{stack.log_tail()}")
+        await asyncio.sleep(0.2)
+    async with factory() as session:
+        regions = sorted({region for region, _ in await _stored_keys(session)})
+        expected = await expected_scorecards(session, YEAR, regions)
+        assert await stored_scorecards(session, YEAR) == expected
+        members = await cluster_members(session, YEAR, "kota")
+        for basis in ("claimed", "verified"):
+            assert await stored_ranking(session, YEAR, "kota", basis) == expected_ranking(
+                expected, members, basis
+            )
+    return time.monotonic() - started
+
+
+async def _stored_keys(session: AsyncSession) -> list[tuple[str, str]]:
+    rows = await session.execute(select(models.Scorecard.region_code, models.Scorecard.basis))
+    return [(region, basis) for region, basis in rows]
+
+
+async def test_answers_from_several_regions_converge(
+    stack: Stack, api: httpx.AsyncClient, factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await asyncio.gather(
+        *(write_region(api, region, 1 + i % 3) for i, region in enumerate(REGIONS))
+    )
+    await assert_converges(stack, factory)
+    ranking = (await api.get(f"/v1/periods/{YEAR}/rankings?cluster=kota")).json()
+    assert ranking["total"] == len(REGIONS)
+    # levels 1, 2, 3, 1 -> the level-3 region (73.73) leads; 73.71 and 72.71 tie on index
+    assert ranking["items"][0]["region_code"] == "73.73"
+    assert [item["rank"] for item in ranking["items"]] == [1, 2, 3, 3]
+    scorecard = (await api.get(f"/v1/periods/{YEAR}/regions/73.73/scorecard")).json()
+    assert scorecard["stale"] is False
+    # SPD 1, 3, 8, 12, 14 at level 3: 3 + 3 + 4.5 + 6 + 3; SID: 111 / 12, no count score
+    # (one urusan of six)
+    assert (scorecard["spd_score"], scorecard["sid_score"]) == ("19.50", "9.25")
+
+
+async def test_redis_outage_loses_nothing(
+    stack: Stack, api: httpx.AsyncClient, factory: async_sessionmaker[AsyncSession]
+) -> None:
+    stack.redis.stop()
+    for level, region in zip((3, 2), ("73.71", "72.71"), strict=True):
+        for code in ("5a", "9"):
+            url = f"/v1/periods/{YEAR}/regions/{region}/spd-answers/{code}"
+            await _put(api, url, {"level": level})  # writes keep working without Redis
+    assert await pending_work(factory) > 0
+    stack.redis.start()
+    await asyncio.sleep(1)
+    stack.restart_dead_workers()
+    await assert_converges(stack, factory)
+
+
+async def test_worker_killed_mid_work_converges_after_restart(
+    stack: Stack, api: httpx.AsyncClient, factory: async_sessionmaker[AsyncSession]
+) -> None:
+    burst = [
+        _put(api, f"/v1/periods/{YEAR}/regions/{region}/spd-answers/{code}", {"level": level})
+        for region in REGIONS
+        for code, level in (("4", 1), ("6", 2), ("7", 3), ("15", 2))
+    ]
+    await asyncio.gather(*burst)
+    stack.kill_worker(stack.workers[0])  # SIGKILL while the burst is being processed
+    stack.restart_dead_workers()
+    if not stack.workers:
+        stack.start_worker()
+    await assert_converges(stack, factory)
+
+
+async def test_two_workers_no_lost_update_no_duplicate_ranking(
+    stack: Stack, api: httpx.AsyncClient, factory: async_sessionmaker[AsyncSession]
+) -> None:
+    stack.start_worker()
+    assert len(stack.workers) == 2
+    for round_level in (1, 3, 2):
+        await asyncio.gather(
+            *(
+                _put(
+                    api,
+                    f"/v1/periods/{YEAR}/regions/{region}/spd-answers/{code}",
+                    {"level": round_level},
+                )
+                for region in REGIONS
+                for code in ("10a", "10b", "13a")
+            )
+        )
+    await assert_converges(stack, factory)
+    async with factory() as session:
+        positions = await session.scalars(
+            select(models.RankingEntryRow.position)
+            .where(
+                models.RankingEntryRow.cluster == "kota", models.RankingEntryRow.basis == "claimed"
+            )
+            .order_by(models.RankingEntryRow.position)
+        )
+        assert list(positions) == list(range(1, len(REGIONS) + 1))
+
+
+async def test_postgres_restart_api_and_worker_recover(
+    stack: Stack, api: httpx.AsyncClient, factory: async_sessionmaker[AsyncSession]
+) -> None:
+    stack.postgres.stop()
+    down = await api.put(f"/v1/periods/{YEAR}/regions/73.72/spd-answers/1", json={"level": 1})
+    assert down.status_code == 503, down.text
+    assert down.headers["content-type"] == "application/problem+json"
+    stack.postgres.start()
+    await _put(api, f"/v1/periods/{YEAR}/regions/73.72/spd-answers/1", {"level": 1})
+    await assert_converges(stack, factory)
+    assert all(worker.poll() is None for worker in stack.workers), stack.log_tail()

@@ -1,0 +1,148 @@
+"""The worker's recompute and re-rank functions against the real database (in-process)."""
+
+from decimal import Decimal
+
+from httpx import AsyncClient
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from iid_store import models
+from iid_store.markers import mark_for_recompute
+from iid_worker.recompute import recompute_region_snapshots, rerank_cluster
+from tests.api.support import (
+    SID_CODES,
+    YEAR,
+    answer_sid,
+    create_agency,
+    create_innovation,
+    create_period,
+    move_period,
+    ok,
+)
+from tests.worker.expected import (
+    cluster_members,
+    expected_ranking,
+    expected_scorecards,
+    stored_ranking,
+    stored_scorecards,
+)
+
+REGIONS = {"73.71": 3, "73.72": 2, "73.73": 1}  # kota of Sulawesi Selatan -> SPD level
+
+
+async def _arrange(client: AsyncClient) -> None:
+    await create_period(client)
+    for region, level in REGIONS.items():
+        for code in ("1", "3", "8", "12"):
+            url = f"/v1/periods/{YEAR}/regions/{region}/spd-answers/{code}"
+            ok(await client.put(url, json={"level": level}))
+        agency = await create_agency(client, region=region)
+        entry = await create_innovation(client, agency["id"], region=region)
+        await answer_sid(client, entry["id"], {code: level for code in SID_CODES})
+
+
+async def _recompute_everything(factory: async_sessionmaker[AsyncSession]) -> None:
+    for region in REGIONS:
+        async with factory() as session:
+            result = await recompute_region_snapshots(session, YEAR, region)
+        assert result.clusters_to_rerank == {"kota"}
+        assert not result.still_dirty
+    async with factory() as session:
+        await rerank_cluster(session, YEAR, "kota")
+
+
+async def test_snapshots_and_ranking_equal_the_library(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await _arrange(client)
+    await _recompute_everything(session_factory)
+    async with session_factory() as session:
+        expected = await expected_scorecards(session, YEAR, list(REGIONS))
+        assert await stored_scorecards(session, YEAR) == expected
+        assert await session.scalar(select(func.count()).select_from(models.RecomputeMarker)) == 0
+        assert await session.scalar(select(func.count()).select_from(models.RankingMarker)) == 0
+        members = await cluster_members(session, YEAR, "kota")
+        for basis in ("claimed", "verified"):
+            assert await stored_ranking(session, YEAR, "kota", basis) == expected_ranking(
+                expected, members, basis
+            )
+    ranking = ok(await client.get(f"/v1/periods/{YEAR}/rankings?cluster=kota"))
+    assert [row["region_code"] for row in ranking["items"]] == ["73.71", "73.72", "73.73"]
+    assert [row["rank"] for row in ranking["items"]] == [1, 2, 3]
+    assert ranking["total"] == 3
+    # nothing is sent yet: the verified basis scores zero for everyone, one shared rank
+    verified = ok(await client.get(f"/v1/periods/{YEAR}/rankings?cluster=kota&basis=verified"))
+    assert [row["rank"] for row in verified["items"]] == [1, 1, 1]
+
+    stored = ok(await client.get(f"/v1/periods/{YEAR}/regions/73.72/scorecard"))
+    preview = ok(await client.get(f"/v1/periods/{YEAR}/regions/73.72/scorecard/preview"))
+    assert stored["stale"] is False and stored["index"] == preview["index"]
+    # SPD: 1, 3, 8, 12 at level 2 -> 2 + 2 + 3 + 4; SID: 74 x 2 / 12
+    assert Decimal(stored["spd_score"]) == Decimal("11.00")
+
+
+async def test_newer_change_keeps_the_marker(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession], db: AsyncSession
+) -> None:
+    await _arrange(client)
+    async with session_factory() as session:
+        # a change that commits while the recompute works: simulate by bumping between reads
+        generation = await session.scalar(
+            select(models.RecomputeMarker.generation).where(
+                models.RecomputeMarker.region_code == "73.72"
+            )
+        )
+    async with session_factory() as other:
+        await mark_for_recompute(other, YEAR, "73.72")
+        await other.commit()
+    async with session_factory() as session:
+        result = await recompute_region_snapshots(session, YEAR, "73.72")
+    # the recompute read the newest generation itself, so it cleared the marker
+    assert not result.still_dirty
+    assert generation is not None
+    stale = ok(await client.get(f"/v1/periods/{YEAR}/regions/73.72/scorecard"))["stale"]
+    assert stale is False
+    ok(await client.put(f"/v1/periods/{YEAR}/regions/73.72/spd-answers/1", json={"level": 3}))
+    assert ok(await client.get(f"/v1/periods/{YEAR}/regions/73.72/scorecard"))["stale"] is True
+
+
+async def test_history_and_summary(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await _arrange(client)
+    await _recompute_everything(session_factory)
+    history = ok(await client.get("/v1/regions/73.72/history"))
+    assert [(item["period"], item["basis"]) for item in history] == [(YEAR, "claimed")]
+    assert history[0]["ranks"] == [{"cluster": "kota", "rank": 2, "movement": None}]
+    summary = ok(await client.get(f"/v1/periods/{YEAR}/summary"))
+    assert summary["regions_scored"] == 3
+    assert summary["innovations_by_stage"] == {"penerapan": 3}
+    indices = [
+        Decimal(ok(await client.get(f"/v1/periods/{YEAR}/regions/{code}/scorecard"))["index"])
+        for code in REGIONS
+    ]
+    assert Decimal(summary["mean_index"]) == (sum(indices) / 3).quantize(Decimal("0.01"))
+    assert sum(summary["ratings"].values()) == 3
+
+
+async def test_results_are_public_only_when_published_and_verified(
+    client: AsyncClient, public: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await _arrange(client)
+    await _recompute_everything(session_factory)
+    results = [
+        f"/v1/periods/{YEAR}/rankings?cluster=kota",
+        f"/v1/periods/{YEAR}/summary",
+        f"/v1/periods/{YEAR}/regions/73.72/scorecard?basis=verified",
+    ]
+    for url in results:  # the period is still open: results need credentials
+        assert (await public.get(url)).status_code in (401, 404), url
+    await move_period(client, "closed", "verifying", "published")
+    ranking = ok(await public.get(results[0]))
+    assert {row["region_code"] for row in ranking["items"]} == set(REGIONS)
+    assert ok(await public.get(results[1]))["basis"] == "verified"
+    assert ok(await public.get(results[2]))["basis"] == "verified"
+    # the claims behind a published result stay tenant data
+    claimed = await public.get(f"/v1/periods/{YEAR}/rankings?cluster=kota&basis=claimed")
+    assert claimed.status_code == 401
+    assert (await public.get(f"/v1/periods/{YEAR}/regions/73.72/scorecard")).status_code == 401

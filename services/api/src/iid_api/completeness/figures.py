@@ -3,7 +3,6 @@
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from iid_api.completeness.schemas import (
@@ -11,9 +10,8 @@ from iid_api.completeness.schemas import (
     Figures,
     MandatoryEmpty,
     MissingEvidence,
-    SendingProblem,
 )
-from iid_scoring import Edition, Indicator
+from iid_scoring import Indicator
 
 CENT = Decimal("0.01")
 
@@ -110,49 +108,3 @@ def assess(sheet: Sheet, kinds_by_answer: Mapping[uuid.UUID, set[str]]) -> Asses
             )
         )
     return result
-
-
-@dataclass(frozen=True)
-class EntryFacts:
-    """What sending checks about an innovation besides its answers."""
-
-    design: str
-    implemented_on: date | None
-    developed_on: date | None
-
-
-def sending_problems(
-    facts: EntryFacts,
-    window: tuple[date, date],
-    edition: Edition,
-    mandatory_empty: list[MandatoryEmpty],
-) -> list[SendingProblem]:
-    """The checks `POST /v1/innovations/{id}/send` makes, as the region should see them early."""
-    problems = []
-    if mandatory_empty:
-        codes = ", ".join(gap.indicator for gap in mandatory_empty)
-        problems.append(
-            SendingProblem(
-                code="mandatory_unanswered",
-                detail=f"mandatory indicators not answered above level 0: {codes}",
-            )
-        )
-    words = len(facts.design.split())
-    if words < edition.min_design_words:
-        problems.append(
-            SendingProblem(
-                code="design_words",
-                detail=f"the design text (rancang bangun) has {words} words; "
-                f"at least {edition.min_design_words} are required",
-            )
-        )
-    dates = [d for d in (facts.implemented_on, facts.developed_on) if d is not None]
-    if not any(window[0] <= d <= window[1] for d in dates):
-        problems.append(
-            SendingProblem(
-                code="implementation_window",
-                detail="neither implemented_on nor developed_on lies in the implementation "
-                f"window {window[0]}..{window[1]}",
-            )
-        )
-    return problems

@@ -3,10 +3,10 @@ from typing import Literal
 
 from pydantic import Field
 
+from iid_api.innovations.sending import ProblemCode
 from iid_api.kit.schemas import OutputModel
 
 Aspect = Literal["spd", "sid"]
-ProblemCode = Literal["implementation_window", "design_words", "mandatory_unanswered"]
 
 
 class Figures(OutputModel):

@@ -16,11 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from iid_api.completeness.figures import (
     Answer,
     Assessment,
-    EntryFacts,
     Sheet,
     Tally,
     assess,
-    sending_problems,
 )
 from iid_api.completeness.schemas import (
     Agencies,
@@ -34,6 +32,7 @@ from iid_api.completeness.schemas import (
     RefusedInnovation,
     SendingProblem,
 )
+from iid_api.innovations.sending import sending_problems
 from iid_api.kit.tenancy import Scope
 from iid_api.periods.service import get_period, period_edition
 from iid_api.regions.service import get_region
@@ -210,8 +209,15 @@ class _Report:
         self.mandatory_empty += result.mandatory_empty
         problems: list[SendingProblem] = []
         if entry.status != "sent":
-            facts = EntryFacts(entry.design, entry.implemented_on, entry.developed_on)
-            problems = sending_problems(facts, self.window, self.edition, result.mandatory_empty)
+            checks = sending_problems(
+                self.edition,
+                self.window,
+                design=entry.design,
+                implemented_on=entry.implemented_on,
+                developed_on=entry.developed_on,
+                answered={code for code, answer in answers.items() if answer.level > 0},
+            )
+            problems = [SendingProblem(code=check.code, detail=check.detail) for check in checks]
         if problems:
             self.refused.append(RefusedInnovation(**_ref(entry).model_dump(), problems=problems))
         self.innovations.append(

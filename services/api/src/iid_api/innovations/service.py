@@ -9,6 +9,7 @@ from sqlalchemy import Sequence, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.innovations.schemas import InnovationCreate, InnovationOut, InnovationPatch
+from iid_api.innovations.sending import sending_problems
 from iid_api.kit.errors import Conflict, FieldError, InvalidInput, NotFound
 from iid_api.kit.etag import check_version
 from iid_api.kit.pagination import PageParams, fetch_page
@@ -201,7 +202,8 @@ async def send_entry(
     scope.require_region_admin(entry.region_code, "send innovations")
     problems = await _sending_problems(session, entry, period)
     if problems:
-        detail = f"innovation {entry_id} cannot be sent: " + "; ".join(p.detail for p in problems)
+        details = dict.fromkeys(problem.detail for problem in problems)  # once each, in order
+        detail = f"innovation {entry_id} cannot be sent: " + "; ".join(details)
         raise InvalidInput(detail, errors=problems)
     before = snapshot(entry)
     number = await session.scalar(REGISTRATION_SEQUENCE.next_value())
@@ -218,44 +220,24 @@ async def send_entry(
 async def _sending_problems(
     session: AsyncSession, entry: models.InnovationEntry, period: models.Period
 ) -> list[FieldError]:
-    edition = await period_edition(session, period)
-    problems = []
-    answered = set(
-        await session.scalars(
-            select(models.SidAnswer.indicator).where(
-                models.SidAnswer.entry_id == entry.id, models.SidAnswer.level > 0
-            )
+    answered = await session.scalars(
+        select(models.SidAnswer.indicator).where(
+            models.SidAnswer.entry_id == entry.id, models.SidAnswer.level > 0
         )
     )
-    for indicator in edition.sid_indicators:
-        if indicator.mandatory and indicator.code not in answered:
-            problems.append(
-                FieldError(
-                    pointer=f"/answers/{indicator.code}",
-                    detail=f"mandatory indicator {indicator.code} ({indicator.name}) "
-                    "is not answered",
-                )
-            )
-    words = len(entry.design.split())
-    if words < edition.min_design_words:
-        problems.append(
-            FieldError(
-                pointer="/design",
-                detail=f"the design text (rancang bangun) has {words} words; "
-                f"at least {edition.min_design_words} are required",
-            )
-        )
-    window = (period.implementation_starts_on, period.implementation_ends_on)
-    dates = [d for d in (entry.implemented_on, entry.developed_on) if d is not None]
-    if not any(window[0] <= d <= window[1] for d in dates):
-        problems.append(
-            FieldError(
-                pointer="/implemented_on",
-                detail=f"neither implemented_on nor developed_on lies in the implementation "
-                f"window {window[0]}..{window[1]}",
-            )
-        )
-    return problems
+    checks = sending_problems(
+        await period_edition(session, period),
+        (period.implementation_starts_on, period.implementation_ends_on),
+        design=entry.design,
+        implemented_on=entry.implemented_on,
+        developed_on=entry.developed_on,
+        answered=set(answered),
+    )
+    return [
+        FieldError(pointer=pointer, detail=check.detail)
+        for check in checks
+        for pointer in check.pointers
+    ]
 
 
 async def _changed(

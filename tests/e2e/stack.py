@@ -54,6 +54,7 @@ class Stack:
             "IID_PORT": str(self.port),
             "IID_SWEEP_INTERVAL_SECONDS": "1",
             "IID_SWEEP_GRACE_SECONDS": "1",
+            "IID_SWEEP_STUCK_SECONDS": "4",
         }
 
     async def start(self) -> None:

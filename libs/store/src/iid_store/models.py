@@ -369,7 +369,11 @@ class RecomputeMarker(Base):
     period_year: Mapped[int] = mapped_column(ForeignKey("periods.year"), primary_key=True)
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
     generation: Mapped[int] = mapped_column(BigInteger, server_default="1")
+    # latest change, and the first change the marker has been waiting on since
     requested_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    first_requested_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
 
@@ -428,7 +432,11 @@ class RankingMarker(Base):
     period_year: Mapped[int] = mapped_column(ForeignKey("periods.year"), primary_key=True)
     cluster: Mapped[str] = mapped_column(String(16), primary_key=True)
     generation: Mapped[int] = mapped_column(BigInteger, server_default="1")
+    # latest change, and the first change the marker has been waiting on since
     requested_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    first_requested_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
 

@@ -31,6 +31,13 @@ def rerank_job_id(period_year: int, cluster: str) -> str:
     return f"rerank:{period_year}:{cluster}"
 
 
+def rescue_suffix(generation: int) -> str:
+    """A job id suffix for work whose usual job is stuck: arq keeps the id of a job that was
+    running in a worker killed with SIGKILL "in progress" until the job timeout passes, and
+    refuses a new job with that id meanwhile. Jobs are idempotent, so the copy is harmless."""
+    return f":rescue:{generation}"
+
+
 def queue_client(redis_url: str) -> ArqRedis:
     """A lazily connecting client: creating it never needs Redis to be up."""
     pool = ConnectionPool.from_url(
@@ -48,15 +55,20 @@ async def _enqueue(queue: ArqRedis, function: str, job_id: str, *args: object) -
         logger.warning("could not enqueue %s (%s); the sweep will retry", job_id, exc)
 
 
-async def enqueue_recomputes(queue: ArqRedis, regions: Iterable[tuple[int, str]]) -> None:
+async def enqueue_recomputes(
+    queue: ArqRedis, regions: Iterable[tuple[int, str]], suffix: str = ""
+) -> None:
     for period_year, region_code in sorted(regions):
-        job_id = recompute_job_id(period_year, region_code)
+        job_id = recompute_job_id(period_year, region_code) + suffix
         await _enqueue(queue, RECOMPUTE_REGION, job_id, period_year, region_code)
 
 
-async def enqueue_reranks(queue: ArqRedis, clusters: Iterable[tuple[int, str]]) -> None:
+async def enqueue_reranks(
+    queue: ArqRedis, clusters: Iterable[tuple[int, str]], suffix: str = ""
+) -> None:
     for period_year, cluster in sorted(clusters):
-        await _enqueue(queue, RERANK, rerank_job_id(period_year, cluster), period_year, cluster)
+        job_id = rerank_job_id(period_year, cluster) + suffix
+        await _enqueue(queue, RERANK, job_id, period_year, cluster)
 
 
 async def enqueue_full_recompute(queue: ArqRedis, run_id: uuid.UUID) -> None:

@@ -11,7 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_store import models
 from iid_store.markers import mark_for_recompute
-from iid_store.queue import enqueue_full_recompute, enqueue_recomputes, enqueue_reranks
+from iid_store.queue import (
+    enqueue_full_recompute,
+    enqueue_recomputes,
+    enqueue_reranks,
+    rescue_suffix,
+)
 from iid_store.runs import create_run
 from iid_worker.recompute import RoundResult, recompute_region_snapshots, rerank_cluster
 from iid_worker.settings import Settings
@@ -55,17 +60,22 @@ async def rerank(ctx: dict[str, Any], period_year: int, cluster: str) -> int:
 
 async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
     """Enqueue every marker and queued run older than the grace period: this is what recovers
-    work the queue lost (Redis restarted, a worker killed mid-job, an enqueue that failed)."""
+    work the queue lost (Redis restarted, a worker killed mid-job, an enqueue that failed).
+    Younger markers are left to the job their own request enqueued."""
     settings: Settings = ctx["settings"]
-    cutoff = func.now() - timedelta(seconds=settings.sweep_grace_seconds)
+    counts = await enqueue_pending(ctx, grace_seconds=settings.sweep_grace_seconds)
+    counts["rescued"] = await rescue_stuck(ctx, settings.sweep_stuck_seconds)
+    if any(counts.values()):
+        logger.info("sweep re-enqueued %s", counts)
+    return counts
+
+
+async def enqueue_pending(ctx: dict[str, Any], *, grace_seconds: float) -> dict[str, int]:
+    cutoff = func.now() - timedelta(seconds=grace_seconds)
     region, ranking, run = models.RecomputeMarker, models.RankingMarker, models.RecomputeRun
     async with _factory(ctx)() as session:
-        regions = await _keys(
-            session, select(region.period_year, region.region_code), region.requested_at < cutoff
-        )
-        clusters = await _keys(
-            session, select(ranking.period_year, ranking.cluster), ranking.requested_at < cutoff
-        )
+        regions = await _keys(session, region.region_code, region.requested_at < cutoff)
+        clusters = await _keys(session, ranking.cluster, ranking.requested_at < cutoff)
         runs = list(
             await session.scalars(
                 select(run.id).where(run.status == "queued", run.requested_at < cutoff)
@@ -75,15 +85,37 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
     await enqueue_reranks(ctx["redis"], clusters)
     for run_id in runs:
         await enqueue_full_recompute(ctx["redis"], run_id)
-    counts = {"regions": len(regions), "clusters": len(clusters), "runs": len(runs)}
-    if any(counts.values()):
-        logger.info("sweep re-enqueued %s", counts)
-    return counts
+    return {"regions": len(regions), "clusters": len(clusters), "runs": len(runs)}
 
 
-async def _keys(session: AsyncSession, query: Any, condition: Any) -> set[tuple[int, str]]:
-    rows = await session.execute(query.where(condition))
-    return {(year, key) for year, key in rows}
+async def rescue_stuck(ctx: dict[str, Any], stuck_seconds: float) -> int:
+    """Markers waiting far longer than any job takes: their job id is held by a killed worker,
+    so enqueue a copy under an id of its own (one per marker generation)."""
+    cutoff = func.now() - timedelta(seconds=stuck_seconds)
+    region, ranking = models.RecomputeMarker, models.RankingMarker
+    async with _factory(ctx)() as session:
+        regions = await session.execute(
+            select(region.period_year, region.region_code, region.generation).where(
+                region.first_requested_at < cutoff
+            )
+        )
+        clusters = await session.execute(
+            select(ranking.period_year, ranking.cluster, ranking.generation).where(
+                ranking.first_requested_at < cutoff
+            )
+        )
+        stuck_regions, stuck_clusters = list(regions), list(clusters)
+    for year, code, generation in stuck_regions:
+        await enqueue_recomputes(ctx["redis"], [(year, code)], rescue_suffix(generation))
+    for year, cluster, generation in stuck_clusters:
+        await enqueue_reranks(ctx["redis"], [(year, cluster)], rescue_suffix(generation))
+    return len(stuck_regions) + len(stuck_clusters)
+
+
+async def _keys(session: AsyncSession, key: Any, condition: Any) -> set[tuple[int, str]]:
+    """(period, key) pairs of the marker table `key` belongs to, where `condition` holds."""
+    rows = await session.execute(select(key.class_.period_year, key).where(condition))
+    return {(year, value) for year, value in rows}
 
 
 async def _regions_with_data(session: AsyncSession, period_year: int) -> list[str]:

@@ -6,16 +6,25 @@ cron sweep that re-enqueues whatever the queue lost; daily, the collection of ev
 answer refers to any more.
 """
 
+import logging
 from typing import Any, ClassVar
 
-from arq import cron
+from arq import cron, func
 from arq.connections import RedisSettings
 
 from iid_store.db import create_engine, create_session_factory
 from iid_worker.evidence_collection import collect_unreferenced_evidence
-from iid_worker.jobs import full_recompute, nightly_full_recompute, recompute_region, rerank, sweep
+from iid_worker.jobs import (
+    enqueue_pending,
+    full_recompute,
+    nightly_full_recompute,
+    recompute_region,
+    rerank,
+    sweep,
+)
 from iid_worker.settings import Settings
 
+logger = logging.getLogger("iid_worker")
 settings = Settings()
 
 
@@ -23,6 +32,12 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["settings"] = settings
     ctx["engine"] = create_engine(settings)
     ctx["session_factory"] = create_session_factory(ctx["engine"])
+    # Whatever is marked now waited for a worker: take it at once, not at the next sweep
+    # (which would still find it, should the database not answer yet).
+    try:
+        await enqueue_pending(ctx, grace_seconds=0)
+    except Exception:
+        logger.warning("start-up sweep failed; the periodic sweep will retry", exc_info=True)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -39,9 +54,13 @@ class WorkerSettings:
     # supervisor (deploy/local/run.sh, or the container orchestrator) starts it again.
     redis_settings.conn_retries = 30
     redis_settings.conn_retry_delay = 1
-    functions: ClassVar = [recompute_region, rerank, full_recompute]
+    functions: ClassVar = [
+        func(recompute_region, timeout=settings.region_job_timeout_seconds),
+        func(rerank, timeout=settings.region_job_timeout_seconds),
+        func(full_recompute, timeout=settings.job_timeout_seconds),
+    ]
     cron_jobs: ClassVar = [
-        cron(sweep, second=_every(settings.sweep_interval_seconds), run_at_startup=True),
+        cron(sweep, second=_every(settings.sweep_interval_seconds)),
         cron(nightly_full_recompute, hour={settings.nightly_hour_utc}, minute={0}, second={0}),
         cron(
             collect_unreferenced_evidence,
@@ -58,5 +77,4 @@ class WorkerSettings:
     keep_result = 0
     max_jobs = settings.max_jobs
     poll_delay = settings.poll_delay_seconds
-    job_timeout = settings.job_timeout_seconds
     max_tries = 5

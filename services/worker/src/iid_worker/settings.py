@@ -10,6 +10,8 @@ class Settings(CommonSettings, StorageSettings):
     # How often the sweep looks for markers the queue lost, and how old they must be.
     sweep_interval_seconds: int = 30
     sweep_grace_seconds: int = 3
+    # A marker first requested this long ago has a stuck job (see queue.rescue_suffix).
+    sweep_stuck_seconds: int = 60
     # Hour (UTC) of the nightly full recompute of open periods: 19 UTC is 02 WIB.
     nightly_hour_utc: int = 19
     # Seconds between queue polls: this bounds how long a fresh job waits (freshness target:
@@ -18,4 +20,6 @@ class Settings(CommonSettings, StorageSettings):
     max_jobs: int = 10
     # Hour (UTC) of the daily collection of evidence files no answer refers to any more.
     evidence_collection_hour_utc: int = 20
+    # A full recompute of a period; one region's recompute or a re-rank gets far less.
     job_timeout_seconds: int = 900
+    region_job_timeout_seconds: int = 120

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_store import models
 from iid_store.markers import mark_for_recompute
-from iid_worker.recompute import recompute_region_snapshots, rerank_cluster
+from iid_worker.recompute import recompute_snapshots, rerank_cluster
 from tests.api.support import (
     SID_CODES,
     YEAR,
@@ -44,7 +44,7 @@ async def _arrange(client: AsyncClient) -> None:
 async def _recompute_everything(factory: async_sessionmaker[AsyncSession]) -> None:
     for region in REGIONS:
         async with factory() as session:
-            result = await recompute_region_snapshots(session, YEAR, region)
+            result = await recompute_snapshots(session, YEAR, [region])
         assert result.clusters_to_rerank == {"kota"}
         assert not result.still_dirty
     async with factory() as session:
@@ -96,7 +96,7 @@ async def test_newer_change_keeps_the_marker(
         await mark_for_recompute(other, YEAR, "73.72")
         await other.commit()
     async with session_factory() as session:
-        result = await recompute_region_snapshots(session, YEAR, "73.72")
+        result = await recompute_snapshots(session, YEAR, ["73.72"])
     # the recompute read the newest generation itself, so it cleared the marker
     assert not result.still_dirty
     assert generation is not None
@@ -146,3 +146,19 @@ async def test_results_are_public_only_when_published_and_verified(
     claimed = await public.get(f"/v1/periods/{YEAR}/rankings?cluster=kota&basis=claimed")
     assert claimed.status_code == 401
     assert (await public.get(f"/v1/periods/{YEAR}/regions/73.72/scorecard")).status_code == 401
+
+
+async def test_many_regions_in_one_round_equal_one_by_one(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await _arrange(client)
+    async with session_factory() as session:
+        result = await recompute_snapshots(session, YEAR, [*REGIONS, "73.01"])  # one without data
+    assert result.clusters_to_rerank == {"kabupaten", "kota"} and not result.still_dirty
+    async with session_factory() as session:
+        together = await stored_scorecards(session, YEAR)
+        assert together == await expected_scorecards(session, YEAR, [*REGIONS, "73.01"])
+    async with session_factory() as session:
+        for region in REGIONS:
+            await recompute_snapshots(session, YEAR, [region])
+        assert await stored_scorecards(session, YEAR) == together

@@ -18,7 +18,7 @@ from iid_store.queue import (
     rescue_suffix,
 )
 from iid_store.runs import create_run
-from iid_worker.recompute import RoundResult, recompute_region_snapshots, rerank_cluster
+from iid_worker.recompute import RoundResult, recompute_snapshots, rerank_cluster
 from iid_worker.settings import Settings
 
 logger = logging.getLogger("iid_worker")
@@ -26,7 +26,9 @@ logger = logging.getLogger("iid_worker")
 # A job that keeps finding newer changes hands over to the sweep after this many rounds, so a
 # region edited non-stop cannot hold a worker forever.
 MAX_ROUNDS = 5
-PROGRESS_EVERY = 25
+# A full recompute stores this many regions per transaction: few round trips, bounded memory
+# and lock counts.
+REGIONS_PER_ROUND = 100
 
 
 def _factory(ctx: dict[str, Any]) -> async_sessionmaker[AsyncSession]:
@@ -41,7 +43,7 @@ async def recompute_region(ctx: dict[str, Any], period_year: int, region_code: s
     result = RoundResult(frozenset(), still_dirty=True)
     while result.still_dirty and rounds < MAX_ROUNDS:
         async with _factory(ctx)() as session:
-            result = await recompute_region_snapshots(session, period_year, region_code)
+            result = await recompute_snapshots(session, period_year, [region_code])
         clusters |= result.clusters_to_rerank
         rounds += 1
     await enqueue_reranks(ctx["redis"], {(period_year, cluster) for cluster in clusters})
@@ -161,11 +163,11 @@ async def run_full_recompute(factory: async_sessionmaker[AsyncSession], run_id: 
 async def _recompute_all(
     factory: async_sessionmaker[AsyncSession], run_id: uuid.UUID, year: int, regions: list[str]
 ) -> None:
-    for done, region_code in enumerate(regions, start=1):
+    for start in range(0, len(regions), REGIONS_PER_ROUND):
         async with factory() as session:
-            await recompute_region_snapshots(session, year, region_code)
-            if done % PROGRESS_EVERY == 0:
-                await _set_run(session, run_id, regions_done=done)
+            await recompute_snapshots(session, year, regions[start : start + REGIONS_PER_ROUND])
+            done = min(start + REGIONS_PER_ROUND, len(regions))
+            await _set_run(session, run_id, regions_done=done)
     async with factory() as session:
         clusters = sorted(
             await session.scalars(

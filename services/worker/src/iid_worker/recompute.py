@@ -1,6 +1,6 @@
-"""Recompute a region's stored scorecards and a cluster's ranking from the current data.
+"""Recompute regions' stored scorecards and a cluster's ranking from the current data.
 
-Each function runs in one transaction under a PostgreSQL advisory lock on its target, so two
+Each function runs in one transaction under PostgreSQL advisory locks on its targets, so two
 workers never interleave on the same region or cluster, and a reader never sees a half-written
 ranking. Markers are cleared only at the generation that was read: a change that arrived while
 computing leaves its marker for the next round.
@@ -8,11 +8,12 @@ computing leaves its marker for the next round.
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +21,7 @@ from iid_scoring import RankingEntry, RegionInput, Scorecard, rank_entries, scor
 from iid_store import models
 from iid_store.editions import edition_by_code
 from iid_store.markers import mark_for_rerank
-from iid_store.scoring_inputs import Basis, load_region_input
+from iid_store.scoring_inputs import Basis, LoadedInput, load_region_inputs
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,18 @@ class RoundResult:
     still_dirty: bool
 
 
-async def _lock(session: AsyncSession, key: str) -> None:
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+# Snapshot rows per INSERT statement (each row binds 12 parameters; the limit is 32767).
+UPSERT_BATCH = 500
+KEYS = ("period_year", "region_code", "basis")
+
+
+async def _lock(session: AsyncSession, keys: Sequence[str]) -> None:
+    """Transaction-scoped advisory locks, taken in one statement and in sorted order (so two
+    workers locking overlapping sets cannot deadlock)."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(key)) FROM unnest(CAST(:keys AS text[])) key"),
+        {"keys": sorted(keys)},
+    )
 
 
 def input_digest(region_input: RegionInput) -> str:
@@ -60,82 +71,120 @@ def input_digest(region_input: RegionInput) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def _marker_generation(session: AsyncSession, model: Any, **keys: object) -> int:
-    generation = await session.scalar(select(model.generation).filter_by(**keys))
-    return int(generation or 0)
+async def _generations(
+    session: AsyncSession, key: Any, values: Sequence[str], **filters: object
+) -> dict[str, int]:
+    """Pending marker generations by `key` value (`key`: a marker model's column)."""
+    model = key.class_
+    rows = await session.execute(
+        select(key, model.generation).filter_by(**filters).where(key.in_(values))
+    )
+    return {value: generation for value, generation in rows}
 
 
-async def _clear_marker(session: AsyncSession, model: Any, generation: int, **keys: object) -> bool:
-    """Delete the marker if still at `generation`; True when a newer one remains."""
-    await session.execute(delete(model).filter_by(**keys).where(model.generation == generation))
-    return await _marker_generation(session, model, **keys) > 0
+async def _clear_markers(
+    session: AsyncSession, key: Any, read: dict[str, int], values: Sequence[str], **filters: object
+) -> bool:
+    """Delete the markers still at the generation that was read; True when any of `values`
+    has a marker left (a change that arrived while computing)."""
+    model = key.class_
+    if read:
+        pairs = tuple_(key, model.generation).in_(list(read.items()))
+        await session.execute(delete(model).filter_by(**filters).where(pairs))
+    return bool(await _generations(session, key, values, **filters))
 
 
-def _snapshot_values(scorecard: Scorecard) -> dict[str, Any]:
+def _snapshot(scorecard: Scorecard, loaded: LoadedInput, generation: int) -> dict[str, Any]:
     return {
         "edition_code": scorecard.edition,
         "index": scorecard.index,
         "rating": scorecard.rating,
         "total_score": scorecard.total_score.quantize(Decimal("0.000001")),
         "payload": scorecard.to_dict(),
+        "undecided_answers": loaded.undecided_answers,
+        "inputs_hash": input_digest(loaded.region_input),
+        "generation": generation,
     }
 
 
-async def recompute_region_snapshots(
-    session: AsyncSession, period_year: int, region_code: str
+async def recompute_snapshots(
+    session: AsyncSession, period_year: int, region_codes: Sequence[str]
 ) -> RoundResult:
-    """Store both bases' scorecards for one region; mark its clusters if a result moved."""
-    await _lock(session, f"recompute:{period_year}:{region_code}")
-    marker = {"period_year": period_year, "region_code": region_code}
-    generation = await _marker_generation(session, models.RecomputeMarker, **marker)
+    """Store both bases' scorecards of the regions in one transaction; mark the clusters of
+    the regions whose index or total moved for re-ranking."""
+    await _lock(session, [f"recompute:{period_year}:{code}" for code in region_codes])
+    region_key = models.RecomputeMarker.region_code
+    generations = await _generations(session, region_key, region_codes, period_year=period_year)
     period = await session.get(models.Period, period_year)
     if period is None:  # the period is gone: nothing to compute
-        await session.execute(delete(models.RecomputeMarker).filter_by(**marker))
-        await session.commit()
+        await session.rollback()
         return RoundResult(frozenset(), still_dirty=False)
     edition = await edition_by_code(session, period.edition_code)
     assert edition is not None
-    moved = False
-    for basis in Basis:
-        loaded = await load_region_input(session, period_year, region_code, basis)
-        values = {
-            **_snapshot_values(score_region(edition, loaded.region_input)),
-            "undecided_answers": loaded.undecided_answers,
-            "inputs_hash": input_digest(loaded.region_input),
-            "generation": generation,
-            "computed_at": func.now(),
+    inputs = await load_region_inputs(session, period_year, region_codes)
+    rows = [
+        {
+            "period_year": period_year,
+            "region_code": code,
+            "basis": basis.value,
+            **_snapshot(
+                score_region(edition, loaded.region_input), loaded, generations.get(code, 0)
+            ),
         }
-        moved |= await _store_scorecard(session, {**marker, "basis": basis.value}, values)
-    clusters = await _clusters_of(session, period_year, region_code) if moved else []
+        for code, bases in inputs.items()
+        for basis, loaded in bases.items()
+    ]
+    moved = await _store_scorecards(session, period_year, rows)
+    clusters = await _clusters_of(session, period_year, moved)
     for cluster in clusters:
         await mark_for_rerank(session, period_year, cluster)
-    still_dirty = await _clear_marker(session, models.RecomputeMarker, generation, **marker)
+    still_dirty = await _clear_markers(
+        session, region_key, generations, region_codes, period_year=period_year
+    )
     await session.commit()
     return RoundResult(frozenset(clusters), still_dirty)
 
 
-async def _store_scorecard(
-    session: AsyncSession, keys: dict[str, Any], values: dict[str, Any]
-) -> bool:
-    """Upsert one snapshot; True when its index or total differs from the stored one."""
-    before = await session.execute(
-        select(models.Scorecard.index, models.Scorecard.total_score).filter_by(**keys)
-    )
-    previous = before.one_or_none()
-    statement = pg_insert(models.Scorecard).values(**keys, **values)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys), set_={key: statement.excluded[key] for key in values}
-    )
-    await session.execute(statement)
-    return previous is None or tuple(previous) != (values["index"], values["total_score"])
-
-
-async def _clusters_of(session: AsyncSession, period_year: int, region_code: str) -> list[str]:
-    rows = await session.scalars(
-        select(models.ClusterMembership.cluster).where(
-            models.ClusterMembership.period_year == period_year,
-            models.ClusterMembership.region_code == region_code,
+async def _store_scorecards(
+    session: AsyncSession, period_year: int, rows: list[dict[str, Any]]
+) -> set[str]:
+    """Upsert the snapshots; the regions whose index or total differs from what was stored."""
+    card = models.Scorecard
+    codes = sorted({row["region_code"] for row in rows})
+    stored = await session.execute(
+        select(card.region_code, card.basis, card.index, card.total_score).where(
+            card.period_year == period_year, card.region_code.in_(codes)
         )
+    )
+    before = {(code, basis): (index, total) for code, basis, index, total in stored}
+    moved = {
+        row["region_code"]
+        for row in rows
+        if before.get((row["region_code"], row["basis"])) != (row["index"], row["total_score"])
+    }
+    for start in range(0, len(rows), UPSERT_BATCH):
+        statement = pg_insert(card).values(rows[start : start + UPSERT_BATCH])
+        updated = {name: statement.excluded[name] for name in rows[0] if name not in KEYS}
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=list(KEYS), set_={**updated, "computed_at": func.now()}
+            )
+        )
+    return moved
+
+
+async def _clusters_of(
+    session: AsyncSession, period_year: int, region_codes: set[str]
+) -> list[str]:
+    if not region_codes:
+        return []
+    rows = await session.scalars(
+        select(models.ClusterMembership.cluster)
+        .where(
+            models.ClusterMembership.period_year == period_year,
+            models.ClusterMembership.region_code.in_(sorted(region_codes)),
+        )
+        .distinct()
     )
     return sorted(rows)
 
@@ -163,9 +212,10 @@ async def _previous_ranks(
 
 async def rerank_cluster(session: AsyncSession, period_year: int, cluster: str) -> RoundResult:
     """Rewrite the cluster's ranking for both bases in one transaction."""
-    await _lock(session, f"rerank:{period_year}:{cluster}")
+    await _lock(session, [f"rerank:{period_year}:{cluster}"])
     marker = {"period_year": period_year, "cluster": cluster}
-    generation = await _marker_generation(session, models.RankingMarker, **marker)
+    cluster_key = models.RankingMarker.cluster
+    generations = await _generations(session, cluster_key, [cluster], period_year=period_year)
     members = select(models.ClusterMembership.region_code).where(
         models.ClusterMembership.period_year == period_year,
         models.ClusterMembership.cluster == cluster,
@@ -210,6 +260,8 @@ async def rerank_cluster(session: AsyncSession, period_year: int, cluster: str) 
                     for position, entry in enumerate(ranked, start=1)
                 ],
             )
-    still_dirty = await _clear_marker(session, models.RankingMarker, generation, **marker)
+    still_dirty = await _clear_markers(
+        session, cluster_key, generations, [cluster], period_year=period_year
+    )
     await session.commit()
     return RoundResult(frozenset(), still_dirty)

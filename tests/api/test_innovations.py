@@ -1,5 +1,7 @@
 """Agencies and innovations: creation, validation, sending, freezing, tenancy."""
 
+import asyncio
+
 from httpx import AsyncClient
 
 from tests.api.support import (
@@ -241,3 +243,32 @@ async def test_tenancy_foreign_region_looks_unknown(
         403,
     )
     problem(await client.post(f"/v1/innovations/{mine['id']}/send", headers=operator), 403)
+
+
+async def test_patch_cannot_clear_a_required_field(client: AsyncClient) -> None:
+    await create_period(client)
+    agency = await create_agency(client)
+    entry = await create_innovation(client, agency["id"], goal="Menurunkan stunting")
+    assert entry["goal"] == "Menurunkan stunting" and entry["benefit"] == ""
+    for field in ("name", "urusan", "goal", "stage"):
+        body = problem(
+            await client.patch(f"/v1/innovations/{entry['id']}", json={field: None}), 422
+        )
+        assert field in body["detail"]
+    cleared = ok(await client.patch(f"/v1/innovations/{entry['id']}", json={"theme": None}))
+    assert cleared["theme"] is None and cleared["version"] == 2
+
+
+async def test_concurrent_creates_of_one_period_conflict_cleanly(client: AsyncClient) -> None:
+    body = {
+        "year": YEAR,
+        "edition": "iid-2026",
+        "reporting_opens_on": "2026-06-01",
+        "reporting_closes_on": "2026-08-31",
+    }
+    responses = await asyncio.gather(*(client.post("/v1/periods", json=body) for _ in range(4)))
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201, 409, 409, 409]
+    for response in responses:
+        if response.status_code == 409:
+            assert response.headers["content-type"] == "application/problem+json"

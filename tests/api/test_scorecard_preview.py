@@ -21,6 +21,7 @@ from tests.api.support import (
     ok,
     problem,
 )
+from tests.conftest import RoleHeaders
 
 PREVIEW = f"/v1/periods/{YEAR}/regions/{REGION}/scorecard/preview"
 MANDATORY = {"16": 3, "17": 2, "32": 2, "33": 1, "35": 3}
@@ -173,3 +174,26 @@ async def test_verified_preview_applies_decisions(client: AsyncClient, db: Async
     claimed = ok(await client.get(PREVIEW))
     assert claimed["counted_innovations"] == 3
     problem(await client.get(f"{PREVIEW}?basis=imagined"), 422)
+
+
+async def test_agency_operator_sees_only_its_own_innovations(
+    client: AsyncClient, as_role: RoleHeaders
+) -> None:
+    await create_period(client)
+    own = await create_agency(client)
+    other = await create_agency(client, name="Dinas Pendidikan")
+    mine = await create_innovation(client, own["id"])
+    theirs = await create_innovation(client, other["id"], name="Sekolah Digital")
+    for entry in (mine, theirs):
+        await answer_sid(client, entry["id"], {"16": 1})
+    operator = await as_role("agency_operator", region=REGION, agency=own["id"])
+
+    full = ok(await client.get(PREVIEW))
+    limited = ok(await client.get(PREVIEW, headers=operator))
+    assert {item["id"] for item in full["innovations"]} == {mine["id"], theirs["id"]}
+    assert [item["id"] for item in limited["innovations"]] == [mine["id"]]
+    assert limited["index"] == full["index"]  # the region's totals stay whole
+
+    plan = ok(await client.get(PREVIEW.replace("/preview", "/improvements"), headers=operator))
+    proposed = {item["innovation_id"] for item in plan["improvements"]}
+    assert proposed <= {mine["id"], None} and mine["id"] in proposed

@@ -162,3 +162,47 @@ async def test_many_regions_in_one_round_equal_one_by_one(
         for region in REGIONS:
             await recompute_snapshots(session, YEAR, [region])
         assert await stored_scorecards(session, YEAR) == together
+
+
+async def _rerank_marked(factory: async_sessionmaker[AsyncSession]) -> set[tuple[int, str]]:
+    async with factory() as session:
+        marked = set(
+            (
+                await session.execute(
+                    select(models.RankingMarker.period_year, models.RankingMarker.cluster)
+                )
+            ).all()
+        )
+    for year, cluster in marked:
+        async with factory() as session:
+            await rerank_cluster(session, year, cluster)
+    return {(year, cluster) for year, cluster in marked}
+
+
+async def test_cluster_changes_rerank_the_clusters_left_and_joined(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await _arrange(client)
+    await _recompute_everything(session_factory)
+    url = f"/v1/periods/{YEAR}/regions/73.72/clusters"
+    ok(await client.put(url, json={"clusters": ["kota", "perbatasan"]}))
+    assert await _rerank_marked(session_factory) == {(YEAR, "kota"), (YEAR, "perbatasan")}
+    border = ok(await client.get(f"/v1/periods/{YEAR}/rankings?cluster=perbatasan"))
+    assert [row["region_code"] for row in border["items"]] == ["73.72"]
+
+    ok(await client.put(url, json={"clusters": ["kota"]}))
+    assert await _rerank_marked(session_factory) == {(YEAR, "kota"), (YEAR, "perbatasan")}
+    assert ok(await client.get(f"/v1/periods/{YEAR}/rankings?cluster=perbatasan"))["total"] == 0
+
+
+async def test_publishing_reranks_later_periods(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await _arrange(client)  # 2026
+    await _recompute_everything(session_factory)
+    await create_period(client, year=2025)
+    await _rerank_marked(session_factory)
+    await move_period(client, "closed", "verifying", "published", year=2025)
+    marked = await _rerank_marked(session_factory)
+    assert {(YEAR, "kota"), (YEAR, "provinsi"), (YEAR, "kabupaten")} <= marked
+    assert all(year == YEAR for year, _ in marked)

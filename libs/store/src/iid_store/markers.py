@@ -1,13 +1,14 @@
 """The recompute outbox.
 
 A change to a score input marks its region in the same transaction (`mark_for_recompute`); a
-stored scorecard change marks the region's clusters for re-ranking (`mark_for_rerank`). Each
-marker carries a generation that grows with every change, so a job clears it only if nothing
-newer arrived while it worked. The session also remembers which regions it marked: once the
-transaction commits (and only then) `committed_recomputes` hands them to the caller, which
-enqueues the fast-path jobs; a rollback forgets them.
+stored scorecard change, or a change of cluster membership, marks clusters for re-ranking
+(`mark_for_rerank`). Each marker carries a generation that grows with every change, so a job
+clears it only if nothing newer arrived while it worked. The session also remembers what it
+marked: once the transaction commits (and only then) `committed_work` hands that to the
+caller, which enqueues the fast-path jobs; a rollback forgets it.
 """
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event, func
@@ -17,10 +18,23 @@ from sqlalchemy.orm import Session
 
 from iid_store.models import RankingMarker, RecomputeMarker
 
-_PENDING = "iid_recompute_pending"
-_COMMITTED = "iid_recompute_committed"
+_PENDING = "iid_marked_pending"
+_COMMITTED = "iid_marked_committed"
 
-RegionKey = tuple[int, str]
+
+@dataclass
+class MarkedWork:
+    regions: set[tuple[int, str]] = field(default_factory=set)  # (period, region code)
+    clusters: set[tuple[int, str]] = field(default_factory=set)  # (period, cluster)
+
+    def update(self, other: "MarkedWork") -> None:
+        self.regions |= other.regions
+        self.clusters |= other.clusters
+
+
+def _pending(session: AsyncSession) -> MarkedWork:
+    work: MarkedWork = session.info.setdefault(_PENDING, MarkedWork())
+    return work
 
 
 async def _bump(session: AsyncSession, model: Any, keys: dict[str, Any]) -> None:
@@ -34,26 +48,27 @@ async def _bump(session: AsyncSession, model: Any, keys: dict[str, Any]) -> None
 
 async def mark_for_recompute(session: AsyncSession, period_year: int, region_code: str) -> None:
     await _bump(session, RecomputeMarker, {"period_year": period_year, "region_code": region_code})
-    session.info.setdefault(_PENDING, set()).add((period_year, region_code))
+    _pending(session).regions.add((period_year, region_code))
 
 
 async def mark_for_rerank(session: AsyncSession, period_year: int, cluster: str) -> None:
     await _bump(session, RankingMarker, {"period_year": period_year, "cluster": cluster})
+    _pending(session).clusters.add((period_year, cluster))
 
 
-def committed_recomputes(session: AsyncSession) -> set[RegionKey]:
-    """Regions marked by transactions of this session that have committed (taken once)."""
-    committed: set[RegionKey] = session.info.pop(_COMMITTED, set())
-    return committed
+def committed_work(session: AsyncSession) -> MarkedWork:
+    """What transactions of this session marked and committed (handed over once)."""
+    work: MarkedWork = session.info.pop(_COMMITTED, MarkedWork())
+    return work
 
 
 @event.listens_for(Session, "after_commit")
-def _promote_marked_regions(session: Session) -> None:
+def _promote_marked_work(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending:
-        session.info.setdefault(_COMMITTED, set()).update(pending)
+        session.info.setdefault(_COMMITTED, MarkedWork()).update(pending)
 
 
 @event.listens_for(Session, "after_rollback")
-def _forget_marked_regions(session: Session) -> None:
+def _forget_marked_work(session: Session) -> None:
     session.info.pop(_PENDING, None)

@@ -1,8 +1,8 @@
 """The IID data model (SQLAlchemy 2, PostgreSQL).
 
 Vocabularies are text columns with CHECK constraints (see `vocab.py`), because they change from
-edition to edition and ENUM types are painful to migrate. Relationships are `lazy="raise"`: every
-query says what it loads.
+edition to edition and ENUM types are painful to migrate. There are no ORM relationships: every
+query says what it loads (add any new one with `lazy="raise"`).
 """
 
 import uuid
@@ -357,7 +357,20 @@ class InnovationRejection(Base):
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class RecomputeMarker(Base):
+class _Marker:
+    """An outbox row's bookkeeping: a generation that grows with every change, the latest
+    change, and the first change the marker has been waiting on since."""
+
+    generation: Mapped[int] = mapped_column(BigInteger, server_default="1")
+    requested_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    first_requested_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class RecomputeMarker(_Marker, Base):
     """Outbox row: this region's scorecards must be recomputed for this period.
 
     Written in the same transaction as the change. `generation` grows with every change, so the
@@ -368,14 +381,6 @@ class RecomputeMarker(Base):
 
     period_year: Mapped[int] = mapped_column(ForeignKey("periods.year"), primary_key=True)
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
-    generation: Mapped[int] = mapped_column(BigInteger, server_default="1")
-    # latest change, and the first change the marker has been waiting on since
-    requested_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    first_requested_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
 
 
 class AuditEntry(Base):
@@ -424,21 +429,13 @@ class Scorecard(Base):
     )
 
 
-class RankingMarker(Base):
+class RankingMarker(_Marker, Base):
     """Outbox row for a cluster's ranking, set when one of its scorecards changed."""
 
     __tablename__ = "ranking_markers"
 
     period_year: Mapped[int] = mapped_column(ForeignKey("periods.year"), primary_key=True)
     cluster: Mapped[str] = mapped_column(String(16), primary_key=True)
-    generation: Mapped[int] = mapped_column(BigInteger, server_default="1")
-    # latest change, and the first change the marker has been waiting on since
-    requested_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    first_requested_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
 
 
 class RankingEntryRow(Base):

@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from arq.constants import in_progress_key_prefix
 from sqlalchemy import func, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -15,6 +16,8 @@ from iid_store.queue import (
     enqueue_full_recompute,
     enqueue_recomputes,
     enqueue_reranks,
+    recompute_job_id,
+    rerank_job_id,
     rescue_suffix,
 )
 from iid_store.runs import create_run
@@ -91,8 +94,10 @@ async def enqueue_pending(ctx: dict[str, Any], *, grace_seconds: float) -> dict[
 
 
 async def rescue_stuck(ctx: dict[str, Any], stuck_seconds: float) -> int:
-    """Markers waiting far longer than any job takes: their job id is held by a killed worker,
-    so enqueue a copy under an id of its own (one per marker generation)."""
+    """Markers waiting far longer than any job takes, whose job arq still calls "in
+    progress": that job died with its worker, and arq refuses its id until the job timeout
+    passes. Enqueue a copy under an id of its own (one per marker generation). A marker that
+    merely waits in a long queue is left alone: its job is queued, not in progress."""
     cutoff = func.now() - timedelta(seconds=stuck_seconds)
     region, ranking = models.RecomputeMarker, models.RankingMarker
     async with _factory(ctx)() as session:
@@ -106,12 +111,19 @@ async def rescue_stuck(ctx: dict[str, Any], stuck_seconds: float) -> int:
                 ranking.first_requested_at < cutoff
             )
         )
-        stuck_regions, stuck_clusters = list(regions), list(clusters)
-    for year, code, generation in stuck_regions:
-        await enqueue_recomputes(ctx["redis"], [(year, code)], rescue_suffix(generation))
-    for year, cluster, generation in stuck_clusters:
-        await enqueue_reranks(ctx["redis"], [(year, cluster)], rescue_suffix(generation))
-    return len(stuck_regions) + len(stuck_clusters)
+        candidates = [
+            *(
+                (recompute_job_id(y, code), enqueue_recomputes, y, code, g)
+                for y, code, g in regions
+            ),
+            *((rerank_job_id(y, name), enqueue_reranks, y, name, g) for y, name, g in clusters),
+        ]
+    rescued = 0
+    for job_id, enqueue, year, key, generation in candidates:
+        if await ctx["redis"].exists(in_progress_key_prefix + job_id):
+            await enqueue(ctx["redis"], [(year, key)], rescue_suffix(generation))
+            rescued += 1
+    return rescued
 
 
 async def _keys(session: AsyncSession, key: Any, condition: Any) -> set[tuple[int, str]]:
@@ -154,9 +166,10 @@ async def run_full_recompute(factory: async_sessionmaker[AsyncSession], run_id: 
         await session.commit()
     try:
         await _recompute_all(factory, run_id, year, regions)
-    except Exception as exc:
+    except BaseException as exc:  # a job timeout cancels the task: record that too
         async with factory() as session:
-            await _set_run(session, run_id, status="failed", error=str(exc)[:2000])
+            reason = str(exc) or type(exc).__name__
+            await _set_run(session, run_id, status="failed", error=reason[:2000])
         raise
 
 
@@ -197,7 +210,8 @@ async def full_recompute(ctx: dict[str, Any], run_id: str) -> None:
 
 
 async def nightly_full_recompute(ctx: dict[str, Any]) -> int:
-    """A full recompute of every open period (the safety net behind markers and sweeps)."""
+    """Queue a full recompute of every open period (the safety net behind markers and
+    sweeps); each runs as its own job, with the full recompute's timeout."""
     async with _factory(ctx)() as session:
         years = list(
             await session.scalars(select(models.Period.year).where(models.Period.status == "open"))
@@ -205,5 +219,5 @@ async def nightly_full_recompute(ctx: dict[str, Any]) -> int:
         runs = [await create_run(session, year, "nightly") for year in years]
         await session.commit()
     for run in runs:
-        await run_full_recompute(_factory(ctx), run.id)
+        await enqueue_full_recompute(ctx["redis"], run.id)
     return len(runs)

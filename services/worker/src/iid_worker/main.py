@@ -45,7 +45,8 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 def _every(seconds: int) -> set[int]:
-    return set(range(0, 60, max(1, min(seconds, 60))))
+    """Cron seconds for "every `seconds`" (settings check that it divides 60)."""
+    return set(range(0, 60, seconds))
 
 
 class WorkerSettings:
@@ -60,13 +61,24 @@ class WorkerSettings:
         func(full_recompute, timeout=settings.job_timeout_seconds),
     ]
     cron_jobs: ClassVar = [
-        cron(sweep, second=_every(settings.sweep_interval_seconds)),
-        cron(nightly_full_recompute, hour={settings.nightly_hour_utc}, minute={0}, second={0}),
+        cron(
+            sweep,
+            second=_every(settings.sweep_interval_seconds),
+            timeout=settings.region_job_timeout_seconds,
+        ),
+        cron(
+            nightly_full_recompute,
+            hour={settings.nightly_hour_utc},
+            minute={0},
+            second={0},
+            timeout=settings.region_job_timeout_seconds,
+        ),
         cron(
             collect_unreferenced_evidence,
             hour={settings.evidence_collection_hour_utc},
             minute={0},
             second={0},
+            timeout=settings.job_timeout_seconds,
         ),
     ]
     on_startup = startup

@@ -7,7 +7,7 @@ from iid_api.answers import service
 from iid_api.answers.schemas import AnswerIn, AnswerOut, BulkAnswers
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES
-from iid_api.kit.etag import IfMatchDep, etag
+from iid_api.kit.etag import IfMatchDep, with_etag
 from iid_api.kit.tenancy import ScopeDep
 
 router = APIRouter(tags=["answers"], responses=PROBLEM_RESPONSES)
@@ -16,12 +16,6 @@ ANSWER_EXAMPLES = {
     "level": {"summary": "a chosen level", "value": {"level": 2}},
     "value": {"summary": "a statistic on a numeric row", "value": {"value": "0.20"}},
 }
-
-
-def _with_etag(answer: AnswerOut, response: Response) -> AnswerOut:
-    assert answer.version is not None
-    response.headers["ETag"] = etag(answer.version)
-    return answer
 
 
 @router.get("/v1/periods/{year}/regions/{code}/spd-answers", response_model=list[AnswerOut])
@@ -47,7 +41,7 @@ async def put_spd_answer(
 ) -> Any:
     """Answer one SPD row. Send `If-Match` with the ETag you edited: a stale one answers 412."""
     answer = await service.put_spd(session, scope, year, code, indicator, body, if_match)
-    return _with_etag(answer, response)
+    return with_etag(answer, response)
 
 
 @router.get("/v1/innovations/{entry_id}/answers", response_model=list[AnswerOut])
@@ -67,7 +61,7 @@ async def put_sid_answer(
     response: Response,
 ) -> Any:
     answer = await service.put_sid(session, scope, entry_id, indicator, body, if_match)
-    return _with_etag(answer, response)
+    return with_etag(answer, response)
 
 
 @router.put("/v1/innovations/{entry_id}/answers", response_model=list[AnswerOut])

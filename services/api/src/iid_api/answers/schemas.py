@@ -6,6 +6,8 @@ from pydantic import Field, model_validator
 
 from iid_api.kit.schemas import InputModel, OutputModel
 
+# The two halves of the rubric: region-level (SPD) and per-innovation (SID) indicators.
+Aspect = Literal["spd", "sid"]
 Statistic = Annotated[Decimal, Field(ge=-1e12, le=1e12, max_digits=18, decimal_places=4)]
 
 

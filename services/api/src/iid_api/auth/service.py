@@ -20,7 +20,12 @@ from iid_api.kit.principal import CHALLENGE
 from iid_api.settings import Settings
 from iid_store.audit import record_audit
 from iid_store.models import RefreshFamily, RefreshToken, User
-from iid_store.passwords import dummy_hash, hash_password, needs_rehash, verify_password
+from iid_store.passwords import (
+    dummy_hash,
+    hash_password_in_thread,
+    needs_rehash,
+    verify_password_in_thread,
+)
 
 BAD_CREDENTIALS = "wrong email or password"
 
@@ -44,17 +49,18 @@ async def login(session: AsyncSession, settings: Settings, email: str, password:
     user = await session.scalar(select(User).where(User.email == email).with_for_update())
     now = datetime.now(UTC)
     if user is None or not user.active:
-        verify_password(dummy_hash(), password)  # unknown and known emails take as long
+        # unknown and known emails take as long
+        await verify_password_in_thread(dummy_hash(), password)
         await _failed(session, email, user, "unknown or inactive account")
     wait = seconds_to_wait(user, settings, now)
     if wait:
         await _failed(session, email, user, "throttled", retry_after=wait)
-    if not verify_password(user.password_hash, password):
+    if not await verify_password_in_thread(user.password_hash, password):
         _count_failure(user, settings, now)
         await _failed(session, email, user, "wrong password")
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await hash_password_in_thread(password)
     family = RefreshFamily(user_id=user.id)
     session.add(family)
     await session.flush()
@@ -200,11 +206,11 @@ async def change_password(
 ) -> None:
     user = await session.get(User, user_id, with_for_update=True)
     assert user is not None, "the principal was just loaded from this user"
-    if not verify_password(user.password_hash, current):
+    if not await verify_password_in_thread(user.password_hash, current):
         raise InvalidInput.at("/body/current_password", "the current password is wrong")
     if current == new:
         raise InvalidInput.at("/body/new_password", "the new password equals the current one")
-    user.password_hash = hash_password(new)
+    user.password_hash = await hash_password_in_thread(new)
     await revoke_families(session, user.id, "password_changed")
     await _audit(session, user, "change_password", {})
     await session.commit()

@@ -5,8 +5,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from iid_api.answers.schemas import Aspect
 from iid_api.completeness.schemas import (
-    Aspect,
     Figures,
     MandatoryEmpty,
     MissingEvidence,

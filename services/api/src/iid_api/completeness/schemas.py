@@ -3,10 +3,9 @@ from typing import Literal
 
 from pydantic import Field
 
+from iid_api.answers.schemas import Aspect
 from iid_api.innovations.sending import ProblemCode
 from iid_api.kit.schemas import OutputModel
-
-Aspect = Literal["spd", "sid"]
 
 
 class Figures(OutputModel):

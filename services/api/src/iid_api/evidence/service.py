@@ -14,12 +14,13 @@ transaction. A failure in (2) or (3) aborts the temporary object, so nothing is 
 
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_api.answers.schemas import Aspect
 from iid_api.evidence.kinds import FILE_KINDS
 from iid_api.evidence.schemas import EvidenceLinkIn, EvidenceOut
 from iid_api.evidence.upload import ReceivedFile, receive_file
@@ -37,8 +38,6 @@ from iid_store.storage.references import lock_object
 
 # Multipart framing around the file (boundaries, part headers, small fields).
 MULTIPART_SLACK_BYTES = 64 * 1024
-
-Aspect = Literal["spd", "sid"]
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,11 @@ from iid_api.innovations.schemas import (
 )
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES
-from iid_api.kit.etag import IfMatchDep, etag
+from iid_api.kit.etag import IfMatchDep, with_etag
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.tenancy import ScopeDep
 
 router = APIRouter(tags=["innovations"], responses=PROBLEM_RESPONSES)
-
-
-def _with_etag(entry: Any, response: Response) -> Any:
-    response.headers["ETag"] = etag(entry.version)
-    return entry
 
 
 @router.get("/v1/periods/{year}/regions/{code}/innovations", response_model=Page[InnovationOut])
@@ -58,14 +53,14 @@ async def create_innovation(
     """Enter an innovation for the period (while it is open). Pass `continues` to report an
     earlier year's innovation again under the same public id."""
     entry = await service.create_entry(session, scope, year, code, body)
-    return _with_etag(entry, response)
+    return with_etag(entry, response)
 
 
 @router.get("/v1/innovations/{entry_id}", response_model=InnovationOut)
 async def get_innovation(
     entry_id: uuid.UUID, session: SessionDep, scope: ScopeDep, response: Response
 ) -> Any:
-    return _with_etag(await service.get_entry(session, scope, entry_id), response)
+    return with_etag(await service.get_entry(session, scope, entry_id), response)
 
 
 @router.patch("/v1/innovations/{entry_id}", response_model=InnovationOut)
@@ -79,7 +74,7 @@ async def update_innovation(
 ) -> Any:
     """Change a draft innovation; a sent one answers 409."""
     entry = await service.update_entry(session, scope, entry_id, body, if_match)
-    return _with_etag(entry, response)
+    return with_etag(entry, response)
 
 
 @router.delete("/v1/innovations/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -96,4 +91,4 @@ async def send_innovation(
     """Send the innovation for assessment: every mandatory indicator answered, the design text
     long enough, implemented (or developed) inside the window. 422 lists every failed check;
     on success it is frozen and gets a registration number."""
-    return _with_etag(await service.send_entry(session, scope, entry_id), response)
+    return with_etag(await service.send_entry(session, scope, entry_id), response)

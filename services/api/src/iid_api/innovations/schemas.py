@@ -69,6 +69,22 @@ class _DatesInOrder:
             raise ValueError("developed_on is before implemented_on")
 
 
+# Fields every innovation always has: a patch may change them, never clear them.
+REQUIRED_FIELDS = (
+    "agency_id",
+    "name",
+    "stage",
+    "initiator",
+    "kind",
+    "form",
+    "urusan",
+    "design",
+    "goal",
+    "benefit",
+    "result",
+)
+
+
 class InnovationPatch(InputModel, _DatesInOrder):
     """Fields to change; only those sent are changed."""
 
@@ -99,6 +115,17 @@ class InnovationPatch(InputModel, _DatesInOrder):
     @model_validator(mode="after")
     def _dates(self) -> Self:
         self._check_dates()
+        return self
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> Self:
+        cleared = sorted(
+            name
+            for name in REQUIRED_FIELDS
+            if name in self.model_fields_set and getattr(self, name) is None
+        )
+        if cleared:
+            raise ValueError(f"{', '.join(cleared)} cannot be null (leave a field out to keep it)")
         return self
 
 

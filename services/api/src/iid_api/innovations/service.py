@@ -60,7 +60,8 @@ async def editable_entry(
 
 
 async def _check_agency(session: AsyncSession, region_code: str, agency_id: uuid.UUID) -> None:
-    agency = await session.get(models.Agency, agency_id)
+    # shared lock: a concurrent delete of the agency waits for this innovation, and then sees it
+    agency = await session.get(models.Agency, agency_id, with_for_update={"read": True})
     if agency is None or agency.deleted_at is not None or agency.region_code != region_code:
         raise InvalidInput.at(
             "/body/agency_id", f"agency {agency_id} is not an agency of {region_code}"
@@ -108,11 +109,10 @@ async def create_entry(
     await _check_agency(session, region_code, data.agency_id)
     _check_dates_before_period_end(data, period)
     identity = await _identity_for(session, region_code, year, data.continues)
-    fields = data.model_dump(exclude={"continues"}, mode="python")
-    for link in ("budget_document_url", "profile_document_url"):
-        fields[link] = str(fields[link]) if fields[link] else None
+    # fields left out take the column defaults (empty texts, no dates)
+    fields = data.model_dump(exclude={"continues"}, exclude_none=True, mode="python")
     entry = models.InnovationEntry(
-        **fields,
+        **_as_columns(fields),
         innovation_id=identity.id,
         period_year=year,
         region_code=region_code,
@@ -166,9 +166,7 @@ async def update_entry(
         scope.require_innovation_editor(entry.region_code, changes["agency_id"], str(entry_id))
     _check_dates_before_period_end(data, period)
     before = snapshot(entry)
-    for field, value in changes.items():
-        if field.endswith("_url") and value is not None:
-            value = str(value)
+    for field, value in _as_columns(changes).items():
         setattr(entry, field, value)
     _check_merged_dates(entry)
     entry.version += 1
@@ -176,6 +174,14 @@ async def update_entry(
     await session.refresh(entry)
     await _changed(session, scope, entry, "update", before=before)
     return entry
+
+
+def _as_columns(fields: dict[str, Any]) -> dict[str, Any]:
+    """Validated fields as column values (links are stored as text)."""
+    return {
+        name: str(value) if name.endswith("_url") and value is not None else value
+        for name, value in fields.items()
+    }
 
 
 def _check_merged_dates(entry: models.InnovationEntry) -> None:

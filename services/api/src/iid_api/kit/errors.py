@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -90,10 +90,6 @@ class UnsupportedMediaType(Problem):
 
 class RangeNotSatisfiable(Problem):
     status, title, slug = 416, "Range Not Satisfiable", "range-not-satisfiable"
-
-
-class PreconditionRequired(Problem):
-    status, title, slug = 428, "Precondition Required", "precondition-required"
 
 
 class TooManyRequests(Problem):
@@ -211,6 +207,21 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    async def on_integrity(request: Request, exc: Exception) -> JSONResponse:
+        # The services check what they can first; a concurrent request can still win the race
+        # to a unique row, and that is a conflict for the caller to resolve, not a crash.
+        assert isinstance(exc, IntegrityError)
+        driver_error = getattr(exc.orig, "__cause__", None)  # asyncpg's, under the adapter
+        constraint = getattr(driver_error, "constraint_name", None) or "a database constraint"
+        logger.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return problem_response(
+            request,
+            status=409,
+            title=Conflict.title,
+            slug=Conflict.slug,
+            detail=f"the change conflicts with existing data ({constraint}); reload and retry",
+        )
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Registered for the database error classes too (so that a 503 is a handled answer,
         # not a re-raised server error) and for Exception as the last resort.
@@ -236,6 +247,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(IntegrityError, on_integrity)
     for error_class in (*DATABASE_OUTAGE_ERRORS, DBAPIError, Exception):
         app.add_exception_handler(error_class, on_unexpected)
 

@@ -1,14 +1,29 @@
 """Optimistic concurrency: a row's version is its ETag; `If-Match` must name the current one."""
 
-from typing import Annotated
+from typing import Annotated, Protocol, TypeVar
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Response
 
 from iid_api.kit.errors import PreconditionFailed
 
 
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+class Versioned(Protocol):
+    @property
+    def version(self) -> int | None: ...
+
+
+VersionedT = TypeVar("VersionedT", bound=Versioned)
+
+
+def with_etag(item: VersionedT, response: Response) -> VersionedT:
+    """Return `item`, with its version as the response's ETag."""
+    assert item.version is not None, "only stored rows carry an ETag"
+    response.headers["ETag"] = etag(item.version)
+    return item
 
 
 def parse_if_match(

@@ -14,6 +14,7 @@ from iid_scoring import Edition
 from iid_store import models, vocab
 from iid_store.audit import record_audit
 from iid_store.editions import edition_by_code
+from iid_store.markers import mark_for_rerank
 from iid_store.queue import enqueue_full_recompute
 from iid_store.runs import create_run
 
@@ -125,6 +126,8 @@ async def transition(session: AsyncSession, year: int, target: str, actor: str) 
     period.status = target
     await session.flush()
     await session.refresh(period)
+    if target == "published":
+        await _rerank_later_periods(session, year)
     await record_audit(
         session,
         actor=actor,
@@ -137,6 +140,17 @@ async def transition(session: AsyncSession, year: int, target: str, actor: str) 
     )
     await session.commit()
     return period
+
+
+async def _rerank_later_periods(session: AsyncSession, year: int) -> None:
+    """Later periods measure their ranking movement against the latest published period."""
+    clusters = await session.execute(
+        select(models.ClusterMembership.period_year, models.ClusterMembership.cluster)
+        .where(models.ClusterMembership.period_year > year)
+        .distinct()
+    )
+    for later_year, cluster in clusters.all():
+        await mark_for_rerank(session, later_year, cluster)
 
 
 async def request_recompute(

@@ -10,7 +10,7 @@ from iid_api.kit.pagination import PageParams, fetch_page
 from iid_api.periods.service import get_period
 from iid_store import models, vocab
 from iid_store.audit import record_audit
-from iid_store.markers import mark_for_recompute
+from iid_store.markers import mark_for_rerank
 
 
 async def get_region(session: AsyncSession, code: str) -> models.Region:
@@ -101,8 +101,9 @@ async def set_clusters(
     )
     await session.flush()
     after = await clusters_of(session, year, region_code)
-    # rankings of the clusters it left and joined change
-    await mark_for_recompute(session, year, region_code)
+    # the rankings of the clusters it left and joined change (its scorecard does not)
+    for cluster in set(before) | set(after):
+        await mark_for_rerank(session, year, cluster)
     await record_audit(
         session,
         actor=actor,

@@ -40,9 +40,9 @@ async def preview(
     session: AsyncSession, scope: Scope, year: int, region_code: str, basis: Basis
 ) -> dict[str, Any]:
     edition, loaded = await _live_input(session, scope, year, region_code, basis)
-    scorecard = score_region(edition, loaded.region_input)
+    scorecard = score_region(edition, loaded.region_input).to_dict()
     return {
-        **scorecard.to_dict(),
+        **await _within_agency(session, scope, year, region_code, scorecard),
         "period": year,
         "basis": basis.value,
         "undecided_answers": loaded.undecided_answers,
@@ -54,8 +54,13 @@ async def improvements(
     session: AsyncSession, scope: Scope, year: int, region_code: str, basis: Basis
 ) -> dict[str, Any]:
     edition, loaded = await _live_input(session, scope, year, region_code, basis)
-    plan = improvement_plan(edition, loaded.region_input)
-    return {**plan.to_dict(), "period": year, "region": region_code, "basis": basis.value}
+    plan = improvement_plan(edition, loaded.region_input).to_dict()
+    return {
+        **await _within_agency(session, scope, year, region_code, plan),
+        "period": year,
+        "region": region_code,
+        "basis": basis.value,
+    }
 
 
 async def stored(
@@ -72,7 +77,7 @@ async def stored(
         )
     )
     return {
-        **snapshot.payload,
+        **await _within_agency(session, scope, year, region_code, snapshot.payload),
         "period": year,
         "basis": basis.value,
         "undecided_answers": snapshot.undecided_answers,
@@ -81,3 +86,33 @@ async def stored(
         "inputs_hash": snapshot.inputs_hash,
         "stale": pending is not None,
     }
+
+
+async def _within_agency(
+    session: AsyncSession, scope: Scope, year: int, region_code: str, result: dict[str, Any]
+) -> dict[str, Any]:
+    """An agency operator sees the region's totals, but only its own agency's innovations
+    (their ids, levels and the changes proposed to them), as everywhere else."""
+    if scope.principal.agency_id is None:
+        return result
+    entry = models.InnovationEntry
+    own = {
+        str(entry_id)
+        for entry_id in await session.scalars(
+            select(entry.id).where(
+                entry.period_year == year,
+                entry.region_code == region_code,
+                scope.agencies(entry.agency_id),
+            )
+        )
+    }
+    limited = dict(result)
+    if "innovations" in result:
+        limited["innovations"] = [item for item in result["innovations"] if item["id"] in own]
+    if "improvements" in result:
+        limited["improvements"] = [
+            item
+            for item in result["improvements"]
+            if item["innovation_id"] is None or item["innovation_id"] in own
+        ]
+    return limited

@@ -15,7 +15,7 @@ from iid_api.kit.tenancy import Scope
 from iid_api.users.schemas import UserCreate, UserOut, UserPatch
 from iid_store import models
 from iid_store.audit import record_audit
-from iid_store.passwords import hash_password
+from iid_store.passwords import hash_password_in_thread
 
 
 async def check_account_scope(
@@ -68,7 +68,7 @@ async def create_user(session: AsyncSession, scope: Scope, data: UserCreate) -> 
     user = models.User(
         email=data.email,
         full_name=data.full_name,
-        password_hash=hash_password(data.password),
+        password_hash=await hash_password_in_thread(data.password),
         role=data.role,
         region_code=data.region_code,
         agency_id=data.agency_id,
@@ -117,7 +117,7 @@ async def update_user(
     if data.full_name is not None:
         user.full_name = data.full_name
     if data.password is not None:
-        user.password_hash = hash_password(data.password)
+        user.password_hash = await hash_password_in_thread(data.password)
         user.failed_logins, user.locked_until = 0, None  # an admin reset also unlocks
     if data.active is not None:
         user.active = data.active

@@ -5,9 +5,9 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 
 from iid_api.kit.schemas import InputModel, OutputModel
+from iid_api.periods.schemas import PeriodStatus
 
 DecisionKind = Literal["accept", "lower", "reject"]
-PeriodStatus = Literal["draft", "open", "closed", "verifying", "published"]
 
 
 class DecisionIn(InputModel):

@@ -26,14 +26,15 @@ from iid_scoring import Indicator
 from iid_store import models
 from iid_store.audit import record_audit
 from iid_store.markers import mark_for_recompute
+from iid_store.scoring_inputs import verified_level
 
 AnswerRow = models.SpdAnswer | models.SidAnswer
 
 
 def to_out(answer: AnswerRow, decision: models.VerificationDecision | None) -> DecisionOut:
-    verified: int | None = None
-    if decision is not None:
-        verified = {"accept": answer.level, "lower": decision.level, "reject": 0}[decision.decision]
+    verified = None
+    if decision is not None:  # the same reading the verified scorecard makes
+        verified = verified_level(answer.level, decision.decision, decision.level)
     return DecisionOut(
         indicator=answer.indicator,
         claimed_level=answer.level,

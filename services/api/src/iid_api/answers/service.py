@@ -42,7 +42,7 @@ class AnswerTarget:
     label: str
 
 
-def _find_indicator(target: AnswerTarget, code: str) -> Indicator | None:
+def find_indicator(target: AnswerTarget, code: str) -> Indicator | None:
     try:
         indicator = target.edition.indicator(code)
     except KeyError:
@@ -50,7 +50,7 @@ def _find_indicator(target: AnswerTarget, code: str) -> Indicator | None:
     return indicator if indicator.aspect == target.aspect else None
 
 
-def _unknown(target: AnswerTarget, code: str) -> str:
+def unknown_indicator(target: AnswerTarget, code: str) -> str:
     return f"{code!r} is not an {target.aspect.upper()} indicator of edition {target.edition.code}"
 
 
@@ -149,9 +149,10 @@ async def _audit(
 
 
 # --- SPD ------------------------------------------------------------------------------------
-async def _spd_target(
+async def spd_target(
     session: AsyncSession, scope: Scope, year: int, region_code: str, *, writing: bool
 ) -> AnswerTarget:
+    """Where a region's SPD answers of a period live, after the tenancy and state rules."""
     if writing:
         scope.require_region_admin(region_code, "answer SPD indicators")
     else:
@@ -176,7 +177,7 @@ async def _spd_target(
 async def list_spd(
     session: AsyncSession, scope: Scope, year: int, region_code: str
 ) -> list[AnswerOut]:
-    target = await _spd_target(session, scope, year, region_code, writing=False)
+    target = await spd_target(session, scope, year, region_code, writing=False)
     return await _list(session, target, target.edition.spd_indicators)
 
 
@@ -189,14 +190,20 @@ async def put_spd(
     answer: AnswerIn,
     expected_version: int | None,
 ) -> AnswerOut:
-    target = await _spd_target(session, scope, year, region_code, writing=True)
+    target = await spd_target(session, scope, year, region_code, writing=True)
     return await _put_one(session, scope, target, code, answer, expected_version)
 
 
 # --- SID ------------------------------------------------------------------------------------
-async def _sid_target(
-    session: AsyncSession, entry: models.InnovationEntry, period: models.Period
+async def sid_target(
+    session: AsyncSession, scope: Scope, entry_id: uuid.UUID, *, writing: bool
 ) -> AnswerTarget:
+    """Where an innovation's SID answers live, after the tenancy and state rules."""
+    if writing:
+        entry, period = await editable_entry(session, scope, entry_id)
+    else:
+        entry = await get_entry(session, scope, entry_id)
+        period = await get_period(session, entry.period_year)
     return AnswerTarget(
         model=models.SidAnswer,
         key={"entry_id": entry.id},
@@ -209,8 +216,7 @@ async def _sid_target(
 
 
 async def list_sid(session: AsyncSession, scope: Scope, entry_id: uuid.UUID) -> list[AnswerOut]:
-    entry = await get_entry(session, scope, entry_id)
-    target = await _sid_target(session, entry, await get_period(session, entry.period_year))
+    target = await sid_target(session, scope, entry_id, writing=False)
     return await _list(session, target, target.edition.sid_indicators)
 
 
@@ -222,8 +228,7 @@ async def put_sid(
     answer: AnswerIn,
     expected_version: int | None,
 ) -> AnswerOut:
-    entry, period = await editable_entry(session, scope, entry_id)
-    target = await _sid_target(session, entry, period)
+    target = await sid_target(session, scope, entry_id, writing=True)
     return await _put_one(session, scope, target, code, answer, expected_version)
 
 
@@ -231,8 +236,7 @@ async def put_sid_bulk(
     session: AsyncSession, scope: Scope, entry_id: uuid.UUID, items: Sequence[BulkAnswerItem]
 ) -> list[AnswerOut]:
     """All or nothing: every item is checked first, and 422 lists every bad one."""
-    entry, period = await editable_entry(session, scope, entry_id)
-    target = await _sid_target(session, entry, period)
+    target = await sid_target(session, scope, entry_id, writing=True)
     resolved, errors = [], []
     seen: set[str] = set()
     for position, item in enumerate(items):
@@ -241,9 +245,11 @@ async def put_sid_bulk(
             if item.indicator in seen:
                 raise InvalidInput.at(f"{pointer}/indicator", f"{item.indicator} is given twice")
             seen.add(item.indicator)
-            indicator = _find_indicator(target, item.indicator)
+            indicator = find_indicator(target, item.indicator)
             if indicator is None:
-                raise InvalidInput.at(f"{pointer}/indicator", _unknown(target, item.indicator))
+                raise InvalidInput.at(
+                    f"{pointer}/indicator", unknown_indicator(target, item.indicator)
+                )
             level = _resolve(target.edition, indicator.code, item, pointer)
             resolved.append((indicator, level, item.value))
         except InvalidInput as problem:
@@ -279,9 +285,9 @@ async def _put_one(
     answer: AnswerIn,
     expected_version: int | None,
 ) -> AnswerOut:
-    indicator = _find_indicator(target, code)
+    indicator = find_indicator(target, code)
     if indicator is None:
-        raise NotFound(_unknown(target, code))
+        raise NotFound(unknown_indicator(target, code))
     level = _resolve(target.edition, code, answer, "/body")
     row = await _write(
         session, target, code, level, answer.value, expected_version, scope.principal.subject

@@ -21,14 +21,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.answers.schemas import Aspect
+from iid_api.answers.service import find_indicator, sid_target, spd_target, unknown_indicator
 from iid_api.evidence.kinds import FILE_KINDS
 from iid_api.evidence.schemas import EvidenceLinkIn, EvidenceOut
 from iid_api.evidence.upload import ReceivedFile, receive_file
-from iid_api.innovations.service import editable_entry, get_entry
 from iid_api.kit.errors import Conflict, ContentTooLarge, NotFound, UnsupportedMediaType
 from iid_api.kit.tenancy import Scope
-from iid_api.periods.service import get_period, period_edition, require_open
-from iid_api.regions.service import get_region
 from iid_api.settings import Settings
 from iid_scoring import Indicator
 from iid_store import models
@@ -78,54 +76,27 @@ class Target:
 
 
 # --- resolving the answer -------------------------------------------------------------------
-async def _period_for(
-    session: AsyncSession, scope: Scope, ref: AnswerRef, writing: bool
-) -> tuple[models.Period, str, str]:
-    """The period, region and a label, after the tenancy and state rules for `ref`."""
+async def resolve(session: AsyncSession, scope: Scope, ref: AnswerRef, *, writing: bool) -> Target:
+    """The answer `ref` names, under the same rules as writing or reading the answer itself."""
     if ref.aspect == "sid":
         assert ref.entry_id is not None
-        if writing:
-            entry, period = await editable_entry(session, scope, ref.entry_id)
-        else:
-            entry = await get_entry(session, scope, ref.entry_id)
-            period = await get_period(session, entry.period_year)
-        return period, entry.region_code, f"innovation {entry.id}"
-    assert ref.year is not None and ref.region_code is not None
-    if writing:
-        scope.require_region_admin(ref.region_code, "change SPD evidence")
+        where = await sid_target(session, scope, ref.entry_id, writing=writing)
     else:
-        scope.require_visible_region(ref.region_code)
-    await get_region(session, ref.region_code)
-    period = await get_period(session, ref.year)
-    if writing:
-        require_open(period)
-    return period, ref.region_code, f"{ref.region_code} in {ref.year}"
-
-
-async def resolve(session: AsyncSession, scope: Scope, ref: AnswerRef, *, writing: bool) -> Target:
-    period, region_code, label = await _period_for(session, scope, ref, writing)
-    edition = await period_edition(session, period)
-    indicator = next((i for i in edition.indicators if i.code == ref.indicator), None)
-    if indicator is None or indicator.aspect != ref.aspect:
-        raise NotFound(
-            f"{ref.indicator!r} is not an {ref.aspect.upper()} indicator of edition {edition.code}"
-        )
-    model: Any = models.SpdAnswer if ref.aspect == "spd" else models.SidAnswer
-    key = (
-        {"period_year": period.year, "region_code": region_code}
-        if ref.aspect == "spd"
-        else {"entry_id": ref.entry_id}
-    )
-    statement = select(model).filter_by(**key, indicator=indicator.code)
+        assert ref.year is not None and ref.region_code is not None
+        where = await spd_target(session, scope, ref.year, ref.region_code, writing=writing)
+    indicator = find_indicator(where, ref.indicator)
+    if indicator is None:
+        raise NotFound(unknown_indicator(where, ref.indicator))
+    statement = select(where.model).filter_by(**where.key, indicator=indicator.code)
     if writing:  # uploads to one answer serialise here (the duplicate check relies on it)
         statement = statement.with_for_update()
-    answer = await session.scalar(statement)
+    answer: models.SpdAnswer | models.SidAnswer | None = await session.scalar(statement)
     if writing and answer is None:
         raise Conflict(
-            f"indicator {indicator.code} of {label} is not answered yet: "
+            f"indicator {indicator.code} of {where.label} is not answered yet: "
             "answer it first, then attach its evidence"
         )
-    return Target(ref, indicator, answer, region_code, period.year, label)
+    return Target(ref, indicator, answer, where.region_code, where.period_year, where.label)
 
 
 # --- output and audit -----------------------------------------------------------------------

@@ -34,9 +34,10 @@ run: seed
 test: setup services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: setup services
-	$(BIN)/python bench/bench_scoring.py --json bench/results/scoring.json
-	$(BIN)/python bench/bench_freshness.py --json bench/results/freshness.json
+# The national benchmark (docs/benchmarks.md): scoring, full recompute vs SQL, rush, growth.
+# It runs on its own private PostgreSQL and Redis; BENCH_ARGS=--quick for a smoke run.
+bench: setup
+	$(BIN)/python bench/bench_national.py $(BENCH_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

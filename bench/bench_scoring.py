@@ -14,6 +14,7 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -33,14 +34,10 @@ def score_all(edition: Edition, regions: list[RegionInput]) -> list[Scorecard]:
     return [score_region(edition, region) for region in regions]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="small set (50 regions)")
-    parser.add_argument("--edition", default="iid-2026")
-    parser.add_argument("--json", type=Path, help="also write the result to this file")
-    args = parser.parse_args()
-    edition = load_edition(args.edition)
-    regions, innovations = (50, 3_365) if args.quick else (REGIONS, INNOVATIONS)
+def measure(quick: bool = False, edition_code: str = "iid-2026") -> dict[str, Any]:
+    """Score the national set (50 regions when quick): best of 3, then peak memory."""
+    edition = load_edition(edition_code)
+    regions, innovations = (50, 3_365) if quick else (REGIONS, INNOVATIONS)
     data = national_set(edition, regions, innovations)
     score_all(edition, data[:5])  # warm the per-edition tables
 
@@ -62,7 +59,7 @@ def main() -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
-    result = {
+    return {
         "edition": edition.code,
         "regions": len(data),
         "innovations": sum(len(r.innovations) for r in data),
@@ -74,6 +71,15 @@ def main() -> None:
         "largest_region_innovations": len(largest.innovations),
         "mean_index": str(round(sum(c.index for c in cards) / len(cards), 2)),
     }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small set (50 regions)")
+    parser.add_argument("--edition", default="iid-2026")
+    parser.add_argument("--json", type=Path, help="also write the result to this file")
+    args = parser.parse_args()
+    result = measure(args.quick, args.edition)
     text = json.dumps(result, indent=2)
     print(text)
     if args.json:

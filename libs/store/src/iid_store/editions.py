@@ -1,5 +1,6 @@
 """Editions as stored rows, turned into scoring-library `Edition` objects (parsed once)."""
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_scoring import Edition, parse_edition
@@ -18,5 +19,16 @@ def edition_of(row: models.Edition) -> Edition:
 
 
 async def edition_by_code(session: AsyncSession, code: str) -> Edition | None:
-    row = await session.get(models.Edition, code)
-    return None if row is None else edition_of(row)
+    # Every save needs the period's edition: ask only for the checksum, and fetch (and
+    # decode) the document itself only the first time this process meets it.
+    checksum = await session.scalar(
+        select(models.Edition.checksum).where(models.Edition.code == code)
+    )
+    if checksum is None:
+        return None
+    edition = _parsed.get(checksum)
+    if edition is None:
+        row = await session.get(models.Edition, code)
+        assert row is not None
+        edition = edition_of(row)
+    return edition

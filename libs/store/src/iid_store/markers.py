@@ -8,6 +8,7 @@ marked: once the transaction commits (and only then) `committed_work` hands that
 caller, which enqueues the fast-path jobs; a rollback forgets it.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,22 +38,32 @@ def _pending(session: AsyncSession) -> MarkedWork:
     return work
 
 
-async def _bump(session: AsyncSession, model: Any, keys: dict[str, Any]) -> None:
-    statement = insert(model).values(**keys)
+async def _bump(session: AsyncSession, model: Any, keys: list[dict[str, Any]]) -> None:
+    statement = insert(model).values(keys)
     statement = statement.on_conflict_do_update(
-        index_elements=list(keys),
+        index_elements=list(keys[0]),
         set_={"generation": model.generation + 1, "requested_at": func.now()},
     )
     await session.execute(statement)
 
 
 async def mark_for_recompute(session: AsyncSession, period_year: int, region_code: str) -> None:
-    await _bump(session, RecomputeMarker, {"period_year": period_year, "region_code": region_code})
-    _pending(session).regions.add((period_year, region_code))
+    await mark_regions_for_recompute(session, period_year, [region_code])
+
+
+async def mark_regions_for_recompute(
+    session: AsyncSession, period_year: int, region_codes: Sequence[str]
+) -> None:
+    """One statement for many regions (a full recompute marks a whole nation first)."""
+    if not region_codes:
+        return
+    keys = [{"period_year": period_year, "region_code": code} for code in region_codes]
+    await _bump(session, RecomputeMarker, keys)
+    _pending(session).regions.update((period_year, code) for code in region_codes)
 
 
 async def mark_for_rerank(session: AsyncSession, period_year: int, cluster: str) -> None:
-    await _bump(session, RankingMarker, {"period_year": period_year, "cluster": cluster})
+    await _bump(session, RankingMarker, [{"period_year": period_year, "cluster": cluster}])
     _pending(session).clusters.add((period_year, cluster))
 
 

@@ -202,8 +202,13 @@ async def _sid_answers(
         .where(*_live_entries(period_year, region_codes))
         .group_by(SidAnswer.entry_id)
     )
-    answers: dict[uuid.UUID, _Answers] = defaultdict(_Answers)
+    answers: dict[uuid.UUID, _Answers] = {}
     for entry_id, codes, levels, decisions, lowered in rows:
+        if not any(decisions):  # nothing decided yet (every innovation while the period runs)
+            claimed = dict(zip(codes, levels, strict=True))
+            answers[entry_id] = _Answers(claimed, dict.fromkeys(codes, 0), len(codes))
+            continue
+        entry = answers[entry_id] = _Answers()
         for answer in zip(codes, levels, decisions, lowered, strict=True):
-            answers[entry_id].add(*answer)
+            entry.add(*answer)
     return answers

@@ -1,6 +1,7 @@
 """The worker's jobs. They take only ids and are idempotent: running one twice, or after a
 crash, gives the same stored result, because they read everything from PostgreSQL."""
 
+import asyncio
 import logging
 import uuid
 from datetime import timedelta
@@ -11,7 +12,7 @@ from sqlalchemy import func, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_store import models
-from iid_store.markers import mark_for_recompute
+from iid_store.markers import mark_regions_for_recompute
 from iid_store.queue import (
     enqueue_full_recompute,
     enqueue_recomputes,
@@ -32,6 +33,7 @@ MAX_ROUNDS = 5
 # A full recompute stores this many regions per transaction: few round trips, bounded memory
 # and lock counts.
 REGIONS_PER_ROUND = 100
+ROUNDS_IN_FLIGHT = 2
 
 
 def _factory(ctx: dict[str, Any]) -> async_sessionmaker[AsyncSession]:
@@ -159,8 +161,7 @@ async def run_full_recompute(factory: async_sessionmaker[AsyncSession], run_id: 
             return
         year = run.period_year
         regions = await _regions_with_data(session, year)
-        for region_code in regions:
-            await mark_for_recompute(session, year, region_code)
+        await mark_regions_for_recompute(session, year, regions)
         run.status, run.started_at, run.regions_total = "running", func.now(), len(regions)
         run.regions_done = 0
         await session.commit()
@@ -176,11 +177,21 @@ async def run_full_recompute(factory: async_sessionmaker[AsyncSession], run_id: 
 async def _recompute_all(
     factory: async_sessionmaker[AsyncSession], run_id: uuid.UUID, year: int, regions: list[str]
 ) -> None:
-    for start in range(0, len(regions), REGIONS_PER_ROUND):
-        async with factory() as session:
-            await recompute_snapshots(session, year, regions[start : start + REGIONS_PER_ROUND])
-            done = min(start + REGIONS_PER_ROUND, len(regions))
+    # Two rounds in flight: while one waits for PostgreSQL, the other scores in Python.
+    in_flight = asyncio.Semaphore(ROUNDS_IN_FLIGHT)
+    done = 0
+
+    async def one_round(chunk: list[str]) -> None:
+        nonlocal done
+        async with in_flight, factory() as session:
+            await recompute_snapshots(session, year, chunk, force=True)
+            done += len(chunk)
             await _set_run(session, run_id, regions_done=done)
+
+    chunks = [regions[i : i + REGIONS_PER_ROUND] for i in range(0, len(regions), REGIONS_PER_ROUND)]
+    async with asyncio.TaskGroup() as rounds:  # a failing round cancels the others
+        for chunk in chunks:
+            rounds.create_task(one_round(chunk))
     async with factory() as session:
         clusters = sorted(
             await session.scalars(

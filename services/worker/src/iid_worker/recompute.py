@@ -7,13 +7,12 @@ computing leaves its marker for the next round.
 """
 
 import hashlib
-import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, tuple_
+from sqlalchemy import delete, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,8 +31,6 @@ class RoundResult:
     still_dirty: bool
 
 
-# Snapshot rows per INSERT statement (each row binds 12 parameters; the limit is 32767).
-UPSERT_BATCH = 500
 KEYS = ("period_year", "region_code", "basis")
 
 
@@ -46,28 +43,21 @@ async def _lock(session: AsyncSession, keys: Sequence[str]) -> None:
     )
 
 
+def _answers_text(answers: Mapping[str, object]) -> str:
+    return ",".join(
+        f"{code}={getattr(level, 'value', level)}" for code, level in sorted(answers.items())
+    )
+
+
 def input_digest(region_input: RegionInput) -> str:
-    """sha256 of a canonical rendering of the scoring input."""
-
-    def answer(value: object) -> str:
-        return str(getattr(value, "value", value))
-
-    document = {
-        "spd": sorted((code, answer(level)) for code, level in region_input.spd.items()),
-        "innovations": sorted(
-            [
-                innovation.id,
-                innovation.stage,
-                innovation.rejected,
-                list(innovation.urusan),
-                str(innovation.implemented_on),
-                str(innovation.developed_on),
-                sorted((code, answer(level)) for code, level in innovation.answers.items()),
-            ]
-            for innovation in region_input.innovations
-        ),
-    }
-    canonical = json.dumps(document, separators=(",", ":"), sort_keys=True)
+    """sha256 of a canonical rendering of the scoring input (one line per innovation, sorted,
+    answers sorted by code: the order the data arrived in does not matter)."""
+    lines = sorted(
+        f"{i.id};{i.stage};{i.rejected};{'|'.join(i.urusan)};{i.implemented_on};"
+        f"{i.developed_on};{_answers_text(i.answers)}"
+        for i in region_input.innovations
+    )
+    canonical = "\n".join([_answers_text(region_input.spd), *lines])
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -94,7 +84,9 @@ async def _clear_markers(
     return bool(await _generations(session, key, values, **filters))
 
 
-def _snapshot(scorecard: Scorecard, loaded: LoadedInput, generation: int) -> dict[str, Any]:
+def _snapshot(
+    scorecard: Scorecard, loaded: LoadedInput, digest: str, generation: int
+) -> dict[str, Any]:
     return {
         "edition_code": scorecard.edition,
         "index": scorecard.index,
@@ -102,16 +94,18 @@ def _snapshot(scorecard: Scorecard, loaded: LoadedInput, generation: int) -> dic
         "total_score": scorecard.total_score.quantize(Decimal("0.000001")),
         "payload": scorecard.to_dict(),
         "undecided_answers": loaded.undecided_answers,
-        "inputs_hash": input_digest(loaded.region_input),
+        "inputs_hash": digest,
         "generation": generation,
     }
 
 
 async def recompute_snapshots(
-    session: AsyncSession, period_year: int, region_codes: Sequence[str]
+    session: AsyncSession, period_year: int, region_codes: Sequence[str], *, force: bool = False
 ) -> RoundResult:
     """Store both bases' scorecards of the regions in one transaction; mark the clusters of
-    the regions whose index or total moved for re-ranking."""
+    the regions whose index or total moved for re-ranking. A snapshot whose inputs hash is
+    unchanged is left as it is (a period pins its edition, so the result would be the same),
+    unless `force` (the full recompute, also the way to apply a new engine release)."""
     await _lock(session, [f"recompute:{period_year}:{code}" for code in region_codes])
     region_key = models.RecomputeMarker.region_code
     generations = await _generations(session, region_key, region_codes, period_year=period_year)
@@ -122,19 +116,23 @@ async def recompute_snapshots(
     edition = await edition_by_code(session, period.edition_code)
     assert edition is not None
     inputs = await load_region_inputs(session, period_year, region_codes)
-    rows = [
-        {
-            "period_year": period_year,
-            "region_code": code,
-            "basis": basis.value,
-            **_snapshot(
-                score_region(edition, loaded.region_input), loaded, generations.get(code, 0)
-            ),
-        }
-        for code, bases in inputs.items()
-        for basis, loaded in bases.items()
-    ]
-    moved = await _store_scorecards(session, period_year, rows)
+    stored = await _stored_snapshots(session, period_year, region_codes)
+    rows, moved = [], set()
+    for code, bases in inputs.items():
+        for basis, loaded in bases.items():
+            digest = input_digest(loaded.region_input)
+            before = stored.get((code, basis.value))
+            if before is not None and before[0] == digest and not force:
+                continue
+            row = _snapshot(
+                score_region(edition, loaded.region_input), loaded, digest, generations.get(code, 0)
+            )
+            rows.append(
+                {"period_year": period_year, "region_code": code, "basis": basis.value, **row}
+            )
+            if before is None or before[1:] != (row["index"], row["total_score"]):
+                moved.add(code)
+    await _upsert_scorecards(session, rows)
     clusters = await _clusters_of(session, period_year, moved)
     for cluster in clusters:
         await mark_for_rerank(session, period_year, cluster)
@@ -145,32 +143,29 @@ async def recompute_snapshots(
     return RoundResult(frozenset(clusters), still_dirty)
 
 
-async def _store_scorecards(
-    session: AsyncSession, period_year: int, rows: list[dict[str, Any]]
-) -> set[str]:
-    """Upsert the snapshots; the regions whose index or total differs from what was stored."""
+async def _stored_snapshots(
+    session: AsyncSession, period_year: int, region_codes: Sequence[str]
+) -> dict[tuple[str, str], tuple[str, Decimal, Decimal]]:
+    """(region, basis) -> (inputs hash, index, total) of what is stored now."""
     card = models.Scorecard
-    codes = sorted({row["region_code"] for row in rows})
-    stored = await session.execute(
-        select(card.region_code, card.basis, card.index, card.total_score).where(
-            card.period_year == period_year, card.region_code.in_(codes)
+    rows = await session.execute(
+        select(card.region_code, card.basis, card.inputs_hash, card.index, card.total_score).where(
+            card.period_year == period_year, card.region_code.in_(region_codes)
         )
     )
-    before = {(code, basis): (index, total) for code, basis, index, total in stored}
-    moved = {
-        row["region_code"]
-        for row in rows
-        if before.get((row["region_code"], row["basis"])) != (row["index"], row["total_score"])
-    }
-    for start in range(0, len(rows), UPSERT_BATCH):
-        statement = pg_insert(card).values(rows[start : start + UPSERT_BATCH])
-        updated = {name: statement.excluded[name] for name in rows[0] if name not in KEYS}
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=list(KEYS), set_={**updated, "computed_at": func.now()}
-            )
-        )
-    return moved
+    return {(code, basis): (digest, index, total) for code, basis, digest, index, total in rows}
+
+
+async def _upsert_scorecards(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    # one statement executed for many parameter sets: compiled once, batched by the driver
+    statement = pg_insert(models.Scorecard)
+    updated = {name: statement.excluded[name] for name in rows[0] if name not in KEYS}
+    upsert = statement.on_conflict_do_update(
+        index_elements=list(KEYS), set_={**updated, "computed_at": func.now()}
+    )
+    await session.execute(upsert, rows)
 
 
 async def _clusters_of(
@@ -210,58 +205,85 @@ async def _previous_ranks(
     return {region: rank for region, rank in rows}
 
 
+RANKING_FIELDS = ("position", "rank", "index", "rating", "total_score", "previous_rank", "movement")
+
+
 async def rerank_cluster(session: AsyncSession, period_year: int, cluster: str) -> RoundResult:
-    """Rewrite the cluster's ranking for both bases in one transaction."""
+    """Rewrite the cluster's ranking for both bases in one transaction (readers see the old
+    ranking or the new one, never a mix). Only rows that changed are written: one region's
+    move touches the places between its old and new rank, not a whole 415-region cluster."""
     await _lock(session, [f"rerank:{period_year}:{cluster}"])
-    marker = {"period_year": period_year, "cluster": cluster}
     cluster_key = models.RankingMarker.cluster
     generations = await _generations(session, cluster_key, [cluster], period_year=period_year)
-    members = select(models.ClusterMembership.region_code).where(
-        models.ClusterMembership.period_year == period_year,
-        models.ClusterMembership.cluster == cluster,
-    )
     for basis in Basis:
-        scorecards = await session.execute(
-            select(
-                models.Scorecard.region_code,
-                models.Scorecard.index,
-                models.Scorecard.total_score,
-                models.Scorecard.rating,
-            ).where(
-                models.Scorecard.period_year == period_year,
-                models.Scorecard.basis == basis.value,
-                models.Scorecard.region_code.in_(members),
-            )
-        )
-        ratings = {}
-        entries = []
-        for region, index, total, rating in scorecards:
-            ratings[region] = rating
-            entries.append(RankingEntry(region=region, index=index, total_score=total))
-        previous = await _previous_ranks(session, period_year, cluster, basis.value)
-        ranked = rank_entries(entries, previous)
-        await session.execute(delete(models.RankingEntryRow).filter_by(**marker, basis=basis.value))
-        if ranked:
-            await session.execute(
-                insert(models.RankingEntryRow),
-                [
-                    {
-                        **marker,
-                        "basis": basis.value,
-                        "region_code": entry.region,
-                        "position": position,
-                        "rank": entry.rank,
-                        "index": entry.index,
-                        "rating": ratings[entry.region],
-                        "total_score": entry.total_score,
-                        "previous_rank": entry.previous_rank,
-                        "movement": entry.movement,
-                    }
-                    for position, entry in enumerate(ranked, start=1)
-                ],
-            )
+        keys = {"period_year": period_year, "cluster": cluster, "basis": basis.value}
+        wanted = await _ranking_rows(session, period_year, cluster, basis.value)
+        stored = await _stored_ranking(session, keys)
+        gone = stored.keys() - wanted.keys()
+        if gone:
+            row = models.RankingEntryRow
+            await session.execute(delete(row).filter_by(**keys).where(row.region_code.in_(gone)))
+        changed = [
+            {**keys, "region_code": region, **values}
+            for region, values in wanted.items()
+            if stored.get(region) != tuple(values[name] for name in RANKING_FIELDS)
+        ]
+        await _upsert_ranking(session, changed)
     still_dirty = await _clear_markers(
         session, cluster_key, generations, [cluster], period_year=period_year
     )
     await session.commit()
     return RoundResult(frozenset(), still_dirty)
+
+
+async def _ranking_rows(
+    session: AsyncSession, period_year: int, cluster: str, basis: str
+) -> dict[str, dict[str, Any]]:
+    """The ranking the cluster's stored scorecards give now: region -> its row's values."""
+    card, member = models.Scorecard, models.ClusterMembership
+    scorecards = await session.execute(
+        select(card.region_code, card.index, card.total_score, card.rating)
+        .join(
+            member,
+            (member.region_code == card.region_code) & (member.period_year == card.period_year),
+        )
+        .where(card.period_year == period_year, card.basis == basis, member.cluster == cluster)
+    )
+    ratings, entries = {}, []
+    for region, index, total, rating in scorecards:
+        ratings[region] = rating
+        entries.append(RankingEntry(region=region, index=index, total_score=total))
+    previous = await _previous_ranks(session, period_year, cluster, basis)
+    return {
+        entry.region: {
+            "position": position,
+            "rank": entry.rank,
+            "index": entry.index,
+            "rating": ratings[entry.region],
+            "total_score": entry.total_score,
+            "previous_rank": entry.previous_rank,
+            "movement": entry.movement,
+        }
+        for position, entry in enumerate(rank_entries(entries, previous), start=1)
+    }
+
+
+async def _stored_ranking(
+    session: AsyncSession, keys: dict[str, Any]
+) -> dict[str, tuple[Any, ...]]:
+    row = models.RankingEntryRow
+    columns = [getattr(row, name) for name in RANKING_FIELDS]
+    stored = await session.execute(select(row.region_code, *columns).filter_by(**keys))
+    return {region: tuple(values) for region, *values in stored}
+
+
+async def _upsert_ranking(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    statement = pg_insert(models.RankingEntryRow)
+    updated = {name: statement.excluded[name] for name in RANKING_FIELDS}
+    upsert = statement.on_conflict_do_update(
+        index_elements=["period_year", "cluster", "basis", "region_code"],
+        set_={**updated, "computed_at": func.now()},
+    )
+    await session.execute(upsert, rows)

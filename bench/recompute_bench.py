@@ -1,0 +1,118 @@
+"""Full national recompute (the worker's public entry point) against the SQL lower bound, and
+the cost of one region's recompute, on a database the benchmark created."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from lower_bound import compare_with_scorecards, sql_indices
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from iid_scoring import Edition
+from iid_store.queue import queue_client
+from iid_store.runs import create_run
+from iid_worker.jobs import recompute_region, rerank, run_full_recompute
+
+ACTOR = "bench"
+SQL_REPEATS = 3
+REGION_REPEATS = 7
+
+
+class DisagreementError(AssertionError):
+    """The SQL lower bound and the stored scorecards disagree: one of them is wrong."""
+
+
+@dataclass(frozen=True)
+class RecomputeFigures:
+    regions: int
+    full_seconds: float
+    sql_seconds: float
+
+    @property
+    def ratio(self) -> float:
+        return self.full_seconds / self.sql_seconds
+
+
+async def _forget_snapshots(factory: async_sessionmaker[AsyncSession]) -> None:
+    """Start every run from empty snapshot tables, so that each scale does the same work."""
+    async with factory() as session:
+        await session.execute(
+            text("TRUNCATE scorecards, rankings, ranking_markers, recompute_markers")
+        )
+        await session.commit()
+
+
+async def full_recompute(factory: async_sessionmaker[AsyncSession], year: int) -> float:
+    await _forget_snapshots(factory)
+    async with factory() as session:
+        run = await create_run(session, year, ACTOR)
+        await session.commit()
+    started = time.perf_counter()
+    await run_full_recompute(factory, run.id)
+    elapsed = time.perf_counter() - started
+    async with factory() as session:
+        status = await session.scalar(
+            text("SELECT status FROM recompute_runs WHERE id = :id"), {"id": run.id}
+        )
+    if status != "done":
+        raise RuntimeError(f"full recompute run {run.id} ended {status}")
+    return elapsed
+
+
+async def sql_lower_bound(
+    factory: async_sessionmaker[AsyncSession], edition: Edition, year: int
+) -> tuple[float, dict[str, Any]]:
+    """Best of SQL_REPEATS runs of the query, and its last result."""
+    timings, result = [], {}
+    for _ in range(SQL_REPEATS):
+        async with factory() as session:
+            started = time.perf_counter()
+            result = await sql_indices(session, edition, year)
+            timings.append(time.perf_counter() - started)
+    return min(timings), result
+
+
+async def recompute_against_sql(
+    factory: async_sessionmaker[AsyncSession], edition: Edition, year: int
+) -> RecomputeFigures:
+    """Time both in the same run; fail loudly unless they agree for every region."""
+    await sql_lower_bound(factory, edition, year)  # warm the buffer cache for both
+    full = await full_recompute(factory, year)
+    sql_seconds, computed = await sql_lower_bound(factory, edition, year)
+    async with factory() as session:
+        agreement = await compare_with_scorecards(session, year, computed)
+    if agreement.mismatches or agreement.regions == 0:
+        shown = "\n".join(agreement.mismatches[:20])
+        raise DisagreementError(
+            f"SQL lower bound and stored scorecards disagree on {len(agreement.mismatches)}"
+            f" of {agreement.regions} regions:\n{shown}"
+        )
+    return RecomputeFigures(agreement.regions, full, sql_seconds)
+
+
+async def region_cost(
+    factory: async_sessionmaker[AsyncSession], redis_url: str, year: int, region: str, cluster: str
+) -> dict[str, float]:
+    """Median ms of one region's recompute job (both bases; its inputs unchanged, so nothing
+    to re-rank) and of its cluster's re-rank job, called as the worker calls them."""
+    queue = queue_client(redis_url)
+    ctx: dict[str, Any] = {"session_factory": factory, "redis": queue}
+    region_ms, rerank_ms = [], []
+    try:
+        for _ in range(REGION_REPEATS):
+            started = time.perf_counter()
+            await recompute_region(ctx, year, region)
+            region_ms.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            await rerank(ctx, year, cluster)
+            rerank_ms.append((time.perf_counter() - started) * 1000)
+    finally:
+        await queue.aclose()
+    return {
+        "region_recompute_ms": round(statistics.median(region_ms), 2),
+        "cluster_rerank_ms": round(statistics.median(rerank_ms), 2),
+    }

@@ -1,0 +1,347 @@
+"""The deadline rush and the save / read comparisons, against the running API and worker.
+
+Load generator: locust (PyPI), headless, as a subprocess. Why locust: the task mix (saves,
+PATCHes, reads with per-user regions and entry ids) is ordinary Python next to the rest of
+the benchmark, it reports per-request-name throughput, percentiles and failures as CSV, and
+the same locustfile drives the API and the bare baseline. It runs in its own process because
+gevent's monkey-patching must not touch this asyncio process.
+
+While the rush runs, this process measures freshness (an SPD save on a probe region nobody
+else edits, from the PUT's 200 until the cluster ranking shows the new index) and samples the
+arq queue's length in Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis.asyncio as redis
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from iid_scoring import load_edition
+from iid_store.db import create_session_factory
+from tests.e2e.stack import Stack
+from tests.support.credentials import issue_api_key
+from tests.support.servers import free_port
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+YEAR = 2026
+QUEUE_KEY = "arq:queue"  # arq's default queue: job ids scored by when they may run (ms)
+PROBE_INDICATOR = "12"
+PROBE_LEVELS = (0, 3)
+POLL_SECONDS = 0.01
+SAMPLE_SECONDS = 0.05
+ENTRIES_PER_REGION = 20
+
+
+async def _plan(stack: Stack, engine: AsyncEngine, regions: list[dict[str, Any]]) -> Path:
+    """Who edits what: a national-admin key, the regions, their draft entries (sent ones are
+    frozen) and the edition's codes; written where locust reads it."""
+    factory = create_session_factory(engine)
+    edition = load_edition("iid-2026")
+    async with factory() as session:
+        rows = await session.execute(
+            text(
+                "SELECT region_code, (array_agg(id ORDER BY id))[1:20] FROM innovation_entries"
+                " WHERE period_year = :year AND status = 'draft' AND region_code = ANY(:codes)"
+                " GROUP BY region_code"
+            ),
+            {"year": YEAR, "codes": [r["code"] for r in regions]},
+        )
+        entries = {code: [str(e) for e in ids] for code, ids in rows}
+    plan = {
+        "year": YEAR,
+        "key": await issue_api_key(factory, "national_admin"),
+        "sid": [i.code for i in edition.sid_indicators],
+        "regions": [
+            {
+                "code": r["code"],
+                "kind": r["kind"],
+                "spd": [i.code for i in edition.spd_indicators],
+                "entries": entries[r["code"]],
+            }
+            for r in regions
+            if entries.get(r["code"])
+        ],
+    }
+    path = stack.logs / "plan.json"
+    path.write_text(json.dumps(plan))
+    return path
+
+
+def _stats(prefix: Path) -> dict[str, Any]:
+    """Per request name and aggregated: count, failures, rps, p50/p95/p99 (ms)."""
+    out: dict[str, Any] = {}
+    with Path(f"{prefix}_stats.csv").open() as handle:
+        for row in csv.DictReader(handle):
+            out[row["Name"]] = {
+                "requests": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "requests_per_second": round(float(row["Requests/s"]), 1),
+                "p50_ms": float(row["50%"]),
+                "p95_ms": float(row["95%"]),
+                "p99_ms": float(row["99%"]),
+            }
+    with Path(f"{prefix}_failures.csv").open() as handle:
+        failures = [f"{r['Method']} {r['Name']}: {r['Error']}" for r in csv.DictReader(handle)]
+    if failures:
+        out["failure_examples"] = failures[:5]
+    return out
+
+
+async def locust(
+    host: str, plan: Path, mode: str, target: str, users: int, seconds: float, logs: Path
+) -> dict[str, Any]:
+    prefix = logs / f"locust-{mode}-{target}"
+    environment = {
+        **os.environ,
+        "IID_BENCH_PLAN": str(plan),
+        "IID_BENCH_MODE": mode,
+        "IID_BENCH_TARGET": target,
+    }
+    command = [
+        str(BIN / "locust"), "-f", str(HERE / "locustfile.py"), "--headless", "--only-summary",
+        "-u", str(users), "-r", str(users), "-t", f"{max(1, round(seconds))}s", "--host", host,
+        "--csv", str(prefix), "--loglevel", "WARNING", "--stop-timeout", "10",
+    ]  # fmt: skip
+    log_path = logs / f"locust-{mode}-{target}.log"
+    with log_path.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            *command, env=environment, stdout=log, stderr=log
+        )
+        await process.wait()  # exits 1 when a request failed: the CSV says which
+    if not Path(f"{prefix}_stats.csv").exists():
+        raise RuntimeError(f"locust wrote no statistics:\n{log_path.read_text()[-3000:]}")
+    return _stats(prefix)
+
+
+async def ready_jobs(client: redis.Redis) -> int:
+    """Jobs due now; arq's cron keeps its next runs in the same sorted set, deferred."""
+    return int(await client.zcount(QUEUE_KEY, 0, time.time() * 1000))
+
+
+class Probe:
+    """Freshness samples and the deepest queue, taken while a load phase runs."""
+
+    def __init__(self, stack: Stack, key: str, region: dict[str, Any]) -> None:
+        self.stack, self.region = stack, region
+        self.headers = {"Authorization": f"Bearer {key}"}
+        self.expected: dict[int, str] = {}
+        self.samples: list[float] = []
+        self.deepest = 0
+
+    @property
+    def _answer_url(self) -> str:
+        return f"/v1/periods/{YEAR}/regions/{self.region['code']}/spd-answers/{PROBE_INDICATOR}"
+
+    async def learn(self, api: httpx.AsyncClient) -> None:
+        """The index each probe level gives (the live preview, before the rush starts)."""
+        for level in PROBE_LEVELS:
+            (await api.put(self._answer_url, json={"level": level})).raise_for_status()
+            preview = await api.get(
+                f"/v1/periods/{YEAR}/regions/{self.region['code']}/scorecard/preview"
+            )
+            preview.raise_for_status()
+            self.expected[level] = str(preview.json()["index"])
+        if len(set(self.expected.values())) != len(PROBE_LEVELS):
+            raise RuntimeError(f"probe levels give the same index: {self.expected}")
+        await self._wait_for(api, self.expected[PROBE_LEVELS[-1]], time.perf_counter())
+
+    async def _ranking_index(self, api: httpx.AsyncClient) -> str | None:
+        params = {"cluster": self.region["kind"], "basis": "claimed", "limit": 200}
+        if self.region["province_code"]:
+            params["province"] = self.region["province_code"]
+        response = await api.get(f"/v1/periods/{YEAR}/rankings", params=params)
+        response.raise_for_status()
+        for row in response.json()["items"]:
+            if row["region_code"] == self.region["code"]:
+                return str(row["index"])
+        return None
+
+    async def _wait_for(self, api: httpx.AsyncClient, expected: str, since: float) -> float:
+        while await self._ranking_index(api) != expected:
+            if time.perf_counter() - since > 120:
+                raise TimeoutError(f"{self.region['code']} never showed {expected}")
+            await asyncio.sleep(POLL_SECONDS)
+        return (time.perf_counter() - since) * 1000
+
+    async def freshness(self, api: httpx.AsyncClient) -> None:
+        """Alternate the probe levels until cancelled; each sample ends when the ranking
+        shows the new index."""
+        number = 0
+        while True:
+            level = PROBE_LEVELS[number % len(PROBE_LEVELS)]
+            (await api.put(self._answer_url, json={"level": level})).raise_for_status()
+            acknowledged = time.perf_counter()
+            self.samples.append(await self._wait_for(api, self.expected[level], acknowledged))
+            number += 1
+
+    async def queue_depth(self) -> None:
+        client = redis.from_url(self.stack.redis.url)
+        try:
+            while True:
+                self.deepest = max(self.deepest, await ready_jobs(client))
+                await asyncio.sleep(SAMPLE_SECONDS)
+        finally:
+            await client.aclose()
+
+
+def _quantiles(samples: list[float]) -> dict[str, float | int | None]:
+    if not samples:
+        return {"freshness_p50_ms": None, "freshness_p95_ms": None, "freshness_samples": 0}
+    ordered = sorted(samples)
+    p95 = statistics.quantiles(ordered, n=20)[18] if len(ordered) > 1 else ordered[0]
+    return {
+        "freshness_p50_ms": round(statistics.median(ordered), 1),
+        "freshness_p95_ms": round(p95, 1),
+        "freshness_max_ms": round(ordered[-1], 1),
+        "freshness_samples": len(ordered),
+    }
+
+
+async def drain(stack: Stack, engine: AsyncEngine, timeout: float = 120) -> float:
+    """Wait until the worker has done everything the last phase left (queue and markers)."""
+    started = time.perf_counter()
+    client = redis.from_url(stack.redis.url)
+    try:
+        while time.perf_counter() - started < timeout:
+            async with engine.connect() as connection:
+                markers = await connection.scalar(
+                    text("SELECT (SELECT count(*) FROM recompute_markers)"
+                         " + (SELECT count(*) FROM ranking_markers)")
+                )  # fmt: skip
+            if markers == 0 and await ready_jobs(client) == 0:
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        await client.aclose()
+    return round(time.perf_counter() - started, 2)
+
+
+async def deadline_rush(
+    stack: Stack, plan: Path, probe: Probe, users: int, seconds: float
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=stack.base_url, headers=probe.headers, timeout=60) as api:
+        await probe.learn(api)
+        tasks = [
+            asyncio.create_task(probe.freshness(api)),
+            asyncio.create_task(probe.queue_depth()),
+        ]
+        try:
+            stats = await locust(stack.base_url, plan, "rush", "api", users, seconds, stack.logs)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with suppress(asyncio.CancelledError):
+                    await task
+    total = stats["Aggregated"]
+    return {
+        "rush_users": users,
+        "rush_seconds": seconds,
+        "rush_requests_per_second": total["requests_per_second"],
+        "rush_requests": total["requests"],
+        "rush_errors": total["failures"],
+        "rush_p50_ms": total["p50_ms"],
+        "rush_p95_ms": total["p95_ms"],
+        "rush_p99_ms": total["p99_ms"],
+        "rush_by_request": {k: v for k, v in stats.items() if k != "Aggregated"},
+        "rush_deepest_queue": probe.deepest,
+        **_quantiles(probe.samples),
+    }
+
+
+def start_baseline(stack: Stack) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    dsn = make_url(stack.database_url).set(drivername="postgresql")
+    environment = {**os.environ, "IID_BENCH_DSN": dsn.render_as_string(hide_password=False)}
+    command = [
+        str(BIN / "python"), "-m", "uvicorn", "baseline_app:app", "--app-dir", str(HERE),
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "info",
+    ]  # fmt: skip
+    log = (stack.logs / "baseline.log").open("wb")
+    process = subprocess.Popen(command, env=environment, stdout=log, stderr=log)
+    return process, f"http://127.0.0.1:{port}"
+
+
+async def _wait_up(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(base_url=url) as client:
+        while time.monotonic() < deadline:
+            with suppress(httpx.TransportError):
+                await client.get("/")
+                return
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"the baseline at {url} did not come up")
+
+
+async def comparisons(
+    stack: Stack, engine: AsyncEngine, plan: Path, users: int, seconds: float
+) -> dict[str, Any]:
+    """Saves and reads, each against the API then the baseline, with the queue drained before
+    every phase so that no phase pays for the previous one's recomputes."""
+    figures: dict[str, Any] = {}
+    baseline, baseline_url = start_baseline(stack)
+    try:
+        await _wait_up(baseline_url)
+        for mode in ("saves", "reads"):
+            for target, host in (("api", stack.base_url), ("baseline", baseline_url)):
+                figures[f"drain_before_{mode}_{target}_seconds"] = await drain(stack, engine)
+                stats = await locust(host, plan, mode, target, users, seconds, stack.logs)
+                figures[f"{mode}_{target}"] = stats
+    finally:
+        baseline.terminate()
+        baseline.wait(timeout=15)
+    return {**_ratios(figures), "comparisons": figures}
+
+
+def _ratios(figures: dict[str, Any]) -> dict[str, Any]:
+    """How many times the baseline's throughput is the API's (1.0 = as fast as bare asyncpg)."""
+
+    def rps(key: str) -> float:
+        return float(figures[key]["Aggregated"]["requests_per_second"])
+
+    def errors(key: str) -> int:
+        return int(figures[key]["Aggregated"]["failures"])
+
+    return {
+        "save_api_requests_per_second": rps("saves_api"),
+        "save_baseline_requests_per_second": rps("saves_baseline"),
+        "save_vs_baseline_ratio": round(rps("saves_baseline") / rps("saves_api"), 2),
+        "read_api_requests_per_second": rps("reads_api"),
+        "read_baseline_requests_per_second": rps("reads_baseline"),
+        "read_vs_baseline_ratio": round(rps("reads_baseline") / rps("reads_api"), 2),
+        "comparison_errors": sum(errors(k) for k in figures if k.startswith(("saves", "reads"))),
+    }
+
+
+async def measure(
+    stack: Stack,
+    engine: AsyncEngine,
+    users: int,
+    seconds: float,
+    *,
+    regions: list[dict[str, Any]],
+    avoid: set[str],
+) -> dict[str, Any]:
+    usable = [r for r in regions if r["code"] not in avoid]
+    probe_region = next((r for r in usable if r["kind"] == "kota"), usable[0])
+    plan = await _plan(stack, engine, [r for r in usable if r is not probe_region])
+    key = json.loads(plan.read_text())["key"]
+    rush = await deadline_rush(stack, plan, Probe(stack, key, probe_region), users, seconds)
+    rush["rush_drain_seconds"] = await drain(stack, engine)
+    compared = await comparisons(stack, engine, plan, users, seconds / 2)
+    return {**rush, **compared}

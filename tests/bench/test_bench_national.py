@@ -1,0 +1,54 @@
+"""Smoke test of the national benchmark: `bench/bench_national.py --quick` end to end (private
+PostgreSQL and Redis, the API, a worker, locust, the baseline app). No timing assertions: the
+run must finish, write every tracked key, and its SQL lower bound must agree exactly with the
+stored scorecards at every scale (the script itself fails when they do not)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TRACKED_KEYS = (
+    "machine",
+    "scale",
+    "scoring_national_seconds",
+    "scoring_national_peak_mb",
+    "full_recompute_seconds",
+    "full_recompute_sql_seconds",
+    "full_recompute_vs_sql_ratio",
+    "rush_requests_per_second",
+    "rush_errors",
+    "rush_p99_ms",
+    "freshness_p50_ms",
+    "freshness_p95_ms",
+    "save_vs_baseline_ratio",
+    "read_vs_baseline_ratio",
+    "recompute_growth",
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def test_quick_national_benchmark(tmp_path: Path) -> None:
+    output = tmp_path / "quick.json"
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_national.py"), "--quick", "--json", output],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert run.returncode == 0, run.stderr[-4000:]
+    result = json.loads(output.read_text())
+
+    assert [key for key in TRACKED_KEYS if key not in result] == []
+    assert set(result["recompute_growth"]) == {"1x", "2x", "4x"}
+    for scale in result["growth"]:
+        assert scale["sql_agreement"]["mismatches"] == 0
+        assert scale["sql_agreement"]["regions"] == scale["regions"] > 0
+    assert [g["regions"] for g in result["growth"]] == [40, 80, 160]
+    assert result["rush_errors"] == 0
+    assert result["comparison_errors"] == 0

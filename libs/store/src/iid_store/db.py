@@ -30,7 +30,7 @@ def create_engine(settings: CommonSettings) -> AsyncEngine:
         # pre-ping and recycle let the pool recover by itself after a PostgreSQL restart
         pool_pre_ping=True,
         pool_recycle=1800,
-        pool_timeout=10,
+        pool_timeout=settings.database_pool_timeout,
         connect_args={
             "timeout": 5,
             "server_settings": {

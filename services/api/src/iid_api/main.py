@@ -16,6 +16,7 @@ from iid_api.evidence.router import router as evidence_router
 from iid_api.health.router import router as health_router
 from iid_api.innovations.router import router as innovations_router
 from iid_api.kit.errors import install_error_handlers
+from iid_api.kit.idempotency import IdempotencyMiddleware
 from iid_api.periods.router import router as periods_router
 from iid_api.rankings.router import router as rankings_router
 from iid_api.regions.router import router as regions_router
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
     for router in (
         health_router,
         editions_router,

@@ -1,5 +1,6 @@
 """The worker's recompute and re-rank functions against the real database (in-process)."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from httpx import AsyncClient
@@ -8,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_store import models
 from iid_store.markers import mark_for_recompute
+from iid_worker.jobs import forget_idempotency_keys
 from iid_worker.recompute import recompute_snapshots, rerank_cluster
 from tests.api.support import (
     SID_CODES,
@@ -206,3 +208,22 @@ async def test_publishing_reranks_later_periods(
     marked = await _rerank_marked(session_factory)
     assert {(YEAR, "kota"), (YEAR, "provinsi"), (YEAR, "kabupaten")} <= marked
     assert all(year == YEAR for year, _ in marked)
+
+
+async def test_idempotency_keys_are_forgotten_after_a_day(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session:
+        session.add_all(
+            [
+                models.IdempotencyRecord(id="a" * 64, fingerprint="f" * 64),
+                models.IdempotencyRecord(
+                    id="b" * 64, fingerprint="f" * 64, created_at=func.now() - timedelta(days=2)
+                ),
+            ]
+        )
+        await session.commit()
+    assert await forget_idempotency_keys({"session_factory": session_factory}) == 1
+    async with session_factory() as session:
+        left = await session.scalars(select(models.IdempotencyRecord.id))
+        assert list(left) == ["a" * 64]

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from arq.constants import in_progress_key_prefix
-from sqlalchemy import func, select, union, update
+from sqlalchemy import delete, func, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_store import models
@@ -232,3 +232,15 @@ async def nightly_full_recompute(ctx: dict[str, Any]) -> int:
     for run in runs:
         await enqueue_full_recompute(ctx["redis"], run.id)
     return len(runs)
+
+
+async def forget_idempotency_keys(ctx: dict[str, Any]) -> int:
+    """Idempotency keys are kept a day (see iid_api.kit.idempotency); drop older ones."""
+    async with _factory(ctx)() as session:
+        result = await session.execute(
+            delete(models.IdempotencyRecord).where(
+                models.IdempotencyRecord.created_at < func.now() - timedelta(days=1)
+            )
+        )
+        await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -16,6 +16,7 @@ from iid_store.db import create_engine, create_session_factory
 from iid_worker.evidence_collection import collect_unreferenced_evidence
 from iid_worker.jobs import (
     enqueue_pending,
+    forget_idempotency_keys,
     full_recompute,
     nightly_full_recompute,
     recompute_region,
@@ -70,6 +71,13 @@ class WorkerSettings:
             nightly_full_recompute,
             hour={settings.nightly_hour_utc},
             minute={0},
+            second={0},
+            timeout=settings.region_job_timeout_seconds,
+        ),
+        cron(
+            forget_idempotency_keys,
+            hour={settings.nightly_hour_utc},
+            minute={30},
             second={0},
             timeout=settings.region_job_timeout_seconds,
         ),

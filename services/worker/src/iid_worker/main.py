@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from arq import cron, func
 from arq.connections import RedisSettings
+from arq.cron import CronJob
 
 from iid_store.db import create_engine, create_session_factory
 from iid_worker.evidence_collection import collect_unreferenced_evidence
@@ -50,6 +51,12 @@ def _every(seconds: int) -> set[int]:
     return set(range(0, 60, seconds))
 
 
+def _daily(
+    job: Any, hour: int, minute: int, timeout: int = settings.region_job_timeout_seconds
+) -> CronJob:
+    return cron(job, hour={hour}, minute={minute}, second={0}, timeout=timeout)
+
+
 class WorkerSettings:
     redis_settings = RedisSettings.from_dsn(settings.redis_url)
     # Survive a Redis restart at start-up; a connection lost later ends the process, and the
@@ -67,25 +74,12 @@ class WorkerSettings:
             second=_every(settings.sweep_interval_seconds),
             timeout=settings.region_job_timeout_seconds,
         ),
-        cron(
-            nightly_full_recompute,
-            hour={settings.nightly_hour_utc},
-            minute={0},
-            second={0},
-            timeout=settings.region_job_timeout_seconds,
-        ),
-        cron(
-            forget_idempotency_keys,
-            hour={settings.nightly_hour_utc},
-            minute={30},
-            second={0},
-            timeout=settings.region_job_timeout_seconds,
-        ),
-        cron(
+        _daily(nightly_full_recompute, settings.nightly_hour_utc, 0),
+        _daily(forget_idempotency_keys, settings.nightly_hour_utc, 30),
+        _daily(
             collect_unreferenced_evidence,
-            hour={settings.evidence_collection_hour_utc},
-            minute={0},
-            second={0},
+            settings.evidence_collection_hour_utc,
+            0,
             timeout=settings.job_timeout_seconds,
         ),
     ]

@@ -78,7 +78,7 @@ async def measure(samples: int) -> dict[str, Any]:
     finally:
         stack.stop()
     timings.sort()
-    quantiles = statistics.quantiles(timings, n=20)
+    quantiles = statistics.quantiles(timings, n=20, method="inclusive")
     return {
         "machine": f"{platform.node()} {platform.machine()} {platform.python_version()}",
         "freshness_samples": samples,

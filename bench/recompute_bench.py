@@ -19,6 +19,9 @@ from iid_worker.jobs import recompute_region, rerank, run_full_recompute
 
 ACTOR = "bench"
 SQL_REPEATS = 3
+# Best of two: this shared 2-core VM swings by half between runs minutes apart; the query
+# already takes its best of three.
+FULL_REPEATS = 2
 REGION_REPEATS = 7
 
 
@@ -81,7 +84,7 @@ async def recompute_against_sql(
 ) -> RecomputeFigures:
     """Time both in the same run; fail loudly unless they agree for every region."""
     await sql_lower_bound(factory, edition, year)  # warm the buffer cache for both
-    full = await full_recompute(factory, year)
+    full = min([await full_recompute(factory, year) for _ in range(FULL_REPEATS)])
     sql_seconds, computed = await sql_lower_bound(factory, edition, year)
     async with factory() as session:
         agreement = await compare_with_scorecards(session, year, computed)

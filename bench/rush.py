@@ -203,7 +203,12 @@ def _quantiles(samples: list[float]) -> dict[str, float | int | None]:
     if not samples:
         return {"freshness_p50_ms": None, "freshness_p95_ms": None, "freshness_samples": 0}
     ordered = sorted(samples)
-    p95 = statistics.quantiles(ordered, n=20)[18] if len(ordered) > 1 else ordered[0]
+    # inclusive: with a handful of samples the default method extrapolates past the maximum
+    p95 = (
+        statistics.quantiles(ordered, n=20, method="inclusive")[18]
+        if len(ordered) > 1
+        else ordered[0]
+    )
     return {
         "freshness_p50_ms": round(statistics.median(ordered), 1),
         "freshness_p95_ms": round(p95, 1),

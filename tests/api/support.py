@@ -8,6 +8,8 @@ YEAR = 2026
 REGION = "73.72"  # Kota Parepare
 OTHER_REGION = "73.71"  # Kota Makassar
 DESIGN_TEXT = " ".join(["kata"] * 320)
+# levels of the 2026 edition's mandatory SID indicators (an innovation may be sent with these)
+MANDATORY = {"16": 3, "17": 2, "32": 2, "33": 1, "35": 3}
 
 
 def ok(response: Response, status: int = 200) -> Any:

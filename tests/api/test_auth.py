@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from iid_api.kit.credentials import encode_access_token
 from iid_api.settings import DEFAULT_SECRET_KEY, Settings
 from iid_store.config import SeedSettings
-from iid_store.models import ApiKey, AuditEntry, User
+from iid_store.models import ApiKey, AuditEntry, LoginThrottle, User
 from iid_store.seed import seed_bootstrap_admin
 from tests.api.support import REGION, create_period, move_period, ok, problem
 from tests.support.credentials import TEST_PASSWORD, add_api_key, add_user, bearer
@@ -133,6 +133,28 @@ async def test_api_keys_header_forms_revocation_and_expiry(
     _, old = await add_api_key(db, "viewer", expires_at=datetime.now(UTC) - timedelta(seconds=1))
     await db.commit()
     problem(await public.get("/v1/auth/me", headers={"X-API-Key": old}), 401)
+
+
+async def test_unknown_emails_are_slowed_down_like_accounts(
+    public: AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """The answers must not tell which emails have accounts: the same failures give the same
+    statuses, details and waits for a known and an unknown email."""
+    await _user(db)
+    unknown = "nobody@parepare.go.id"
+    answers: dict[str, list[tuple[int, str, str | None]]] = {}
+    for email in (EMAIL, unknown):
+        answers[email] = []
+        for _ in range(settings.login_slowdown_after + 1):
+            response = await public.post(
+                "/v1/auth/token", data={"username": email, "password": "wrong"}
+            )
+            wait = response.headers.get("Retry-After")
+            answers[email].append((response.status_code, response.json()["detail"], wait))
+    assert answers[EMAIL] == answers[unknown]
+    assert [status for status, _, _ in answers[unknown]][-2:] == [401, 429]
+    throttle = await db.get(LoginThrottle, unknown)
+    assert throttle is not None and throttle.failed_logins == settings.login_slowdown_after
 
 
 async def test_failures_slow_down_then_lock_the_account(

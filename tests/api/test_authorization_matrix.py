@@ -22,11 +22,12 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from iid_scoring import load_edition
+from iid_scoring import RegionInput, load_edition, score_region
 from iid_store import models
 from iid_store.passwords import hash_password
 from iid_store.runs import create_run
 from tests.api.support import (
+    MANDATORY,
     OTHER_REGION,
     REGION,
     answer_sid,
@@ -222,7 +223,6 @@ def fill(template: Any, values: dict[str, str]) -> Any:
 
 # --- the world --------------------------------------------------------------------------------
 OPEN_YEAR, VERIFYING_YEAR, PUBLISHED_YEAR = 2026, 2025, 2024
-MANDATORY = {"16": 3, "17": 2, "32": 2, "33": 1, "35": 3}
 
 
 @dataclass
@@ -285,7 +285,8 @@ async def _accounts(session: AsyncSession, world: World) -> None:
         await add_user(session, email, role, region, operator_agency, password_hash=password_hash)
         world.principals[name] = {"email": email}
     run = await create_run(session, OPEN_YEAR, "tests")
-    # stored snapshots, as the worker writes them
+    # stored snapshots, as the worker writes them (of regions with nothing reported)
+    edition = load_edition("iid-2026")
     for region, year, basis in (
         (REGION, OPEN_YEAR, "claimed"),
         (OTHER_REGION, OPEN_YEAR, "claimed"),
@@ -302,7 +303,7 @@ async def _accounts(session: AsyncSession, world: World) -> None:
                 rating="tidak_dapat_dinilai",
                 total_score=0,
                 undecided_answers=0,
-                payload={},
+                payload=score_region(edition, RegionInput(region=region)).to_dict(levels=False),
                 inputs_hash="0" * 64,
                 generation=0,
             )

@@ -15,12 +15,10 @@ indicators per innovation (5 mandatory: 16 17 32 33 35).
 from pathlib import Path
 from typing import Any
 
-import pytest
 from httpx import AsyncClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iid_api.settings import Settings
 from iid_store.db import session_scope
 from iid_store.models import Evidence, SidAnswer
 from tests.api.evidence_support import (
@@ -45,12 +43,6 @@ from tests.api.support import (
 
 URL = f"/v1/periods/{YEAR}/regions/{REGION}/completeness"
 SPD_MANDATORY_LEFT = ["4", "5a", "5b", "6", "7", "8", "9", "10a", "10b", "11a", "11b"]
-
-
-@pytest.fixture
-def storage_root(tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(settings, "storage_dir", tmp_path / "storage")
-    return tmp_path / "storage"
 
 
 async def _build_region(client: AsyncClient, session_factory: Any) -> dict[str, Any]:

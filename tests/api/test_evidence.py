@@ -35,14 +35,6 @@ from tests.api.support import OTHER_REGION, REGION, create_period, move_period, 
 
 
 @pytest.fixture
-def storage_root(tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The app stores evidence in this test's own folder."""
-    root = tmp_path / "storage"
-    monkeypatch.setattr(settings, "storage_dir", root)
-    return root
-
-
-@pytest.fixture
 async def entry(client: AsyncClient, storage_root: Path) -> dict[str, Any]:
     await create_period(client)
     _, innovation = await answered_innovation(client)

@@ -9,24 +9,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from iid_api.settings import Settings
 from iid_store.db import session_scope
 from iid_store.storage import LocalStorage, StorageSettings
 from iid_store.storage.references import lock_object
 from iid_worker.evidence_collection import collect_unreferenced_evidence
 from tests.api.evidence_support import answered_innovation, pdf, sid_evidence_url, upload
 from tests.api.support import create_period, ok
-
-
-@pytest.fixture
-def storage_root(tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "storage"
-    monkeypatch.setattr(settings, "storage_dir", root)
-    return root
 
 
 def _ctx(session_factory: async_sessionmaker[AsyncSession], root: Path) -> dict[str, Any]:

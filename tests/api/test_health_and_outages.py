@@ -41,6 +41,12 @@ async def test_openapi_documents_every_route(client: AsyncClient) -> None:
         assert path in paths, path
     put = paths["/v1/periods/{year}/regions/{code}/spd-answers/{indicator}"]["put"]
     assert "application/problem+json" in put["responses"]["422"]["content"]
+    # scorecards are typed for the systems that read them
+    scorecard = paths["/v1/periods/{year}/regions/{code}/scorecard"]["get"]
+    schema = scorecard["responses"]["200"]["content"]["application/json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/StoredScorecard"}
+    stored = spec["components"]["schemas"]["StoredScorecard"]
+    assert {"index", "rating", "indicators", "innovations", "stale"} <= set(stored["required"])
     assert (await client.get("/docs")).status_code == 200
     problem(await client.get("/v1/nowhere"), 404)
     problem(await client.delete("/v1/regions"), 405)

@@ -6,6 +6,7 @@ from httpx import AsyncClient
 
 from tests.api.support import (
     DESIGN_TEXT,
+    MANDATORY,
     OTHER_REGION,
     REGION,
     YEAR,
@@ -20,8 +21,6 @@ from tests.api.support import (
     problem,
 )
 from tests.conftest import RoleHeaders
-
-MANDATORY_2026 = {"16": 3, "17": 2, "32": 2, "33": 1, "35": 3}
 
 
 async def test_agency_crud(client: AsyncClient) -> None:
@@ -131,10 +130,10 @@ async def test_send_checks_then_freezes(client: AsyncClient) -> None:
 
     body = problem(await client.post(f"/v1/innovations/{entry['id']}/send"), 422)
     assert sorted(pointers(body)) == sorted(
-        [f"/answers/{code}" for code in MANDATORY_2026] + ["/design", "/implemented_on"]
+        [f"/answers/{code}" for code in MANDATORY] + ["/design", "/implemented_on"]
     )
 
-    await answer_sid(client, entry["id"], MANDATORY_2026)
+    await answer_sid(client, entry["id"], MANDATORY)
     ok(
         await client.patch(
             f"/v1/innovations/{entry['id']}",

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from iid_scoring import InnovationInput, RegionInput, load_edition, score_region
 from iid_store.models import InnovationRejection, SidAnswer, SpdAnswer, VerificationDecision
 from tests.api.support import (
+    MANDATORY,
     REGION,
     SID_CODES,
     YEAR,
@@ -24,7 +25,6 @@ from tests.api.support import (
 from tests.conftest import RoleHeaders
 
 PREVIEW = f"/v1/periods/{YEAR}/regions/{REGION}/scorecard/preview"
-MANDATORY = {"16": 3, "17": 2, "32": 2, "33": 1, "35": 3}
 
 
 async def test_claimed_preview_counts_every_entry(client: AsyncClient) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from iid_scoring import InnovationInput, RegionInput, load_edition, score_region
 from iid_store.models import RecomputeMarker
 from tests.api.support import (
+    MANDATORY,
     OTHER_REGION,
     REGION,
     YEAR,
@@ -24,7 +25,6 @@ from tests.api.support import (
 )
 from tests.conftest import RoleHeaders
 
-MANDATORY = {"16": 3, "17": 2, "32": 2, "33": 1, "35": 3}
 SPD = f"/v1/periods/{YEAR}/regions/{REGION}/spd-answers"
 LOWER = {"decision": "lower", "level": 1, "note": "SK hanya draf"}
 

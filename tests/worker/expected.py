@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_scoring import RankingEntry, rank_entries, score_region
 from iid_store import models
-from iid_store.editions import edition_by_code
+from iid_store.editions import period_edition
 from iid_store.scoring_inputs import Basis, load_region_input
 
 
@@ -16,13 +16,13 @@ async def expected_scorecards(
 ) -> dict[tuple[str, str], dict[str, Any]]:
     period = await session.get(models.Period, year)
     assert period is not None
-    edition = await edition_by_code(session, period.edition_code)
-    assert edition is not None
+    edition = await period_edition(session, period)
     expected = {}
     for region in regions:
         for basis in Basis:
             loaded = await load_region_input(session, year, region, basis)
-            expected[region, basis.value] = score_region(edition, loaded.region_input).to_dict()
+            card = score_region(edition, loaded.region_input)
+            expected[region, basis.value] = card.to_dict(levels=False)
     return expected
 
 

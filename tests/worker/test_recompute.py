@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_store import models
 from iid_store.markers import mark_for_recompute
-from iid_worker.jobs import forget_idempotency_keys
+from iid_worker.jobs import forget_expired_records
 from iid_worker.recompute import recompute_snapshots, rerank_cluster
 from tests.api.support import (
     SID_CODES,
@@ -81,6 +81,12 @@ async def test_snapshots_and_ranking_equal_the_library(
     assert stored["stale"] is False and stored["index"] == preview["index"]
     # SPD: 1, 3, 8, 12 at level 2 -> 2 + 2 + 3 + 4; SID: 74 x 2 / 12
     assert Decimal(stored["spd_score"]) == Decimal("11.00")
+    # the snapshot lists each innovation's status and points; its levels are in the preview
+    assert stored["innovations"] == [
+        {key: value for key, value in innovation.items() if key != "levels"}
+        for innovation in preview["innovations"]
+    ]
+    assert stored["innovations"] and all(item["levels"] for item in preview["innovations"])
 
 
 async def test_newer_change_keeps_the_marker(
@@ -210,20 +216,30 @@ async def test_publishing_reranks_later_periods(
     assert all(year == YEAR for year, _ in marked)
 
 
-async def test_idempotency_keys_are_forgotten_after_a_day(
+async def test_idempotency_keys_and_login_throttles_are_forgotten_after_a_day(
     client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
+    days_ago = func.now() - timedelta(days=2)
+    throttle = models.LoginThrottle
     async with session_factory() as session:
         session.add_all(
             [
                 models.IdempotencyRecord(id="a" * 64, fingerprint="f" * 64),
-                models.IdempotencyRecord(
-                    id="b" * 64, fingerprint="f" * 64, created_at=func.now() - timedelta(days=2)
+                models.IdempotencyRecord(id="b" * 64, fingerprint="f" * 64, created_at=days_ago),
+                throttle(email="recent@x.id", failed_logins=1, last_failed_login_at=func.now()),
+                throttle(email="old@x.id", failed_logins=1, last_failed_login_at=days_ago),
+                throttle(
+                    email="locked@x.id",
+                    failed_logins=10,
+                    last_failed_login_at=days_ago,
+                    locked_until=func.now() + timedelta(minutes=5),
                 ),
             ]
         )
         await session.commit()
-    assert await forget_idempotency_keys({"session_factory": session_factory}) == 1
+    forgotten = await forget_expired_records({"session_factory": session_factory})
+    assert forgotten == {"idempotency_keys": 1, "login_throttles": 1}
     async with session_factory() as session:
-        left = await session.scalars(select(models.IdempotencyRecord.id))
-        assert list(left) == ["a" * 64]
+        assert list(await session.scalars(select(models.IdempotencyRecord.id))) == ["a" * 64]
+        left = await session.scalars(select(throttle.email).order_by(throttle.email))
+        assert list(left) == ["locked@x.id", "recent@x.id"]

@@ -4,6 +4,7 @@ Decimal only for output, so no rounding happens before the final index."""
 from __future__ import annotations
 
 from decimal import Context, Decimal, InvalidOperation
+from functools import lru_cache
 
 # Enough digits that any score below 10**6 with a repeating fraction keeps 20 decimals.
 _CONTEXT = Context(prec=28)
@@ -25,6 +26,7 @@ def hundredths(units: int) -> Decimal:
     return Decimal(units).scaleb(-2)
 
 
+@lru_cache(maxsize=1 << 16)  # scorecards repeat the same points over and over
 def fmt2(value: Decimal) -> str:
     """Decimal as a string with exactly 2 places, half-up (the published form)."""
     return str(value.quantize(TWO_PLACES, rounding="ROUND_HALF_UP"))

@@ -84,7 +84,7 @@ class Indicator:
     mandatory: bool
     provisional: bool
 
-    @property
+    @cached_property  # read for every row of every scorecard
     def max_points(self) -> Decimal:
         return self.weight * 3
 

@@ -7,16 +7,15 @@ and the index in hundredths is N * 10000 / (divisor * max_total * D), rounded ha
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
-from operator import methodcaller, mul
+from operator import itemgetter, methodcaller, mul
 from typing import cast
 from weakref import WeakKeyDictionary
 
 from iid_scoring._decimal import decimal_places, hundredths, ratio, round_half_up
-from iid_scoring.editions import Edition, RatingBand
+from iid_scoring.editions import Edition, RatingBand, Variable
 from iid_scoring.errors import AnswerError
 from iid_scoring.inputs import Answer, InnovationInput, RegionInput
 from iid_scoring.scorecard import IndicatorScore, InnovationScore, Scorecard, VariableScore
@@ -39,6 +38,17 @@ class Tables:
     max_innovation: int  # max SID points of one innovation x D
     band_floor: tuple[tuple[int, RatingBand], ...]  # (min in hundredths, band), highest first
     basic_service: frozenset[str]
+    sid_rows: tuple[tuple[str, int, Callable[[Mapping[str, int]], int]], ...]  # code, w, getter
+    variable_max: Mapping[str, Decimal]  # max points per variable, the count score's included
+    _decimals: dict[int, Decimal] = field(default_factory=dict, compare=False)
+
+    def points(self, scaled: int) -> Decimal:
+        """scaled / D as a Decimal; a nation's innovations share a few thousand values, so
+        they are converted once."""
+        found = self._decimals.get(scaled)
+        if found is None:
+            found = self._decimals[scaled] = ratio(scaled, self.scale)
+        return found
 
 
 _TABLES: WeakKeyDictionary[Edition, Tables] = WeakKeyDictionary()
@@ -71,7 +81,18 @@ def _build_tables(edition: Edition) -> Tables:
             sorted(((int(b.min * 100), b) for b in edition.ratings), key=lambda p: -p[0])
         ),
         basic_service=frozenset(edition.basic_service_urusan),
+        sid_rows=tuple((code, w, itemgetter(code)) for code, w in sid_weight.items()),
+        variable_max=_variable_maxima(edition),
     )
+
+
+def _variable_maxima(edition: Edition) -> dict[str, Decimal]:
+    maxima = {v.code: Decimal(0) for v in edition.variables}
+    for i in edition.indicators:
+        maxima[i.variable] += i.max_points
+    # The count score belongs to its variable (indicator 36), so variables add up to the total.
+    maxima[edition.count_score_variable] += edition.max_count_score
+    return maxima
 
 
 @dataclass(frozen=True)
@@ -91,7 +112,11 @@ class Tally:
         return sum(self.sid_rows.values())
 
     def divisor(self, edition: Edition) -> int:
-        return max(edition.divisor_floor, self.n)
+        return divisor_for(edition, self.n)
+
+
+def divisor_for(edition: Edition, n: int) -> int:
+    return max(edition.divisor_floor, n)
 
 
 def count_score(edition: Edition, t: Tables, n: int, covered: frozenset[str]) -> int:
@@ -106,8 +131,7 @@ def numerator(
     edition: Edition, t: Tables, spd: int, sid_sum: int, n: int, covered: frozenset[str]
 ) -> int:
     """N with total = N / (D * divisor)."""
-    divisor = max(edition.divisor_floor, n)
-    return (spd + count_score(edition, t, n, covered)) * divisor + sid_sum
+    return (spd + count_score(edition, t, n, covered)) * divisor_for(edition, n) + sid_sum
 
 
 def index_hundredths(t: Tables, total_numerator: int, divisor: int) -> int:
@@ -118,8 +142,7 @@ def index_hundredths(t: Tables, total_numerator: int, divisor: int) -> int:
 def tally(edition: Edition, region: RegionInput) -> Tally:
     t = tables(edition)
     spd_levels = _spd_levels(edition, t, region.spd)
-    scores, counted, n = _innovations(edition, t, region.innovations)
-    covered = _covered(edition, t, region.innovations, scores)
+    scores, counted, n, covered = _innovations(edition, t, region.innovations)
     spd = sum(t.spd_weight[c] * level for c, level in spd_levels.items())
     return Tally(spd_levels, scores, counted, n, covered, spd, _sid_row_sums(t, counted))
 
@@ -133,7 +156,7 @@ def build_scorecard(edition: Edition, region: str | None, tl: Tally) -> Scorecar
     t = tables(edition)
     divisor = tl.divisor(edition)
     count = count_score(edition, t, tl.n, tl.covered)
-    total = (tl.spd + count) * divisor + tl.sid_sum
+    total = numerator(edition, t, tl.spd, tl.sid_sum, tl.n, tl.covered)
     units = index_hundredths(t, total, divisor)
     band = _band(edition, t, units, total, divisor)
     den = t.scale * divisor
@@ -179,16 +202,17 @@ def _spd_levels(edition: Edition, t: Tables, answers: Mapping[str, Answer]) -> d
 
 
 def _sid_levels(
-    edition: Edition, t: Tables, answers: Mapping[str, Answer], place: str
+    edition: Edition, t: Tables, answers: Mapping[str, Answer], pos: int
 ) -> dict[str, int]:
     # Fast path (checks run in C): known codes, every answer a plain int level 0..3.
     values = answers.values()
     if (
         answers.keys() <= t.sid_codes
-        and set(map(type, values)) <= _INT_TYPE
-        and set(values) <= _LEVEL_VALUES
+        and _INT_TYPE.issuperset(map(type, values))
+        and _LEVEL_VALUES.issuperset(values)
     ):
         return cast(dict[str, int], dict(answers))
+    place = f"innovations[{pos}].answers"
     levels = {}
     for code, answer in answers.items():
         if code not in t.sid_codes:
@@ -213,39 +237,48 @@ def _unknown(edition: Edition, code: str, aspect: str) -> str:
 
 def _innovations(
     edition: Edition, t: Tables, innovations: Sequence[InnovationInput]
-) -> tuple[tuple[InnovationScore, ...], tuple[tuple[str, Mapping[str, int]], ...], int]:
+) -> tuple[
+    tuple[InnovationScore, ...], tuple[tuple[str, Mapping[str, int]], ...], int, frozenset[str]
+]:
+    """Each innovation's score; the counted ones' levels; n; and the basic-service urusan
+    the counted (not rejected) innovations cover: a rejected one proves nothing about the
+    affairs it claims."""
     scores = []
     counted = []
     n = 0
     seen: set[str] = set()
-    weight = t.sid_weight
-    zero = Decimal(0)
+    affairs: set[str] = set()
+    main_urusan_only = edition.gate_uses_main_urusan
+    weight = t.sid_weight.__getitem__
+    rejected_in_n = edition.rejected_count_in_n
     for pos, innovation in enumerate(innovations):
-        place = f"innovations[{pos}]"
-        _check_innovation(innovation, place, seen)
-        levels = _sid_levels(edition, t, innovation.answers, f"{place}.answers")
+        _check_innovation(innovation, pos, seen)
+        levels = _sid_levels(edition, t, innovation.answers, pos)
         status, reason = _status(edition, innovation)
-        points = zero
+        points = 0
         if status == "counted":
-            counted.append((innovation.id, levels))
-            points = ratio(sum(map(mul, map(weight.__getitem__, levels), levels.values())), t.scale)
-        if status == "counted" or (status == "rejected" and edition.rejected_count_in_n):
             n += 1
-        scores.append(InnovationScore(innovation.id, status, reason, points, levels))
-    return tuple(scores), tuple(counted), n
+            counted.append((innovation.id, levels))
+            points = sum(map(mul, map(weight, levels), levels.values()))
+            affairs.update(innovation.urusan[:1] if main_urusan_only else innovation.urusan)
+        elif status == "rejected" and rejected_in_n:
+            n += 1
+        scores.append(InnovationScore(innovation.id, status, reason, t.points(points), levels))
+    return tuple(scores), tuple(counted), n, frozenset(affairs & t.basic_service)
 
 
-def _check_innovation(innovation: InnovationInput, place: str, seen: set[str]) -> None:
+def _check_innovation(innovation: InnovationInput, pos: int, seen: set[str]) -> None:
     if innovation.id in seen:
-        raise AnswerError(f"{place}.id", f"duplicate innovation id {innovation.id!r}")
+        raise AnswerError(f"innovations[{pos}].id", f"duplicate innovation id {innovation.id!r}")
     seen.add(innovation.id)
     if innovation.stage not in STAGES:
         raise AnswerError(
-            f"{place}.stage", f"unknown stage {innovation.stage!r} (one of {', '.join(STAGES)})"
+            f"innovations[{pos}].stage",
+            f"unknown stage {innovation.stage!r} (one of {', '.join(STAGES)})",
         )
-    for k, code in enumerate(innovation.urusan):
-        if code not in URUSAN:
-            raise AnswerError(f"{place}.urusan[{k}]", f"unknown urusan code {code!r}")
+    if not all(map(URUSAN.__contains__, innovation.urusan)):
+        k, code = next((k, c) for k, c in enumerate(innovation.urusan) if c not in URUSAN)
+        raise AnswerError(f"innovations[{pos}].urusan[{k}]", f"unknown urusan code {code!r}")
 
 
 def _status(edition: Edition, innovation: InnovationInput) -> tuple[str, str | None]:
@@ -261,30 +294,16 @@ def _status(edition: Edition, innovation: InnovationInput) -> tuple[str, str | N
     return ("rejected", None) if innovation.rejected else ("counted", None)
 
 
-def _covered(
-    edition: Edition,
-    t: Tables,
-    innovations: Sequence[InnovationInput],
-    scores: Sequence[InnovationScore],
-) -> frozenset[str]:
-    """Basic-service urusan of the counted (not rejected) innovations: a rejected innovation
-    proves nothing about the affairs it claims."""
-    found: set[str] = set()
-    for innovation, score in zip(innovations, scores, strict=True):
-        if score.status == "counted" and innovation.urusan:
-            found.update(
-                innovation.urusan[:1] if edition.gate_uses_main_urusan else innovation.urusan
-            )
-    return frozenset(found & t.basic_service)
-
-
 # --- scorecard parts ------------------------------------------------------------------------
 
 
 def _sid_row_sums(t: Tables, counted: Sequence[tuple[str, Mapping[str, int]]]) -> dict[str, int]:
     """Per SID row: weight x D x sum of levels over counted innovations."""
     all_levels = [levels for _, levels in counted]
-    return {c: w * sum(map(methodcaller("get", c, 0), all_levels)) for c, w in t.sid_weight.items()}
+    try:  # every row answered: the usual case, three times faster than get(code, 0)
+        return {c: w * sum(map(level_of, all_levels)) for c, w, level_of in t.sid_rows}
+    except KeyError:
+        return {c: w * sum(map(methodcaller("get", c, 0), all_levels)) for c, w, _ in t.sid_rows}
 
 
 def _indicator_scores(
@@ -298,7 +317,7 @@ def _indicator_scores(
     for i in edition.indicators:
         if i.aspect == "spd":
             level = spd_levels.get(i.code, 0)
-            points = ratio(t.spd_weight[i.code] * level, t.scale)
+            points = t.points(t.spd_weight[i.code] * level)
             scores.append(IndicatorScore(i.code, i.aspect, i.variable, level, points, i.max_points))
         else:
             points = ratio(sid_rows[i.code], t.scale * divisor)
@@ -314,34 +333,29 @@ def _variable_scores(
     count: int,
     divisor: int,
 ) -> tuple[VariableScore, ...]:
-    points = {v.code: Fraction(0) for v in edition.variables}
-    maxima = {v.code: Decimal(0) for v in edition.variables}
+    # Points as integers over one denominator, D x divisor (SPD points and the count score
+    # are over D, SID rows over D x divisor).
+    points = dict.fromkeys((v.code for v in edition.variables), 0)
     for i in edition.indicators:
         if i.aspect == "spd":
-            points[i.variable] += Fraction(
-                t.spd_weight[i.code] * spd_levels.get(i.code, 0), t.scale
-            )
+            points[i.variable] += t.spd_weight[i.code] * spd_levels.get(i.code, 0) * divisor
         else:
-            points[i.variable] += Fraction(sid_rows[i.code], t.scale * divisor)
-        maxima[i.variable] += i.max_points
-    # The count score belongs to its variable (indicator 36), so variables add up to the total.
-    points[edition.count_score_variable] += Fraction(count, t.scale)
-    maxima[edition.count_score_variable] += edition.max_count_score
+            points[i.variable] += sid_rows[i.code]
+    points[edition.count_score_variable] += count * divisor
+    denominator = t.scale * divisor
     return tuple(
-        _variable_score(v.code, v.name, v.aspect, points[v.code], maxima[v.code])
+        _variable_score(v, points[v.code], denominator, t.variable_max[v.code])
         for v in edition.variables
     )
 
 
 def _variable_score(
-    code: str, name: str, aspect: str, points: Fraction, maximum: Decimal
+    variable: Variable, numerator: int, denominator: int, maximum: Decimal
 ) -> VariableScore:
-    share = points * 100 / Fraction(maximum) if maximum else Fraction(0)
-    return VariableScore(
-        code,
-        name,
-        aspect,
-        ratio(points.numerator, points.denominator),
-        maximum,
-        ratio(share.numerator, share.denominator),
-    )
+    if maximum:
+        top, bottom = maximum.as_integer_ratio()
+        share = ratio(numerator * 100 * bottom, denominator * top)
+    else:
+        share = Decimal(0)
+    points = ratio(numerator, denominator)
+    return VariableScore(variable.code, variable.name, variable.aspect, points, maximum, share)

@@ -18,6 +18,7 @@ from iid_scoring.engine import (
     Tables,
     Tally,
     build_scorecard,
+    divisor_for,
     index_hundredths,
     numerator,
     tables,
@@ -92,7 +93,7 @@ def improvement_plan(edition: Edition, region: RegionInput) -> ImprovementPlan:
     current = numerator(edition, t, tl.spd, tl.sid_sum, tl.n, tl.covered)
     # Gains of level changes share the denominator D x divisor; scaling them by the new
     # divisor of an added innovation makes all exact gains comparable as integers.
-    added_divisor = max(edition.divisor_floor, tl.n + 1)
+    added_divisor = divisor_for(edition, tl.n + 1)
     context = _Context(t, current, divisor, added_divisor, index_hundredths(t, current, divisor))
     candidates = _level_candidates(edition, tl, context) + _add_candidates(edition, tl, context)
     candidates.sort(key=lambda c: c[0])

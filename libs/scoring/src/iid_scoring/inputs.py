@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Measured:
     """A numeric answer (e.g. 8.17 % licence growth), mapped to a level by the row's cut-points."""
 
@@ -18,7 +18,7 @@ class Measured:
 Answer = int | Measured
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InnovationInput:
     """One innovation as sent. `urusan[0]` is the main urusan; `developed_on` is the latest
     development date, which lets an innovation implemented before the window in."""
@@ -32,7 +32,7 @@ class InnovationInput:
     answers: Mapping[str, Answer] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RegionInput:
     """A region's answers for one period. Every listed innovation counts as sent."""
 

@@ -10,7 +10,7 @@ from typing import Any
 from iid_scoring._decimal import fmt2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndicatorScore:
     """SPD rows: the region's level and points. SID rows: `level` is None and `points` is the
     row's contribution to SID (points summed over counted innovations / divisor)."""
@@ -33,7 +33,7 @@ class IndicatorScore:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VariableScore:
     """`share` is points as a percentage of the variable's maximum (0..100)."""
 
@@ -55,7 +55,7 @@ class VariableScore:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InnovationScore:
     """status: counted | rejected (in n, 0 points) | excluded (not in n; reason stage|window)."""
 
@@ -65,17 +65,15 @@ class InnovationScore:
     points: Decimal
     levels: Mapping[str, int]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "status": self.status,
-            "reason": self.reason,
-            "points": fmt2(self.points),
-            "levels": dict(self.levels),
-        }
+    def to_dict(self, *, levels: bool = True) -> dict[str, Any]:
+        result: dict[str, Any] = {"id": self.id, "status": self.status, "reason": self.reason}
+        result["points"] = fmt2(self.points)
+        if levels:
+            result["levels"] = dict(self.levels)
+        return result
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scorecard:
     """Exact scores (Decimal, not yet rounded) except `index`, rounded half-up to 2 places."""
 
@@ -97,8 +95,9 @@ class Scorecard:
     variables: tuple[VariableScore, ...]
     innovations: tuple[InnovationScore, ...]
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: decimals as strings with 2 places ("47.04")."""
+    def to_dict(self, *, levels: bool = True) -> dict[str, Any]:
+        """JSON-ready: decimals as strings with 2 places ("47.04"). `levels=False` leaves out
+        each innovation's levels (its answers), 40% of a scorecard's size."""
         return {
             "edition": self.edition,
             "provisional": self.provisional,
@@ -116,11 +115,11 @@ class Scorecard:
             "basic_service_covered": list(self.basic_service_covered),
             "indicators": [i.to_dict() for i in self.indicators],
             "variables": [v.to_dict() for v in self.variables],
-            "innovations": [i.to_dict() for i in self.innovations],
+            "innovations": [i.to_dict(levels=levels) for i in self.innovations],
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndicatorDifference:
     innovation_id: str | None  # None for SPD rows
     indicator: str

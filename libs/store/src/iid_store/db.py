@@ -36,6 +36,9 @@ def create_engine(settings: CommonSettings) -> AsyncEngine:
             "server_settings": {
                 "statement_timeout": str(settings.database_statement_timeout_ms),
                 "application_name": "iid",
+                # Our statements are short; JIT compiling them cost more than it saved (about
+                # 0.2 s per scorecard load of 100 regions, measured at national scale).
+                "jit": "off",
             },
         },
     )

@@ -18,6 +18,12 @@ def edition_of(row: models.Edition) -> Edition:
     return edition
 
 
+async def period_edition(session: AsyncSession, period: models.Period) -> Edition:
+    edition = await edition_by_code(session, period.edition_code)
+    assert edition is not None, "periods reference registered editions (foreign key)"
+    return edition
+
+
 async def edition_by_code(session: AsyncSession, code: str) -> Edition | None:
     # Every save needs the period's edition: ask only for the checksum, and fetch (and
     # decode) the document itself only the first time this process meets it.

@@ -2,8 +2,8 @@
 
 A change to a score input marks its region in the same transaction (`mark_for_recompute`); a
 stored scorecard change, or a change of cluster membership, marks clusters for re-ranking
-(`mark_for_rerank`). Each marker carries a generation that grows with every change, so a job
-clears it only if nothing newer arrived while it worked. The session also remembers what it
+(`mark_clusters_for_rerank`). Each marker carries a generation that grows with every change,
+so a job clears it only if nothing newer arrived while it worked. The session also remembers what it
 marked: once the transaction commits (and only then) `committed_work` hands that to the
 caller, which enqueues the fast-path jobs; a rollback forgets it.
 """
@@ -62,9 +62,16 @@ async def mark_regions_for_recompute(
     _pending(session).regions.update((period_year, code) for code in region_codes)
 
 
-async def mark_for_rerank(session: AsyncSession, period_year: int, cluster: str) -> None:
-    await _bump(session, RankingMarker, [{"period_year": period_year, "cluster": cluster}])
-    _pending(session).clusters.add((period_year, cluster))
+async def mark_clusters_for_rerank(
+    session: AsyncSession, period_year: int, clusters: Sequence[str]
+) -> None:
+    """One statement for the clusters (sorted: two transactions bumping overlapping sets
+    lock the marker rows in the same order)."""
+    if not clusters:
+        return
+    keys = [{"period_year": period_year, "cluster": cluster} for cluster in sorted(clusters)]
+    await _bump(session, RankingMarker, keys)
+    _pending(session).clusters.update((period_year, cluster) for cluster in clusters)
 
 
 def committed_work(session: AsyncSession) -> MarkedWork:

@@ -497,7 +497,16 @@ def _role_scope() -> CheckConstraint:
     )
 
 
-class User(Base):
+class LoginCounters:
+    """Failed sign-ins, for throttling. They live in PostgreSQL (not in Redis) so that they
+    survive restarts and are shared by every API process."""
+
+    failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_failed_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class User(LoginCounters, Base):
     """A person who signs in with email and password (argon2 hash, never the password)."""
 
     __tablename__ = "users"
@@ -515,17 +524,23 @@ class User(Base):
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
     agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agencies.id"))
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
-    # Login throttling lives here (not in Redis) so that it survives restarts and is shared
-    # by every API process.
-    failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
-    last_failed_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class LoginThrottle(LoginCounters, Base):
+    """Failed sign-ins for an email address that has no active account: the same slowdown and
+    lock as an account's own counters (`User.failed_logins` ...), so that the answers do not
+    tell which emails have accounts. Rows are forgotten a day after their last failure."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lower"),)
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
 
 
 class ApiKey(Base):

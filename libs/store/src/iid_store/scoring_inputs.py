@@ -11,15 +11,15 @@ Both bases of many regions come from three queries (the worker's full recompute 
 nation this way); SID answers arrive aggregated per innovation to keep the row count low.
 """
 
-import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from enum import StrEnum
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, String, cast, func, select, true, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import NullType
 
 from iid_scoring import InnovationInput, RegionInput
 from iid_store.models import (
@@ -69,26 +69,35 @@ class _Answers:
         self.verified[code] = decided or 0
 
 
-@dataclass(frozen=True)
-class _Entry:
-    id: uuid.UUID
-    stage: str
-    urusan: tuple[str, ...]
-    implemented_on: date | None
-    developed_on: date | None
+_Decisions = dict[str, dict[str, tuple[str, int | None]]]  # entry id -> code -> decision
+
+
+class _Entry(NamedTuple):
+    claimed: InnovationInput  # never flagged rejected: the claimed basis ignores verifiers
+    levels: dict[str, int]  # its claimed answers
     sent: bool
     rejected: bool
 
-    def input(self, levels: dict[str, int], *, verified: bool) -> InnovationInput:
-        return InnovationInput(
-            id=str(self.id),
-            stage=self.stage,
-            rejected=verified and self.rejected,
-            urusan=self.urusan,
-            implemented_on=self.implemented_on,
-            developed_on=self.developed_on,
-            answers=levels,
+    def verified(self, decisions: _Decisions) -> tuple[InnovationInput, int]:
+        """The entry on the verified basis, and the number of its undecided answers."""
+        claimed = self.claimed
+        decided = decisions.get(claimed.id)
+        if decided is None:  # nothing decided yet (every innovation while the period runs)
+            answers = _Answers(self.levels, dict.fromkeys(self.levels, 0), len(self.levels))
+        else:
+            answers = _Answers()
+            for code, level in self.levels.items():
+                answers.add(code, level, *decided.get(code, (None, None)))
+        entry = InnovationInput(
+            id=claimed.id,
+            stage=claimed.stage,
+            rejected=self.rejected,
+            urusan=claimed.urusan,
+            implemented_on=claimed.implemented_on,
+            developed_on=claimed.developed_on,
+            answers=answers.verified,
         )
+        return entry, answers.undecided
 
 
 async def load_region_inputs(
@@ -97,9 +106,9 @@ async def load_region_inputs(
     """Both bases of every region in `region_codes` (regions without data get empty inputs)."""
     spd = await _spd_answers(session, period_year, region_codes)
     entries = await _entries(session, period_year, region_codes)
-    sid = await _sid_answers(session, period_year, region_codes)
+    decisions = await _sid_decisions(session, period_year, region_codes)
     return {
-        code: _region_inputs(code, spd.get(code, _Answers()), entries.get(code, []), sid)
+        code: _region_inputs(code, spd.get(code, _Answers()), entries.get(code, []), decisions)
         for code in region_codes
     }
 
@@ -111,16 +120,18 @@ async def load_region_input(
 
 
 def _region_inputs(
-    code: str, spd: _Answers, entries: list[_Entry], sid: dict[uuid.UUID, _Answers]
+    code: str, spd: _Answers, entries: list[_Entry], decisions: _Decisions
 ) -> dict[Basis, LoadedInput]:
-    empty = _Answers()
-    claimed = tuple(e.input(sid.get(e.id, empty).claimed, verified=False) for e in entries)
-    sent = [entry for entry in entries if entry.sent]
-    verified = tuple(e.input(sid.get(e.id, empty).verified, verified=True) for e in sent)
-    undecided = spd.undecided + sum(sid.get(entry.id, empty).undecided for entry in sent)
+    claimed = tuple(entry.claimed for entry in entries)
+    verified, undecided = [], spd.undecided
+    for entry in entries:
+        if entry.sent:
+            innovation, pending = entry.verified(decisions)
+            verified.append(innovation)
+            undecided += pending
     return {
         Basis.CLAIMED: LoadedInput(RegionInput(spd.claimed, claimed, code), 0),
-        Basis.VERIFIED: LoadedInput(RegionInput(spd.verified, verified, code), undecided),
+        Basis.VERIFIED: LoadedInput(RegionInput(spd.verified, tuple(verified), code), undecided),
     }
 
 
@@ -152,63 +163,80 @@ def _live_entries(period_year: int, region_codes: Sequence[str]) -> tuple[Column
     )
 
 
+def _as_loaded(column: Any) -> Any:
+    """The column as the driver returns it (lists for arrays; dicts for JSON, decoded by the
+    connection's codec): SQLAlchemy's per-item array processing cost a fifth of a national
+    load."""
+    return type_coerce(column, NullType())
+
+
 async def _entries(
     session: AsyncSession, period_year: int, region_codes: Sequence[str]
 ) -> dict[str, list[_Entry]]:
-    rows = await session.execute(
+    # SID answers aggregated per entry through a LATERAL subquery: each entry's answers come
+    # from the (entry_id, indicator) index, so loading many chunks of regions reads every
+    # answer once; a join grouped by entry scanned the whole table for every chunk. They come
+    # as one JSON object per entry, which the driver's json codec (the engine's orjson) turns
+    # into the answers dict in C: a quarter faster than two arrays zipped in Python.
+    per_entry = (
+        select(
+            _as_loaded(func.json_object_agg(SidAnswer.indicator, SidAnswer.level)).label("levels")
+        )
+        .where(SidAnswer.entry_id == InnovationEntry.id)
+        .lateral("answers")
+    )
+    statement = (
         select(
             InnovationEntry.region_code,
-            InnovationEntry.id,
+            cast(InnovationEntry.id, String).label("id"),
             InnovationEntry.stage,
-            InnovationEntry.urusan,
+            _as_loaded(InnovationEntry.urusan),
             InnovationEntry.implemented_on,
             InnovationEntry.developed_on,
-            InnovationEntry.status,
-            InnovationRejection.entry_id,
+            (InnovationEntry.status == "sent").label("sent"),
+            InnovationRejection.entry_id.is_not(None).label("rejected"),
+            per_entry.c.levels,
         )
+        .select_from(InnovationEntry)
+        .join(per_entry, true())
         .outerjoin(InnovationRejection, InnovationRejection.entry_id == InnovationEntry.id)
         .where(*_live_entries(period_year, region_codes))
-        .order_by(InnovationEntry.id)  # a stable order, which the scorecards keep
+        .order_by(InnovationEntry.region_code, InnovationEntry.id)  # the order scorecards keep
     )
     entries: dict[str, list[_Entry]] = defaultdict(list)
-    for region, entry_id, stage, urusan, implemented, developed, status, rejection in rows:
-        entries[region].append(
-            _Entry(
-                id=entry_id,
-                stage=stage,
-                urusan=tuple(urusan),
-                implemented_on=implemented,
-                developed_on=developed,
-                sent=status == "sent",
-                rejected=rejection is not None,
-            )
+    connection = await session.connection()  # Core rows: the ORM adds nothing to plain columns
+    rows = (await connection.execute(statement)).all()
+    for region, entry_id, stage, urusan, implemented, developed, sent, rejected, levels in rows:
+        answers = levels or {}  # NULL: no answers
+        claimed = InnovationInput(
+            id=entry_id,
+            stage=stage,
+            urusan=tuple(urusan),
+            implemented_on=implemented,
+            developed_on=developed,
+            answers=answers,
         )
+        entries[region].append(_Entry(claimed, answers, sent, rejected))
     return entries
 
 
-async def _sid_answers(
+async def _sid_decisions(
     session: AsyncSession, period_year: int, region_codes: Sequence[str]
-) -> dict[uuid.UUID, _Answers]:
+) -> _Decisions:
+    """Verifier decisions on the regions' SID answers; driven by the decisions table, which is
+    empty for most of a period."""
     rows = await session.execute(
         select(
-            SidAnswer.entry_id,
-            func.array_agg(SidAnswer.indicator),
-            func.array_agg(SidAnswer.level),
-            func.array_agg(VerificationDecision.decision),
-            func.array_agg(VerificationDecision.level),
+            cast(SidAnswer.entry_id, String),
+            SidAnswer.indicator,
+            VerificationDecision.decision,
+            VerificationDecision.level,
         )
+        .join(SidAnswer, SidAnswer.id == VerificationDecision.sid_answer_id)
         .join(InnovationEntry, InnovationEntry.id == SidAnswer.entry_id)
-        .outerjoin(VerificationDecision, VerificationDecision.sid_answer_id == SidAnswer.id)
         .where(*_live_entries(period_year, region_codes))
-        .group_by(SidAnswer.entry_id)
     )
-    answers: dict[uuid.UUID, _Answers] = {}
-    for entry_id, codes, levels, decisions, lowered in rows:
-        if not any(decisions):  # nothing decided yet (every innovation while the period runs)
-            claimed = dict(zip(codes, levels, strict=True))
-            answers[entry_id] = _Answers(claimed, dict.fromkeys(codes, 0), len(codes))
-            continue
-        entry = answers[entry_id] = _Answers()
-        for answer in zip(codes, levels, decisions, lowered, strict=True):
-            entry.add(*answer)
-    return answers
+    decisions: _Decisions = defaultdict(dict)
+    for entry, code, decision, level in rows:
+        decisions[entry][code] = (decision, level)
+    return decisions

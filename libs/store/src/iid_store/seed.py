@@ -22,7 +22,7 @@ from iid_scoring import URUSAN, available_editions, edition_checksum, load_editi
 from iid_store import models
 from iid_store.config import CommonSettings, SeedSettings
 from iid_store.db import create_engine, create_session_factory, session_scope
-from iid_store.markers import mark_for_recompute
+from iid_store.markers import mark_regions_for_recompute
 from iid_store.passwords import hash_password
 
 DATA = files("iid_store") / "data"
@@ -107,7 +107,7 @@ async def seed_demo(session: AsyncSession) -> bool:
     rng = random.Random(DEMO_YEAR)
     for region_code in DEMO_REGIONS:
         await _seed_region_demo(session, rng, region_code, edition)
-        await mark_for_recompute(session, DEMO_YEAR, region_code)
+    await mark_regions_for_recompute(session, DEMO_YEAR, DEMO_REGIONS)
     return True
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from iid_store.db import session_scope
 from iid_store.storage import Storage, StorageSettings, storage_for
 from iid_store.storage.references import lock_object, referenced_keys
+from iid_worker.jobs import factory_of
 
 logger = logging.getLogger("iid_worker.evidence_collection")
 
@@ -25,7 +26,7 @@ BATCH = 500
 
 async def collect_unreferenced_evidence(ctx: dict[str, Any]) -> dict[str, int]:
     """arq job: {"deleted": files removed, "kept": files still referred to, "temporaries": ...}."""
-    factory: async_sessionmaker[AsyncSession] = ctx["session_factory"]
+    factory = factory_of(ctx)
     settings: StorageSettings = ctx["settings"]
     storage = storage_for(settings)
     counts = {"deleted": 0, "kept": 0}

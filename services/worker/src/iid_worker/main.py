@@ -17,7 +17,7 @@ from iid_store.db import create_engine, create_session_factory
 from iid_worker.evidence_collection import collect_unreferenced_evidence
 from iid_worker.jobs import (
     enqueue_pending,
-    forget_idempotency_keys,
+    forget_expired_records,
     full_recompute,
     nightly_full_recompute,
     recompute_region,
@@ -75,7 +75,7 @@ class WorkerSettings:
             timeout=settings.region_job_timeout_seconds,
         ),
         _daily(nightly_full_recompute, settings.nightly_hour_utc, 0),
-        _daily(forget_idempotency_keys, settings.nightly_hour_utc, 30),
+        _daily(forget_expired_records, settings.nightly_hour_utc, 30),
         _daily(
             collect_unreferenced_evidence,
             settings.evidence_collection_hour_utc,

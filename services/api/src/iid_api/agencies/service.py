@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.agencies.schemas import AgencyCreate, AgencyOut, AgencyPatch
-from iid_api.kit.errors import Conflict, NotFound
+from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.pagination import PageParams, fetch_page
 from iid_api.kit.tenancy import Scope
 from iid_api.regions.service import get_region
@@ -118,3 +118,18 @@ async def delete_agency(session: AsyncSession, scope: Scope, agency_id: uuid.UUI
         before=before,
     )
     await session.commit()
+
+
+async def require_live_agency(
+    session: AsyncSession, agency_id: uuid.UUID, region_code: str | None, *, lock: bool = False
+) -> None:
+    """The agency exists, is not deleted and belongs to the region, else 422 on
+    /body/agency_id. `lock`: a shared row lock, so that a concurrent delete of the agency
+    waits for the caller's transaction (and then sees what it wrote)."""
+    agency = await session.get(
+        models.Agency, agency_id, with_for_update={"read": True} if lock else None
+    )
+    if agency is None or agency.deleted_at is not None or agency.region_code != region_code:
+        raise InvalidInput.at(
+            "/body/agency_id", f"agency {agency_id} is not an agency of {region_code}"
+        )

@@ -19,11 +19,12 @@ from iid_api.innovations.service import editable_entry, get_entry
 from iid_api.kit.errors import InvalidInput, NotFound
 from iid_api.kit.etag import check_version
 from iid_api.kit.tenancy import Scope
-from iid_api.periods.service import get_period, period_edition, require_open
+from iid_api.periods.service import get_period, require_open
 from iid_api.regions.service import get_region
 from iid_scoring import AnswerError, Edition, Indicator, Measured
 from iid_store import models
 from iid_store.audit import record_audit
+from iid_store.editions import period_edition
 from iid_store.markers import mark_for_recompute
 
 AnswerRow = models.SpdAnswer | models.SidAnswer
@@ -103,19 +104,21 @@ async def _write(
     """Insert or update one answer under a row lock, so concurrent writers serialise and a
     stale If-Match loses (412)."""
     what = f"answer {code} of {target.label}"
-    if expected_version is None:
+    # Lock first: most writes change an answer that exists (one statement fewer than trying
+    # the insert first); an insert racing ours is found by the second lock.
+    row = await _locked(session, target, code)
+    if row is None and expected_version is None:
         inserted = await session.scalar(
             insert(target.model)
             .values(**target.key, indicator=code, level=level, value=value, updated_by=actor)
             .on_conflict_do_nothing()
             .returning(target.model.id)
         )
+        row = await _locked(session, target, code)
+        assert row is not None
         if inserted is not None:
-            row = await _locked(session, target, code)
-            assert row is not None
             await _audit(session, target, row, actor, before=None)
             return row
-    row = await _locked(session, target, code)
     check_version(expected_version, row.version if row else None, what)
     assert row is not None
     before = _snapshot(row)

@@ -1,8 +1,11 @@
 """Sign-in with throttling and lockout, rotating refresh tokens, logout, password change.
 
-Failed-login counters live on the user row in PostgreSQL, so every API process sees the same
-count and a restart forgets nothing. Refresh tokens rotate: each is spent once; presenting a
-spent one means it was copied, so the whole family (that sign-in) is revoked.
+Failed-login counters live in PostgreSQL, so every API process sees the same count and a
+restart forgets nothing: on the user row, or for an email without an active account in
+`login_throttles`, so that unknown emails are slowed down and locked exactly like known
+ones and the answers do not reveal which emails have accounts. Refresh tokens rotate: each
+is spent once; presenting a spent one means it was copied, so the whole family (that sign-in)
+is revoked.
 """
 
 import math
@@ -11,15 +14,16 @@ from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.auth.schemas import TokenOut
 from iid_api.kit.credentials import digest, encode_access_token, new_refresh_token
 from iid_api.kit.errors import InvalidInput, TooManyRequests, Unauthorized
-from iid_api.kit.principal import CHALLENGE
+from iid_api.kit.principal import CHALLENGE, user_subject
 from iid_api.settings import Settings
 from iid_store.audit import record_audit
-from iid_store.models import RefreshFamily, RefreshToken, User
+from iid_store.models import LoginCounters, LoginThrottle, RefreshFamily, RefreshToken, User
 from iid_store.passwords import (
     dummy_hash,
     hash_password_in_thread,
@@ -28,10 +32,6 @@ from iid_store.passwords import (
 )
 
 BAD_CREDENTIALS = "wrong email or password"
-
-
-def user_subject(user: User) -> str:
-    return f"user:{user.email}"
 
 
 async def revoke_families(session: AsyncSession, user_id: uuid.UUID, reason: str) -> None:
@@ -47,60 +47,77 @@ async def revoke_families(session: AsyncSession, user_id: uuid.UUID, reason: str
 async def login(session: AsyncSession, settings: Settings, email: str, password: str) -> TokenOut:
     email = email.strip().lower()
     user = await session.scalar(select(User).where(User.email == email).with_for_update())
+    account = user if user is not None and user.active else None
+    counters: LoginCounters = account or await _throttle(session, email)
     now = datetime.now(UTC)
-    if user is None or not user.active:
+    wait = seconds_to_wait(counters, settings, now)
+    if wait:
+        await _failed(session, email, counters, user, "throttled", retry_after=wait)
+    if account is None:
         # unknown and known emails take as long
         await verify_password_in_thread(dummy_hash(), password)
-        await _failed(session, email, user, "unknown or inactive account")
-    wait = seconds_to_wait(user, settings, now)
-    if wait:
-        await _failed(session, email, user, "throttled", retry_after=wait)
-    if not await verify_password_in_thread(user.password_hash, password):
-        _count_failure(user, settings, now)
-        await _failed(session, email, user, "wrong password")
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
-    if needs_rehash(user.password_hash):
-        user.password_hash = await hash_password_in_thread(password)
-    family = RefreshFamily(user_id=user.id)
+        _count_failure(counters, settings, now)
+        await _failed(session, email, counters, user, "unknown or inactive account")
+    if not await verify_password_in_thread(account.password_hash, password):
+        _count_failure(account, settings, now)
+        await _failed(session, email, account, account, "wrong password")
+    account.failed_logins, account.locked_until, account.last_login_at = 0, None, now
+    if needs_rehash(account.password_hash):
+        account.password_hash = await hash_password_in_thread(password)
+    family = RefreshFamily(user_id=account.id)
     session.add(family)
     await session.flush()
-    tokens = await _issue(session, settings, user, family.id, now)
-    await _audit(session, user, "login", {"family_id": str(family.id)})
+    tokens = await _issue(session, settings, account, family.id, now)
+    await _audit(session, account, "login", {"family_id": str(family.id)})
     await session.commit()
     return tokens
 
 
-def seconds_to_wait(user: User, settings: Settings, now: datetime) -> int:
+async def _throttle(session: AsyncSession, email: str) -> LoginThrottle:
+    """The email's throttle row, created if needed and locked (concurrent attempts count one
+    after the other)."""
+    await session.execute(insert(LoginThrottle).values(email=email).on_conflict_do_nothing())
+    throttle = await session.scalar(
+        select(LoginThrottle).where(LoginThrottle.email == email).with_for_update()
+    )
+    assert throttle is not None  # inserted above, and only the nightly cleanup deletes
+    return throttle
+
+
+def seconds_to_wait(counters: LoginCounters, settings: Settings, now: datetime) -> int:
     """0, or how long this account must wait before its password is even checked."""
-    if user.locked_until is not None and user.locked_until > now:
-        return math.ceil((user.locked_until - now).total_seconds())
-    excess = user.failed_logins - settings.login_slowdown_after
-    if excess < 0 or user.last_failed_login_at is None:
+    if counters.locked_until is not None and counters.locked_until > now:
+        return math.ceil((counters.locked_until - now).total_seconds())
+    excess = counters.failed_logins - settings.login_slowdown_after
+    if excess < 0 or counters.last_failed_login_at is None:
         return 0
     delay = min(2**excess, settings.login_max_delay_seconds)
-    ready = user.last_failed_login_at + timedelta(seconds=delay)
+    ready = counters.last_failed_login_at + timedelta(seconds=delay)
     return max(0, math.ceil((ready - now).total_seconds()))
 
 
-def _count_failure(user: User, settings: Settings, now: datetime) -> None:
-    user.failed_logins += 1
-    user.last_failed_login_at = now
-    if user.failed_logins >= settings.login_lock_after:
-        user.locked_until = now + timedelta(minutes=settings.login_lock_minutes)
+def _count_failure(counters: LoginCounters, settings: Settings, now: datetime) -> None:
+    counters.failed_logins += 1
+    counters.last_failed_login_at = now
+    if counters.failed_logins >= settings.login_lock_after:
+        counters.locked_until = now + timedelta(minutes=settings.login_lock_minutes)
 
 
 async def _failed(
     session: AsyncSession,
     email: str,
+    counters: LoginCounters,
     user: User | None,
     reason: str,
     *,
     retry_after: int | None = None,
 ) -> NoReturn:
     """Record the failed login (and the counters) for good, then refuse."""
-    after: dict[str, object] = {"email": email, "reason": reason}
-    if user is not None:
-        after["failed_logins"] = user.failed_logins
+    after: dict[str, object] = {
+        "email": email,
+        "reason": reason,
+        "failed_logins": counters.failed_logins,
+    }
     await record_audit(
         session,
         actor="anonymous",

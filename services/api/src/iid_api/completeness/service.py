@@ -34,10 +34,11 @@ from iid_api.completeness.schemas import (
 )
 from iid_api.innovations.sending import sending_problems
 from iid_api.kit.tenancy import Scope
-from iid_api.periods.service import get_period, period_edition
+from iid_api.periods.service import get_period
 from iid_api.regions.service import get_region
 from iid_scoring import Edition
 from iid_store import models
+from iid_store.editions import period_edition
 
 KindsByAnswer = dict[uuid.UUID, set[str]]
 

@@ -142,12 +142,7 @@ async def list_for_answer(session: AsyncSession, scope: Scope, ref: AnswerRef) -
     target = await resolve(session, scope, ref, writing=False)
     if target.answer is None:
         return []
-    rows = await session.scalars(
-        select(models.Evidence)
-        .where(target.answer_column == target.answer.id, models.Evidence.deleted_at.is_(None))
-        .order_by(models.Evidence.created_at, models.Evidence.id)
-    )
-    return [to_out(row, target) for row in rows]
+    return [to_out(row, target) for row in await _live(session, target)]
 
 
 # --- attaching ------------------------------------------------------------------------------
@@ -161,28 +156,31 @@ def file_limits(indicator: Indicator, settings: Settings) -> dict[str, int]:
     return {kind: limits[kind] for kind in FILE_KINDS if kind in indicator.evidence_kinds}
 
 
-async def _live(session: AsyncSession, target: Target, **match: str) -> list[models.Evidence]:
+async def _live(session: AsyncSession, target: Target) -> list[models.Evidence]:
+    """The answer's evidence that is not detached, oldest first."""
     assert target.answer is not None
     rows = await session.scalars(
-        select(models.Evidence).where(
-            target.answer_column == target.answer.id, models.Evidence.deleted_at.is_(None)
-        )
+        select(models.Evidence)
+        .where(target.answer_column == target.answer.id, models.Evidence.deleted_at.is_(None))
+        .order_by(models.Evidence.created_at, models.Evidence.id)
     )
-    return [row for row in rows if all(getattr(row, k) == v for k, v in match.items())]
+    return list(rows)
 
 
-async def _check_room(session: AsyncSession, target: Target, settings: Settings) -> None:
-    assert target.answer is not None
-    count = await session.scalar(
-        select(func.count()).where(
-            target.answer_column == target.answer.id, models.Evidence.deleted_at.is_(None)
-        )
-    )
-    if (count or 0) >= settings.evidence_max_per_answer:
+def _duplicate_or_room(
+    live: list[models.Evidence], target: Target, settings: Settings, **match: str
+) -> models.Evidence | None:
+    """The live evidence equal to the new one (which is then not attached twice); else None,
+    once the answer has room for one more."""
+    for row in live:
+        if all(getattr(row, key) == value for key, value in match.items()):
+            return row
+    if len(live) >= settings.evidence_max_per_answer:
         raise Conflict(
             f"indicator {target.indicator.code} of {target.label} already has "
             f"{settings.evidence_max_per_answer} pieces of evidence; detach one first"
         )
+    return None
 
 
 def _check_declared_length(request: Request, limits: dict[str, int]) -> None:
@@ -229,12 +227,12 @@ async def _attach_file(
 ) -> tuple[EvidenceOut, bool]:
     # The period may have closed or the answer gone while the file streamed in: check again.
     target = await resolve(session, scope, ref, writing=True)
-    duplicates = await _live(session, target, storage_key=received.sha256)
-    if duplicates:
-        existing = to_out(duplicates[0], target)  # before the rollback expires the row
+    live = await _live(session, target)
+    duplicate = _duplicate_or_room(live, target, settings, storage_key=received.sha256)
+    if duplicate is not None:
+        existing = to_out(duplicate, target)  # before the rollback expires the row
         await session.rollback()
         return existing, False  # the writer aborts its temporary object
-    await _check_room(session, target, settings)
     # Held until commit, so the collection job cannot delete the object under this row.
     await lock_object(session, received.sha256, exclusive=False)
     await writer.commit(received.sha256)
@@ -258,12 +256,11 @@ async def add_link(
             f"indicator {target.indicator.code} accepts {accepted}, not a video link"
         )
     url = str(body.url)
-    duplicates = await _live(session, target, url=url)
-    if duplicates:
-        existing = to_out(duplicates[0], target)
+    duplicate = _duplicate_or_room(await _live(session, target), target, settings, url=url)
+    if duplicate is not None:
+        existing = to_out(duplicate, target)
         await session.rollback()
         return existing, False
-    await _check_room(session, target, settings)
     row = models.Evidence(kind="video_link", url=url)
     return await _insert(session, scope, target, row), True
 

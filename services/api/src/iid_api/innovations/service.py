@@ -8,16 +8,18 @@ from typing import Any
 from sqlalchemy import Sequence, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_api.agencies.service import require_live_agency
 from iid_api.innovations.schemas import InnovationCreate, InnovationOut, InnovationPatch
 from iid_api.innovations.sending import sending_problems
 from iid_api.kit.errors import Conflict, FieldError, InvalidInput, NotFound
 from iid_api.kit.etag import check_version
 from iid_api.kit.pagination import PageParams, fetch_page
 from iid_api.kit.tenancy import Scope
-from iid_api.periods.service import get_period, period_edition, require_open
+from iid_api.periods.service import get_period, require_open
 from iid_api.regions.service import get_region
 from iid_store import models
 from iid_store.audit import record_audit
+from iid_store.editions import period_edition
 from iid_store.markers import mark_for_recompute
 
 REGISTRATION_SEQUENCE = Sequence("innovation_registration_seq")
@@ -59,15 +61,6 @@ async def editable_entry(
     return entry, period
 
 
-async def _check_agency(session: AsyncSession, region_code: str, agency_id: uuid.UUID) -> None:
-    # shared lock: a concurrent delete of the agency waits for this innovation, and then sees it
-    agency = await session.get(models.Agency, agency_id, with_for_update={"read": True})
-    if agency is None or agency.deleted_at is not None or agency.region_code != region_code:
-        raise InvalidInput.at(
-            "/body/agency_id", f"agency {agency_id} is not an agency of {region_code}"
-        )
-
-
 def _check_dates_before_period_end(data: InnovationPatch, period: models.Period) -> None:
     period_end = date(period.year, 12, 31)
     for field in ("trial_on", "implemented_on", "developed_on"):
@@ -106,7 +99,7 @@ async def create_entry(
     await get_region(session, region_code)
     period = await get_period(session, year)
     require_open(period)
-    await _check_agency(session, region_code, data.agency_id)
+    await require_live_agency(session, data.agency_id, region_code, lock=True)
     _check_dates_before_period_end(data, period)
     identity = await _identity_for(session, region_code, year, data.continues)
     # fields left out take the column defaults (empty texts, no dates)
@@ -162,7 +155,7 @@ async def update_entry(
     check_version(expected_version, entry.version, f"innovation {entry_id}")
     changes = data.model_dump(exclude_unset=True, mode="python")
     if "agency_id" in changes:
-        await _check_agency(session, entry.region_code, changes["agency_id"])
+        await require_live_agency(session, changes["agency_id"], entry.region_code, lock=True)
         scope.require_innovation_editor(entry.region_code, changes["agency_id"], str(entry_id))
     _check_dates_before_period_end(data, period)
     before = snapshot(entry)

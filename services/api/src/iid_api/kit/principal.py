@@ -77,6 +77,11 @@ api_key_scheme = APIKeyHeader(
 )
 
 
+def user_subject(user: User) -> str:
+    """How a signed-in user is named in `Principal.subject` and the audit trail."""
+    return f"user:{user.email}"
+
+
 def _unauthorized(detail: str) -> Unauthorized:
     return Unauthorized(detail, headers=CHALLENGE)
 
@@ -119,7 +124,7 @@ async def _from_access_token(request: Request, session: AsyncSession, token: str
     if user is None:
         raise _unauthorized("the sign-in has ended (logged out, revoked or user deactivated)")
     return Principal(
-        subject=f"user:{user.email}",
+        subject=user_subject(user),
         role=Role(user.role),
         region_code=user.region_code,
         agency_id=user.agency_id,

@@ -99,8 +99,7 @@ class Scope:
     def require_region_admin(self, region_code: str, action: str) -> None:
         """Region-level writes (agencies, SPD answers, sending): the region's admin."""
         self.require_visible_region(region_code)
-        if self.principal.role not in ADMIN_ROLES:
-            raise Forbidden(f"role {self.principal.role} may not {action}")
+        self.require_admin(action)
 
     def require_innovation_editor(self, region_code: str, agency_id: uuid.UUID, ref: str) -> None:
         """Innovation and SID writes: the region's admin or the owning agency's operator."""
@@ -140,8 +139,8 @@ class Scope:
             raise NotFound(f"{what} not found")
         if region_code is None:
             self.require_national_admin(f"manage {what}")
-        elif self.principal.role not in ADMIN_ROLES:
-            raise Forbidden(f"role {self.principal.role} may not manage {what}")
+        else:
+            self.require_admin(f"manage {what}")
 
     def require_grant(self, role: Role, region_code: str | None) -> None:
         """Hand out `role` in `region_code`: a region admin only region roles in its region."""

@@ -1,6 +1,7 @@
 """Periods: an assessment year, its edition and its status."""
 
 import uuid
+from collections import defaultdict
 
 from arq.connections import ArqRedis
 from sqlalchemy import insert, literal, select
@@ -10,11 +11,10 @@ from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.pagination import PageParams, fetch_page
 from iid_api.kit.tenancy import Scope
 from iid_api.periods.schemas import PeriodCreate, PeriodOut
-from iid_scoring import Edition
 from iid_store import models, vocab
 from iid_store.audit import record_audit
 from iid_store.editions import edition_by_code
-from iid_store.markers import mark_for_rerank
+from iid_store.markers import mark_clusters_for_rerank
 from iid_store.queue import enqueue_full_recompute
 from iid_store.runs import create_run
 
@@ -29,12 +29,6 @@ async def get_period(
     if period is None:
         raise NotFound(f"period {year} not found")
     return period
-
-
-async def period_edition(session: AsyncSession, period: models.Period) -> Edition:
-    edition = await edition_by_code(session, period.edition_code)
-    assert edition is not None, "periods reference registered editions (foreign key)"
-    return edition
 
 
 def require_open(period: models.Period) -> None:
@@ -149,8 +143,11 @@ async def _rerank_later_periods(session: AsyncSession, year: int) -> None:
         .where(models.ClusterMembership.period_year > year)
         .distinct()
     )
+    by_year: dict[int, list[str]] = defaultdict(list)
     for later_year, cluster in clusters.all():
-        await mark_for_rerank(session, later_year, cluster)
+        by_year[later_year].append(cluster)
+    for later_year, later_clusters in by_year.items():
+        await mark_clusters_for_rerank(session, later_year, later_clusters)
 
 
 async def request_recompute(

@@ -1,6 +1,6 @@
 """Regions (read-only master data) and their award clusters per period."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +10,7 @@ from iid_api.kit.pagination import PageParams, fetch_page
 from iid_api.periods.service import get_period
 from iid_store import models, vocab
 from iid_store.audit import record_audit
-from iid_store.markers import mark_for_rerank
+from iid_store.markers import mark_clusters_for_rerank
 
 
 async def get_region(session: AsyncSession, code: str) -> models.Region:
@@ -62,8 +62,14 @@ async def clusters_of(session: AsyncSession, year: int, region_code: str) -> lis
             models.ClusterMembership.region_code == region_code,
         )
     )
-    order = {cluster: index for index, cluster in enumerate(vocab.CLUSTERS)}
-    return sorted(rows, key=order.__getitem__)
+    return _in_catalog_order(rows)
+
+
+_CLUSTER_ORDER = {cluster: index for index, cluster in enumerate(vocab.CLUSTERS)}
+
+
+def _in_catalog_order(clusters: Iterable[str]) -> list[str]:
+    return sorted(clusters, key=_CLUSTER_ORDER.__getitem__)
 
 
 def _check_clusters(region: models.Region, clusters: set[str]) -> None:
@@ -100,10 +106,9 @@ async def set_clusters(
         for cluster in wanted
     )
     await session.flush()
-    after = await clusters_of(session, year, region_code)
+    after = _in_catalog_order(wanted)
     # the rankings of the clusters it left and joined change (its scorecard does not)
-    for cluster in set(before) | set(after):
-        await mark_for_rerank(session, year, cluster)
+    await mark_clusters_for_rerank(session, year, sorted(set(before) | set(after)))
     await record_audit(
         session,
         actor=actor,

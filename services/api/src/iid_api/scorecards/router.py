@@ -6,6 +6,7 @@ from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.tenancy import PublicScopeDep, ScopeDep
 from iid_api.scorecards import service
+from iid_api.scorecards.schemas import ImprovementPlan, PreviewScorecard, StoredScorecard
 from iid_store.scoring_inputs import Basis
 
 router = APIRouter(
@@ -15,17 +16,18 @@ router = APIRouter(
 )
 
 
-@router.get("")
+@router.get("", response_model=StoredScorecard)
 async def get_scorecard(
     year: int, code: str, session: SessionDep, scope: PublicScopeDep, basis: Basis = Basis.CLAIMED
 ) -> dict[str, Any]:
     """The stored scorecard snapshot (written by the worker within about a second of a change),
-    with the full breakdown, `computed_at`, and `stale: true` while a recompute is pending.
-    The verified scorecard of a published period is public."""
+    with the breakdown by indicator, variable and innovation (status and points; an
+    innovation's levels are its answers, or the preview's), `computed_at`, and `stale: true`
+    while a recompute is pending. The verified scorecard of a published period is public."""
     return await service.stored(session, scope, year, code, basis)
 
 
-@router.get("/preview")
+@router.get("/preview", response_model=PreviewScorecard)
 async def preview_scorecard(
     year: int, code: str, session: SessionDep, scope: PublicScopeDep, basis: Basis = Basis.CLAIMED
 ) -> dict[str, Any]:
@@ -36,7 +38,7 @@ async def preview_scorecard(
     return await service.preview(session, scope, year, code, basis)
 
 
-@router.get("/improvements")
+@router.get("/improvements", response_model=ImprovementPlan)
 async def scorecard_improvements(
     year: int, code: str, session: SessionDep, scope: ScopeDep, basis: Basis = Basis.CLAIMED
 ) -> dict[str, Any]:

@@ -9,10 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.kit.errors import NotFound
 from iid_api.kit.tenancy import Scope
-from iid_api.periods.service import get_period, period_edition
+from iid_api.periods.service import get_period
 from iid_api.regions.service import get_region
 from iid_scoring import improvement_plan, score_region
 from iid_store import models
+from iid_store.editions import period_edition
 from iid_store.scoring_inputs import Basis, LoadedInput, load_region_input
 
 
@@ -46,7 +47,7 @@ async def preview(
         "period": year,
         "basis": basis.value,
         "undecided_answers": loaded.undecided_answers,
-        "computed_at": datetime.now(UTC).isoformat(),
+        "computed_at": datetime.now(UTC),
     }
 
 
@@ -81,7 +82,7 @@ async def stored(
         "period": year,
         "basis": basis.value,
         "undecided_answers": snapshot.undecided_answers,
-        "computed_at": snapshot.computed_at.isoformat(),
+        "computed_at": snapshot.computed_at,
         "generation": snapshot.generation,
         "inputs_hash": snapshot.inputs_hash,
         "stale": pending is not None,

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_api.agencies.service import require_live_agency
 from iid_api.auth.service import revoke_families
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.pagination import PageParams, fetch_page
@@ -30,11 +31,7 @@ async def check_account_scope(
     if region_code is not None and await session.get(models.Region, region_code) is None:
         raise InvalidInput.at("/body/region_code", f"region {region_code} does not exist")
     if agency_id is not None:
-        agency = await session.get(models.Agency, agency_id)
-        if agency is None or agency.deleted_at is not None or agency.region_code != region_code:
-            raise InvalidInput.at(
-                "/body/agency_id", f"agency {agency_id} is not an agency of {region_code}"
-            )
+        await require_live_agency(session, agency_id, region_code)
 
 
 def snapshot(user: models.User) -> dict[str, Any]:

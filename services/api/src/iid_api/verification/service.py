@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_api.answers.service import AnswerRow
 from iid_api.innovations.service import get_entry
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.etag import check_version
 from iid_api.kit.tenancy import Scope
-from iid_api.periods.service import get_period, period_edition, require_verifying
+from iid_api.periods.service import get_period, require_verifying
 from iid_api.regions.service import get_region
 from iid_api.verification.schemas import (
     DecisionIn,
@@ -25,10 +26,9 @@ from iid_api.verification.schemas import (
 from iid_scoring import Indicator
 from iid_store import models
 from iid_store.audit import record_audit
+from iid_store.editions import period_edition
 from iid_store.markers import mark_for_recompute
 from iid_store.scoring_inputs import verified_level
-
-AnswerRow = models.SpdAnswer | models.SidAnswer
 
 
 def to_out(answer: AnswerRow, decision: models.VerificationDecision | None) -> DecisionOut:

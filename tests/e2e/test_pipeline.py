@@ -241,3 +241,28 @@ async def test_postgres_restart_api_and_worker_recover(
     await _put(api, f"/v1/periods/{YEAR}/regions/73.72/spd-answers/1", {"level": 1})
     await assert_converges(stack, factory)
     assert all(worker.poll() is None for worker in stack.workers), stack.log_tail()
+
+
+async def _get_health(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: iid\r\n\r\n")
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10)
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    await reader.readexactly(length)
+    return head.split(b"\r\n", 1)[0]
+
+
+async def test_idle_connection_outlives_the_clients_keep_alive(stack: Stack) -> None:
+    """Clients (httpx: 5 s) must give up an idle connection before the server does: a server
+    that closes first races a client reusing the connection, and that request is lost."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", stack.port)
+    try:
+        assert await _get_health(reader, writer) == b"HTTP/1.1 200 OK"
+        await asyncio.sleep(6)  # past httpx's 5 s and uvicorn's default
+        assert await _get_health(reader, writer) == b"HTTP/1.1 200 OK"
+    finally:
+        writer.close()

@@ -13,6 +13,7 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         proxy_headers=True,
+        timeout_keep_alive=settings.keep_alive_seconds,
         log_level="info",
     )
 

@@ -19,6 +19,10 @@ class Settings(CommonSettings, StorageSettings):
     port: int = 8000
     # Seconds a readiness probe waits for PostgreSQL or Redis before calling it down.
     readiness_timeout: float = 2.0
+    # Idle keep-alive connections stay open this long. It must outlast the idle time of the
+    # clients and proxies in front of us (httpx 5 s, nginx and load balancers 60 s): a server
+    # that closes first races a client reusing the connection, and that request is dropped.
+    keep_alive_seconds: int = Field(default=75, ge=1)
 
     # --- evidence uploads ---------------------------------------------------------------
     # The largest file of each kind (regional systems allow PDF 10 MB, images 1-3 MB) and how

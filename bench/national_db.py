@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from iid_scoring import Edition, Measured, RegionInput
 from iid_store import models
@@ -269,9 +269,15 @@ async def load_copy(
     chosen = spread(regions, shape.regions)
     await add_copy_regions(session, chosen, copy)
     await add_clusters(session, chosen, copy)
-    counts = await copy_rows(session, national_rows(edition, regions, shape, copy))
-    await session.execute(text("ANALYZE"))
-    return counts
+    return await copy_rows(session, national_rows(edition, regions, shape, copy))
+
+
+async def vacuum_analyze(engine: AsyncEngine) -> None:
+    """What autovacuum does soon after a bulk load: statistics for the planner, and the
+    visibility map that lets the worker read SID answers by index only."""
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(text("VACUUM ANALYZE"))
 
 
 def iter_copies(scale: int, loaded: int) -> Iterator[int]:

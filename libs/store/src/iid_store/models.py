@@ -30,7 +30,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from iid_store import vocab
@@ -252,7 +252,18 @@ class SidAnswer(Base):
     """A region's claim for one SID indicator of one innovation entry."""
 
     __tablename__ = "sid_answers"
-    __table_args__ = (_LEVEL_CHECK, UniqueConstraint("entry_id", "indicator"))
+    # The level rides in the unique index so that loading an entry's answers (the worker's
+    # national load reads all of them) is an index-only scan.
+    __table_args__ = (
+        _LEVEL_CHECK,
+        Index(
+            "uq_sid_answers_entry_id_indicator",
+            "entry_id",
+            "indicator",
+            unique=True,
+            postgresql_include=["level"],
+        ),
+    )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("innovation_entries.id"))
@@ -420,7 +431,9 @@ class Scorecard(Base):
     rating: Mapped[str] = mapped_column(String(24))
     total_score: Mapped[Decimal] = mapped_column(Numeric(12, 6))
     undecided_answers: Mapped[int] = mapped_column(Integer)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # json, not jsonb: written whole, read whole, never queried inside; PostgreSQL stores json
+    # as the text it was given, where jsonb would convert it (half the cost of storing a nation)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     # sha256 of the scoring input: the same inputs always give the same snapshot
     inputs_hash: Mapped[str] = mapped_column(String(64))
     # the recompute marker generation the inputs were read at (0 when no marker was pending)

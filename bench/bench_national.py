@@ -6,8 +6,9 @@
 1. the scoring library alone on the in-memory national set (bench_scoring.py's functions);
 2. on private PostgreSQL and Redis servers (tests/e2e/stack.py), the synthetic nation loaded
    through our data layer (national_db.py), then the full national recompute
-   (iid_worker.jobs.run_full_recompute) against ONE SQL query computing every region's index
-   (lower_bound.py); both must agree exactly for every region, else the run fails;
+   (iid_worker.full_recompute.run_full_recompute, one process per core as in the worker)
+   against ONE SQL query computing every region's index (lower_bound.py); both must agree
+   exactly for every region, else the run fails;
 3. the API under uvicorn and an arq worker: the deadline rush (locust, 200 users), freshness
    during it, the deepest queue, and save / read throughput against a bare asyncpg ASGI
    baseline (rush.py, locustfile.py, baseline_app.py);
@@ -44,6 +45,8 @@ from iid_store.admin import create_database  # noqa: E402
 from iid_store.config import CommonSettings, SeedSettings  # noqa: E402
 from iid_store.db import create_engine, create_session_factory  # noqa: E402
 from iid_store.seed import seed  # noqa: E402
+from iid_worker.full_recompute import RecomputeProcesses, processes_for  # noqa: E402
+from iid_worker.settings import Settings as WorkerSettings  # noqa: E402
 from tests.conftest import run_alembic  # noqa: E402
 from tests.e2e.stack import Stack  # noqa: E402
 
@@ -73,18 +76,17 @@ async def _prepare_database(stack: Stack) -> None:
     await seed(SeedSettings(database_url=stack.database_url), demo=False)
 
 
-async def _load(
-    factory: async_sessionmaker[AsyncSession], options: Options, copies: range
-) -> dict[str, Any]:
+async def _load(engine: AsyncEngine, options: Options, copies: range) -> dict[str, Any]:
     edition = load_edition(national_db.EDITION)
     started = time.perf_counter()
     counts: dict[str, int] = {}
-    async with factory() as session:
+    async with create_session_factory(engine)() as session:
         regions = await national_db.prepare(session, edition)
         for copy in copies:
             loaded = await national_db.load_copy(session, edition, regions, options.shape, copy)
             counts = {table: counts.get(table, 0) + n for table, n in loaded.items()}
         await session.commit()
+    await national_db.vacuum_analyze(engine)
     return {"rows": counts, "seconds": round(time.perf_counter() - started, 2)}
 
 
@@ -110,12 +112,13 @@ def _cost_region(regions: list[dict[str, Any]]) -> dict[str, Any]:
 
 async def _scale_figures(
     factory: async_sessionmaker[AsyncSession],
+    processes: RecomputeProcesses | None,
     redis_url: str,
     scale: int,
     cost_region: dict[str, Any],
 ) -> dict[str, Any]:
     edition = load_edition(national_db.EDITION)
-    figures = await recompute_against_sql(factory, edition, national_db.YEAR)
+    figures = await recompute_against_sql(factory, edition, national_db.YEAR, processes)
     code, cluster = cost_region["code"], cost_region["kind"]
     cost = await region_cost(factory, redis_url, national_db.YEAR, code, cluster)
     print(
@@ -144,15 +147,22 @@ async def run(options: Options) -> dict[str, Any]:
     result: dict[str, Any] = {"machine": machine.describe(), "quick": options.quick}
     result.update(scoring_figures(options.quick))
     stack = Stack()
+    processes = None
     try:
         await _prepare_database(stack)
         result["machine"].update(await machine.servers(stack.database_url, stack.redis.url))
         engine = create_engine(CommonSettings(database_url=stack.database_url))
         factory = create_session_factory(engine)
-        result["load_1x"] = await _load(factory, options, range(1, 2))
+        # the worker's own configuration (IID_RECOMPUTE_PROCESSES), its processes started as
+        # a worker's are after its first full recompute
+        processes = processes_for(WorkerSettings(database_url=stack.database_url))
+        if processes is not None:
+            await processes.start()
+        result["full_recompute_processes"] = processes.processes if processes else 1
+        result["load_1x"] = await _load(engine, options, range(1, 2))
         regions = await _chosen_regions(factory)
         cost_region = _cost_region(regions)
-        growth = [await _scale_figures(factory, stack.redis.url, 1, cost_region)]
+        growth = [await _scale_figures(factory, processes, stack.redis.url, 1, cost_region)]
         if options.rush:
             await stack_api(stack)
             avoid = {cost_region["code"]}
@@ -160,11 +170,15 @@ async def run(options: Options) -> dict[str, Any]:
             stop_api(stack)
         loaded = 1
         for scale in options.scales[1:]:
-            result[f"load_{scale}x"] = await _load(factory, options, range(loaded + 1, scale + 1))
+            result[f"load_{scale}x"] = await _load(engine, options, range(loaded + 1, scale + 1))
             loaded = scale
-            growth.append(await _scale_figures(factory, stack.redis.url, scale, cost_region))
+            growth.append(
+                await _scale_figures(factory, processes, stack.redis.url, scale, cost_region)
+            )
         await engine.dispose()
     finally:
+        if processes is not None:
+            processes.close()
         stack.stop()
     return {**result, **_summary(options, growth, cost_region)}
 

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from iid_scoring import Edition
 from iid_store.queue import queue_client
 from iid_store.runs import create_run
-from iid_worker.jobs import recompute_region, rerank, run_full_recompute
+from iid_worker.full_recompute import RecomputeProcesses, run_full_recompute
+from iid_worker.jobs import recompute_region, rerank
 
 ACTOR = "bench"
 SQL_REPEATS = 3
@@ -49,13 +50,15 @@ async def _forget_snapshots(factory: async_sessionmaker[AsyncSession]) -> None:
         await session.commit()
 
 
-async def full_recompute(factory: async_sessionmaker[AsyncSession], year: int) -> float:
+async def full_recompute(
+    factory: async_sessionmaker[AsyncSession], year: int, processes: RecomputeProcesses | None
+) -> float:
     await _forget_snapshots(factory)
     async with factory() as session:
         run = await create_run(session, year, ACTOR)
         await session.commit()
     started = time.perf_counter()
-    await run_full_recompute(factory, run.id)
+    await run_full_recompute(factory, run.id, processes)
     elapsed = time.perf_counter() - started
     async with factory() as session:
         status = await session.scalar(
@@ -80,11 +83,14 @@ async def sql_lower_bound(
 
 
 async def recompute_against_sql(
-    factory: async_sessionmaker[AsyncSession], edition: Edition, year: int
+    factory: async_sessionmaker[AsyncSession],
+    edition: Edition,
+    year: int,
+    processes: RecomputeProcesses | None,
 ) -> RecomputeFigures:
     """Time both in the same run; fail loudly unless they agree for every region."""
     await sql_lower_bound(factory, edition, year)  # warm the buffer cache for both
-    full = min([await full_recompute(factory, year) for _ in range(FULL_REPEATS)])
+    full = min([await full_recompute(factory, year, processes) for _ in range(FULL_REPEATS)])
     sql_seconds, computed = await sql_lower_bound(factory, edition, year)
     async with factory() as session:
         agreement = await compare_with_scorecards(session, year, computed)

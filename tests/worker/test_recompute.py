@@ -1,14 +1,24 @@
 """The worker's recompute and re-rank functions against the real database (in-process)."""
 
+import multiprocessing
+import os
+import signal
+import uuid
+from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_store import models
+from iid_store.config import CommonSettings
 from iid_store.markers import mark_for_recompute
+from iid_store.runs import create_run
+from iid_worker import full_recompute
+from iid_worker.full_recompute import RecomputeProcesses, run_full_recompute
 from iid_worker.jobs import forget_expired_records
 from iid_worker.recompute import recompute_snapshots, rerank_cluster
 from tests.api.support import (
@@ -243,3 +253,76 @@ async def test_idempotency_keys_and_login_throttles_are_forgotten_after_a_day(
         assert list(await session.scalars(select(models.IdempotencyRecord.id))) == ["a" * 64]
         left = await session.scalars(select(throttle.email).order_by(throttle.email))
         assert list(left) == ["locked@x.id", "recent@x.id"]
+
+
+async def _new_run(factory: async_sessionmaker[AsyncSession]) -> uuid.UUID:
+    async with factory() as session:
+        run = await create_run(session, YEAR, "test")
+        await session.commit()
+        return run.id
+
+
+async def _run_state(
+    factory: async_sessionmaker[AsyncSession], run_id: uuid.UUID
+) -> tuple[str, int | None, int | None]:
+    async with factory() as session:
+        run = await session.get(models.RecomputeRun, run_id)
+        assert run is not None
+        return run.status, run.regions_done, run.regions_total
+
+
+async def _assert_stored_equal_the_library(factory: async_sessionmaker[AsyncSession]) -> None:
+    async with factory() as session:
+        expected = await expected_scorecards(session, YEAR, list(REGIONS))
+        assert await stored_scorecards(session, YEAR) == expected
+        members = await cluster_members(session, YEAR, "kota")
+        for basis in ("claimed", "verified"):
+            assert await stored_ranking(session, YEAR, "kota", basis) == expected_ranking(
+                expected, members, basis
+            )
+        assert await session.scalar(select(func.count()).select_from(models.RecomputeMarker)) == 0
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+async def test_full_recompute_equals_the_library(
+    client: AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: CommonSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    processes: int,
+) -> None:
+    """In the calling process, and spread over two processes with a round per region (so
+    that both get a share and commit their progress in any order)."""
+    await _arrange(client)
+    monkeypatch.setattr(full_recompute, "REGIONS_PER_ROUND", 1)
+    pool = RecomputeProcesses(settings, processes) if processes > 1 else None
+    run_id = await _new_run(session_factory)
+    try:
+        await run_full_recompute(session_factory, run_id, pool)
+    finally:
+        if pool is not None:
+            pool.close()
+    assert await _run_state(session_factory, run_id) == ("done", 3, 3)
+    await _assert_stored_equal_the_library(session_factory)
+
+
+async def test_a_killed_recompute_process_fails_the_run_and_the_next_one_recovers(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession], settings: CommonSettings
+) -> None:
+    await _arrange(client)
+    pool = RecomputeProcesses(settings, 2)
+    try:
+        await pool.start()
+        victim = multiprocessing.active_children()[0]
+        os.kill(victim.pid or 0, signal.SIGKILL)
+        victim.join(timeout=10)
+        failed = await _new_run(session_factory)
+        with pytest.raises(BrokenProcessPool):
+            await run_full_recompute(session_factory, failed, pool)
+        assert (await _run_state(session_factory, failed))[0] == "failed"
+        recovered = await _new_run(session_factory)
+        await run_full_recompute(session_factory, recovered, pool)
+        assert await _run_state(session_factory, recovered) == ("done", 3, 3)
+    finally:
+        pool.close()
+    await _assert_stored_equal_the_library(session_factory)

@@ -6,23 +6,27 @@ import asyncio
 from iid_store.db import create_engine, create_session_factory
 from iid_store.models import RecomputeRun
 from iid_store.runs import create_run
-from iid_worker.jobs import run_full_recompute
+from iid_worker.full_recompute import processes_for, run_full_recompute
 from iid_worker.settings import Settings
 
 
 async def _recompute(period_year: int) -> RecomputeRun:
-    engine = create_engine(Settings())
+    settings = Settings()
+    engine = create_engine(settings)
     factory = create_session_factory(engine)
+    processes = processes_for(settings)
     try:
         async with factory() as session:
             run = await create_run(session, period_year, "cli")
             await session.commit()
-        await run_full_recompute(factory, run.id)
+        await run_full_recompute(factory, run.id, processes)
         async with factory() as session:
             finished = await session.get(RecomputeRun, run.id)
             assert finished is not None
             return finished
     finally:
+        if processes is not None:
+            processes.close()
         await engine.dispose()
 
 

@@ -1,22 +1,16 @@
 """The worker's jobs. They take only ids and are idempotent: running one twice, or after a
 crash, gives the same stored result, because they read everything from PostgreSQL."""
 
-import asyncio
-import gc
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from arq.constants import in_progress_key_prefix
-from sqlalchemy import delete, func, or_, select, union, update
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_store import models
-from iid_store.markers import mark_regions_for_recompute
 from iid_store.queue import (
     enqueue_full_recompute,
     enqueue_recomputes,
@@ -26,7 +20,8 @@ from iid_store.queue import (
     rescue_suffix,
 )
 from iid_store.runs import create_run
-from iid_worker.recompute import RoundResult, clusters_of, recompute_snapshots, rerank_cluster
+from iid_worker.full_recompute import RecomputeProcesses, run_full_recompute
+from iid_worker.recompute import RoundResult, recompute_snapshots, rerank_cluster
 from iid_worker.settings import Settings
 
 logger = logging.getLogger("iid_worker")
@@ -34,10 +29,6 @@ logger = logging.getLogger("iid_worker")
 # A job that keeps finding newer changes hands over to the sweep after this many rounds, so a
 # region edited non-stop cannot hold a worker forever.
 MAX_ROUNDS = 5
-# A full recompute stores this many regions per transaction: few round trips, bounded memory
-# and lock counts.
-REGIONS_PER_ROUND = 100
-ROUNDS_IN_FLIGHT = 2
 
 
 def factory_of(ctx: dict[str, Any]) -> async_sessionmaker[AsyncSession]:
@@ -139,127 +130,9 @@ async def _keys(session: AsyncSession, key: Any, condition: Any) -> set[tuple[in
     return {(year, value) for year, value in rows}
 
 
-async def _regions_with_data(session: AsyncSession, period_year: int) -> list[str]:
-    """Regions that have answers, innovations, a scorecard or a pending marker in the period
-    (a region that never reported anything has no scorecard, on either path)."""
-    sources = union(
-        select(models.SpdAnswer.region_code).where(models.SpdAnswer.period_year == period_year),
-        select(models.InnovationEntry.region_code).where(
-            models.InnovationEntry.period_year == period_year
-        ),
-        select(models.Scorecard.region_code).where(models.Scorecard.period_year == period_year),
-        select(models.RecomputeMarker.region_code).where(
-            models.RecomputeMarker.period_year == period_year
-        ),
-    )
-    return sorted(await session.scalars(select(sources.subquery().c[0])))
-
-
-async def run_full_recompute(factory: async_sessionmaker[AsyncSession], run_id: uuid.UUID) -> None:
-    """Every region's scorecards, then every cluster's ranking, for the run's period.
-
-    All regions are marked first, in one transaction: if the run dies half-way, the sweep
-    finishes what it left."""
-    async with factory() as session:
-        run = await session.get(models.RecomputeRun, run_id)
-        if run is None or run.status == "done":
-            return
-        year = run.period_year
-        regions = await _regions_with_data(session, year)
-        await mark_regions_for_recompute(session, year, regions)
-        run.status, run.started_at, run.regions_total = "running", func.now(), len(regions)
-        run.regions_done = 0
-        await session.commit()
-    try:
-        with _fewer_gc_pauses.during_recompute():
-            await _recompute_all(factory, run_id, year, regions)
-    except BaseException as exc:  # a job timeout cancels the task: record that too
-        async with factory() as session:
-            reason = str(exc) or type(exc).__name__
-            await _set_run(session, run_id, status="failed", error=reason[:2000])
-        raise
-
-
-class _FewerGcPauses:
-    """A full recompute allocates millions of small objects that live until their round is
-    stored; at the default threshold (700 allocations) the collector kept walking them, a
-    fifth of the run. It collects fifteen times less often while any recompute of this
-    process runs (the threshold is process-wide: the first to start raises it, the last to
-    end restores it)."""
-
-    def __init__(self) -> None:
-        self.running = 0
-        self.defaults = gc.get_threshold()
-
-    @contextmanager
-    def during_recompute(self) -> Iterator[None]:
-        if self.running == 0:
-            self.defaults = gc.get_threshold()
-            gc.set_threshold(10_000, *self.defaults[1:])
-        self.running += 1
-        try:
-            yield
-        finally:
-            self.running -= 1
-            if self.running == 0:
-                gc.set_threshold(*self.defaults)
-
-
-_fewer_gc_pauses = _FewerGcPauses()
-
-
-async def _recompute_all(
-    factory: async_sessionmaker[AsyncSession], run_id: uuid.UUID, year: int, regions: list[str]
-) -> None:
-    done = 0
-
-    async def one_round(chunk: list[str]) -> None:
-        nonlocal done
-        async with factory() as session:
-            await recompute_snapshots(session, year, chunk, force=True)
-            done += len(chunk)
-            # two rounds commit in either order: progress never goes back
-            progress = func.greatest(models.RecomputeRun.regions_done, done)
-            await _set_run(session, run_id, regions_done=progress)
-
-    async def one_ranking(cluster: str) -> None:
-        async with factory() as session:
-            await rerank_cluster(session, year, cluster)
-
-    chunks = [regions[i : i + REGIONS_PER_ROUND] for i in range(0, len(regions), REGIONS_PER_ROUND)]
-    await _in_flight(partial(one_round, chunk) for chunk in chunks)
-    async with factory() as session:
-        clusters = await clusters_of(session, year)
-    await _in_flight(partial(one_ranking, cluster) for cluster in clusters)
-    async with factory() as session:
-        await _set_run(
-            session, run_id, status="done", regions_done=len(regions), finished_at=func.now()
-        )
-
-
-async def _in_flight(jobs: Iterable[Callable[[], Awaitable[None]]]) -> None:
-    """Run the jobs ROUNDS_IN_FLIGHT at a time: while one waits for PostgreSQL, another
-    computes in Python. A failing job cancels the others."""
-    gate = asyncio.Semaphore(ROUNDS_IN_FLIGHT)
-
-    async def gated(job: Callable[[], Awaitable[None]]) -> None:
-        async with gate:
-            await job()
-
-    async with asyncio.TaskGroup() as group:
-        for job in jobs:
-            group.create_task(gated(job))
-
-
-async def _set_run(session: AsyncSession, run_id: uuid.UUID, **values: Any) -> None:
-    await session.execute(
-        update(models.RecomputeRun).where(models.RecomputeRun.id == run_id).values(**values)
-    )
-    await session.commit()
-
-
 async def full_recompute(ctx: dict[str, Any], run_id: str) -> None:
-    await run_full_recompute(factory_of(ctx), uuid.UUID(run_id))
+    processes: RecomputeProcesses | None = ctx.get("recompute_processes")
+    await run_full_recompute(factory_of(ctx), uuid.UUID(run_id), processes)
 
 
 async def nightly_full_recompute(ctx: dict[str, Any]) -> int:

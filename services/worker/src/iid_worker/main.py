@@ -15,6 +15,7 @@ from arq.cron import CronJob
 
 from iid_store.db import create_engine, create_session_factory
 from iid_worker.evidence_collection import collect_unreferenced_evidence
+from iid_worker.full_recompute import processes_for
 from iid_worker.jobs import (
     enqueue_pending,
     forget_expired_records,
@@ -34,6 +35,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["settings"] = settings
     ctx["engine"] = create_engine(settings)
     ctx["session_factory"] = create_session_factory(ctx["engine"])
+    # their processes start with the first full recompute, not here: most workers run none
+    ctx["recompute_processes"] = processes_for(settings)
     # Whatever is marked now waited for a worker: take it at once, not at the next sweep
     # (which would still find it, should the database not answer yet).
     try:
@@ -43,6 +46,8 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    if ctx["recompute_processes"] is not None:
+        ctx["recompute_processes"].close()
     await ctx["engine"].dispose()
 
 

@@ -27,6 +27,9 @@ class Settings(CommonSettings, StorageSettings):
     # A full recompute of a period; one region's recompute or a re-rank gets far less.
     job_timeout_seconds: int = 900
     region_job_timeout_seconds: int = 120
+    # Processes a full recompute spreads its regions over; None: one per CPU core; 1: in the
+    # worker's own process.
+    recompute_processes: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _sweep_interval_divides_a_minute(self) -> Self:

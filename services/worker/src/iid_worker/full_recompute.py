@@ -1,0 +1,259 @@
+"""The full recompute of a period: every region's scorecards, then every cluster's ranking.
+
+Scoring a nation is CPU-bound Python, so the rounds of regions can be spread over processes,
+one per core (`RecomputeProcesses`). Only region codes cross the process boundary: each
+process loads, scores and stores its share through its own engine (pickling the loaded inputs
+to a pool cost more than scoring them, measured).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import multiprocessing
+import os
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from functools import partial
+from typing import Any, ClassVar
+
+from sqlalchemy import func, select, union, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from iid_store import models
+from iid_store.config import CommonSettings
+from iid_store.db import create_engine, create_session_factory
+from iid_store.markers import mark_regions_for_recompute
+from iid_worker.recompute import clusters_of, recompute_snapshots, rerank_cluster
+from iid_worker.settings import Settings
+
+# A round stores this many regions in one transaction: few round trips, bounded memory and
+# lock counts, and enough rounds (11 for a nation) to keep every process busy to the end.
+REGIONS_PER_ROUND = 50
+ROUNDS_IN_FLIGHT = 2
+
+Rounds = list[list[str]]
+
+
+async def run_full_recompute(
+    factory: async_sessionmaker[AsyncSession],
+    run_id: uuid.UUID,
+    processes: RecomputeProcesses | None = None,
+) -> None:
+    """Every region's scorecards (in `processes` when given, else here), then every
+    cluster's ranking, for the run's period.
+
+    All regions are marked first, in one transaction: if the run dies half-way, the sweep
+    finishes what it left."""
+    async with factory() as session:
+        run = await session.get(models.RecomputeRun, run_id)
+        if run is None or run.status == "done":
+            return
+        year = run.period_year
+        regions = await _regions_with_data(session, year)
+        await mark_regions_for_recompute(session, year, regions)
+        run.status, run.started_at, run.regions_total = "running", func.now(), len(regions)
+        run.regions_done = 0
+        await session.commit()
+    try:
+        rounds = [
+            regions[i : i + REGIONS_PER_ROUND] for i in range(0, len(regions), REGIONS_PER_ROUND)
+        ]
+        if processes is None:
+            await recompute_rounds(factory, run_id, year, rounds)
+        else:
+            await processes.recompute(run_id, year, rounds)
+        await _rerank_all(factory, year)
+        async with factory() as session:
+            await _set_run(
+                session, run_id, status="done", regions_done=len(regions), finished_at=func.now()
+            )
+    except BaseException as exc:  # a job timeout cancels the task: record that too
+        async with factory() as session:
+            reason = str(exc) or type(exc).__name__
+            await _set_run(session, run_id, status="failed", error=reason[:2000])
+        raise
+
+
+async def _regions_with_data(session: AsyncSession, period_year: int) -> list[str]:
+    """Regions that have answers, innovations, a scorecard or a pending marker in the period
+    (a region that never reported anything has no scorecard, on either path)."""
+    sources = union(
+        select(models.SpdAnswer.region_code).where(models.SpdAnswer.period_year == period_year),
+        select(models.InnovationEntry.region_code).where(
+            models.InnovationEntry.period_year == period_year
+        ),
+        select(models.Scorecard.region_code).where(models.Scorecard.period_year == period_year),
+        select(models.RecomputeMarker.region_code).where(
+            models.RecomputeMarker.period_year == period_year
+        ),
+    )
+    return sorted(await session.scalars(select(sources.subquery().c[0])))
+
+
+async def recompute_rounds(
+    factory: async_sessionmaker[AsyncSession], run_id: uuid.UUID, year: int, rounds: Rounds
+) -> None:
+    """Store the scorecards of each round's regions, counting them in the run's progress."""
+
+    async def one_round(regions: list[str]) -> None:
+        async with factory() as session:
+            await recompute_snapshots(session, year, regions, force=True)
+            # an increment: rounds of several processes commit in any order
+            progress = models.RecomputeRun.regions_done + len(regions)
+            await _set_run(session, run_id, regions_done=progress)
+
+    with _fewer_gc_pauses.during_recompute():
+        await _in_flight(partial(one_round, regions) for regions in rounds)
+
+
+async def _rerank_all(factory: async_sessionmaker[AsyncSession], year: int) -> None:
+    async def one_ranking(cluster: str) -> None:
+        async with factory() as session:
+            await rerank_cluster(session, year, cluster)
+
+    async with factory() as session:
+        clusters = await clusters_of(session, year)
+    await _in_flight(partial(one_ranking, cluster) for cluster in clusters)
+
+
+async def _in_flight(jobs: Iterable[Callable[[], Awaitable[None]]]) -> None:
+    """Run the jobs ROUNDS_IN_FLIGHT at a time: while one waits for PostgreSQL, another
+    computes in Python. A failing job cancels the others."""
+    gate = asyncio.Semaphore(ROUNDS_IN_FLIGHT)
+
+    async def gated(job: Callable[[], Awaitable[None]]) -> None:
+        async with gate:
+            await job()
+
+    async with asyncio.TaskGroup() as group:
+        for job in jobs:
+            group.create_task(gated(job))
+
+
+async def _set_run(session: AsyncSession, run_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(
+        update(models.RecomputeRun).where(models.RecomputeRun.id == run_id).values(**values)
+    )
+    await session.commit()
+
+
+class _FewerGcPauses:
+    """A full recompute allocates millions of small objects that live until their round is
+    stored; at the default threshold (700 allocations) the collector kept walking them, a
+    fifth of the run. It collects fifteen times less often while any recompute of this
+    process runs (the threshold is process-wide: the first to start raises it, the last to
+    end restores it)."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.defaults = gc.get_threshold()
+
+    @contextmanager
+    def during_recompute(self) -> Iterator[None]:
+        if self.running == 0:
+            self.defaults = gc.get_threshold()
+            gc.set_threshold(10_000, *self.defaults[1:])
+        self.running += 1
+        try:
+            yield
+        finally:
+            self.running -= 1
+            if self.running == 0:
+                gc.set_threshold(*self.defaults)
+
+
+_fewer_gc_pauses = _FewerGcPauses()
+
+
+class RecomputeProcesses:
+    """Processes that each store an interleaved share of a full recompute's rounds.
+
+    They start with the first recompute (or `start`) and live until `close`, so a worker pays
+    their start-up once. A job cancelled half-way (its timeout) cannot stop a share already
+    running: it finishes its rounds, which are idempotent, and the run is marked failed."""
+
+    def __init__(self, settings: CommonSettings, processes: int) -> None:
+        if processes < 1:
+            raise ValueError("processes must be at least 1")
+        # Two rounds in flight per process: its engine needs no more connections than that.
+        self.settings = settings.model_copy(update={"database_pool_size": ROUNDS_IN_FLIGHT})
+        self.processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: a fork would copy the worker's event loop and open connections
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self.processes, mp_context=context)
+        return self._pool
+
+    async def start(self) -> None:
+        """Start every process now (each imports the worker once, about a second)."""
+        loop = asyncio.get_running_loop()
+        ready = [loop.run_in_executor(self._executor(), _ready) for _ in range(self.processes)]
+        await asyncio.gather(*ready)
+
+    async def recompute(self, run_id: uuid.UUID, year: int, rounds: Rounds) -> None:
+        loop = asyncio.get_running_loop()
+        shares = [rounds[i :: self.processes] for i in range(self.processes)]
+        try:
+            await asyncio.gather(
+                *(
+                    loop.run_in_executor(
+                        self._executor(), _recompute_share, self.settings, run_id, year, share
+                    )
+                    for share in shares
+                    if share
+                )
+            )
+        except BrokenProcessPool:
+            self.close()  # a process died (killed, out of memory): the next run starts anew
+            raise
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+def processes_for(settings: Settings) -> RecomputeProcesses | None:
+    """IID_RECOMPUTE_PROCESSES processes (default: one per CPU core); None when that is one:
+    the caller's own process recomputes."""
+    count = settings.recompute_processes or os.cpu_count() or 1
+    return RecomputeProcesses(settings, count) if count > 1 else None
+
+
+def _ready() -> None:
+    """Nothing: running it proves the process started and imported this module."""
+
+
+class _PoolProcess:
+    """What a pool process keeps between recomputes: one event loop, and on it one engine,
+    so that a recompute finds its connections open and its statements prepared, as in the
+    worker's own process. A pool serves one RecomputeProcesses, hence one settings object."""
+
+    runner: ClassVar[asyncio.Runner | None] = None
+    engine: ClassVar[AsyncEngine | None] = None
+
+    @classmethod
+    def run(
+        cls,
+        work: Callable[[async_sessionmaker[AsyncSession]], Coroutine[Any, Any, None]],
+        settings: CommonSettings,
+    ) -> None:
+        if cls.runner is None:
+            cls.runner = asyncio.Runner()
+        if cls.engine is None:
+            cls.engine = create_engine(settings)
+        cls.runner.run(work(create_session_factory(cls.engine)))
+
+
+def _recompute_share(
+    settings: CommonSettings, run_id: uuid.UUID, year: int, rounds: Rounds
+) -> None:
+    """In a pool process: store the share's rounds."""
+    _PoolProcess.run(partial(recompute_rounds, run_id=run_id, year=year, rounds=rounds), settings)

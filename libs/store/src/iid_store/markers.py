@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event, func
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import SmallInteger, String, bindparam, event, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -38,10 +38,17 @@ def _pending(session: AsyncSession) -> MarkedWork:
     return work
 
 
-async def _bump(session: AsyncSession, model: Any, keys: list[dict[str, Any]]) -> None:
-    statement = insert(model).values(keys)
+async def _bump(session: AsyncSession, key: Any, period_year: int, values: list[str]) -> None:
+    """Insert or bump the markers of `values` (`key`: the marker model's key column). One
+    statement with an array parameter, the same SQL for one marker or a nation's 546:
+    SQLAlchemy compiles it once, where a VALUES list was compiled anew for every size."""
+    model = key.class_
+    rows = select(
+        literal(period_year, SmallInteger), func.unnest(bindparam("keys", values, ARRAY(String)))
+    )
+    statement = insert(model).from_select(["period_year", key.key], rows)
     statement = statement.on_conflict_do_update(
-        index_elements=list(keys[0]),
+        index_elements=["period_year", key.key],
         set_={"generation": model.generation + 1, "requested_at": func.now()},
     )
     await session.execute(statement)
@@ -57,8 +64,7 @@ async def mark_regions_for_recompute(
     """One statement for many regions (a full recompute marks a whole nation first)."""
     if not region_codes:
         return
-    keys = [{"period_year": period_year, "region_code": code} for code in region_codes]
-    await _bump(session, RecomputeMarker, keys)
+    await _bump(session, RecomputeMarker.region_code, period_year, list(region_codes))
     _pending(session).regions.update((period_year, code) for code in region_codes)
 
 
@@ -69,8 +75,7 @@ async def mark_clusters_for_rerank(
     lock the marker rows in the same order)."""
     if not clusters:
         return
-    keys = [{"period_year": period_year, "cluster": cluster} for cluster in sorted(clusters)]
-    await _bump(session, RankingMarker, keys)
+    await _bump(session, RankingMarker.cluster, period_year, sorted(clusters))
     _pending(session).clusters.update((period_year, cluster) for cluster in clusters)
 
 

@@ -83,21 +83,22 @@ class _Entry(NamedTuple):
         claimed = self.claimed
         decided = decisions.get(claimed.id)
         if decided is None:  # nothing decided yet (every innovation while the period runs)
-            answers = _Answers(self.levels, dict.fromkeys(self.levels, 0), len(self.levels))
+            verified, undecided = dict.fromkeys(self.levels, 0), len(self.levels)
         else:
             answers = _Answers()
             for code, level in self.levels.items():
                 answers.add(code, level, *decided.get(code, (None, None)))
+            verified, undecided = answers.verified, answers.undecided
         entry = InnovationInput(
-            id=claimed.id,
-            stage=claimed.stage,
-            rejected=self.rejected,
-            urusan=claimed.urusan,
-            implemented_on=claimed.implemented_on,
-            developed_on=claimed.developed_on,
-            answers=answers.verified,
+            claimed.id,
+            claimed.stage,
+            self.rejected,
+            claimed.urusan,
+            claimed.implemented_on,
+            claimed.developed_on,
+            verified,
         )
-        return entry, answers.undecided
+        return entry, undecided
 
 
 async def load_region_inputs(
@@ -208,13 +209,10 @@ async def _entries(
     rows = (await connection.execute(statement)).all()
     for region, entry_id, stage, urusan, implemented, developed, sent, rejected, levels in rows:
         answers = levels or {}  # NULL: no answers
+        # positional (id, stage, rejected, urusan, implemented, developed, answers): 55 k of
+        # these per national load
         claimed = InnovationInput(
-            id=entry_id,
-            stage=stage,
-            urusan=tuple(urusan),
-            implemented_on=implemented,
-            developed_on=developed,
-            answers=answers,
+            entry_id, stage, False, tuple(urusan), implemented, developed, answers
         )
         entries[region].append(_Entry(claimed, answers, sent, rejected))
     return entries

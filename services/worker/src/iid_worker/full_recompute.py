@@ -13,6 +13,7 @@ import gc
 import math
 import multiprocessing
 import os
+import signal
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -198,7 +199,9 @@ class RecomputeProcesses:
         if self._pool is None:
             # spawn, not fork: a fork would copy the worker's event loop and open connections
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self.processes, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                self.processes, mp_context=context, initializer=_leave_interrupts_to_the_worker
+            )
         return self._pool
 
     async def start(self) -> None:
@@ -235,6 +238,12 @@ def processes_for(settings: Settings) -> RecomputeProcesses | None:
     the caller's own process recomputes."""
     count = settings.recompute_processes or os.cpu_count() or 1
     return RecomputeProcesses(settings, count) if count > 1 else None
+
+
+def _leave_interrupts_to_the_worker() -> None:
+    """Ctrl-C reaches the whole process group: the worker shuts its pool down in order, so a
+    pool process ignores it rather than die mid-round with a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _ready() -> None:

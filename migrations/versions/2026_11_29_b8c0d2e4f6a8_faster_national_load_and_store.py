@@ -22,14 +22,17 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 UNIQUE = "uq_sid_answers_entry_id_indicator"
-LZ4_AVAILABLE = (
-    "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
-)
 
 
 def _payload_compression(method: str) -> None:
-    if op.get_bind().exec_driver_sql(LZ4_AVAILABLE).scalar():
-        op.execute(f"ALTER TABLE scorecards ALTER COLUMN payload SET COMPRESSION {method}")
+    # plain SQL, so that `alembic upgrade --sql` can write it out too
+    op.execute(
+        "DO $$ BEGIN"
+        " IF 'lz4' = ANY((SELECT enumvals FROM pg_settings"
+        " WHERE name = 'default_toast_compression')::text[]) THEN"
+        f" ALTER TABLE scorecards ALTER COLUMN payload SET COMPRESSION {method};"
+        " END IF; END $$"
+    )
 
 
 def upgrade() -> None:
@@ -37,12 +40,13 @@ def upgrade() -> None:
     op.create_index(
         UNIQUE, "sid_answers", ["entry_id", "indicator"], unique=True, postgresql_include=["level"]
     )
+    # rows stored before keep pglz until their next recompute rewrites them
     op.execute("ALTER TABLE scorecards ALTER COLUMN payload TYPE json USING payload::json")
     _payload_compression("lz4")
 
 
 def downgrade() -> None:
-    _payload_compression("pglz")
+    _payload_compression("DEFAULT")
     op.execute("ALTER TABLE scorecards ALTER COLUMN payload TYPE jsonb USING payload::jsonb")
     op.drop_index(UNIQUE, table_name="sid_answers")
     op.create_unique_constraint(UNIQUE, "sid_answers", ["entry_id", "indicator"])

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_store import models
@@ -20,7 +21,13 @@ from iid_store.runs import create_run
 from iid_worker import full_recompute
 from iid_worker.full_recompute import RecomputeProcesses, run_full_recompute
 from iid_worker.jobs import forget_expired_records
-from iid_worker.recompute import recompute_snapshots, rerank_cluster
+from iid_worker.recompute import (
+    RANKING_FIELDS,
+    RANKING_KEYS,
+    _upsert,
+    recompute_snapshots,
+    rerank_cluster,
+)
 from tests.api.support import (
     SID_CODES,
     YEAR,
@@ -326,3 +333,22 @@ async def test_a_killed_recompute_process_fails_the_run_and_the_next_one_recover
     finally:
         pool.close()
     await _assert_stored_equal_the_library(session_factory)
+
+
+async def test_an_array_upsert_refuses_a_value_too_long_rather_than_cut_it(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await _arrange(client)
+    await _recompute_everything(session_factory)
+    row = models.RankingEntryRow
+    async with session_factory() as session:
+        stored = await session.scalar(select(row).where(row.region_code == "73.71"))
+        assert stored is not None
+        values = {name: getattr(stored, name) for name in (*RANKING_KEYS, *RANKING_FIELDS)}
+        values["rating"] = "x" * 30  # the column holds 24
+        with pytest.raises(DBAPIError, match="too long"):
+            await _upsert(session, row, [values], RANKING_KEYS)
+    async with session_factory() as session:
+        assert await session.scalar(select(row.rating).where(row.region_code == "73.71")) == (
+            stored.rating
+        )

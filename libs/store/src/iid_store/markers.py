@@ -39,9 +39,10 @@ def _pending(session: AsyncSession) -> MarkedWork:
 
 
 async def _bump(session: AsyncSession, key: Any, period_year: int, values: list[str]) -> None:
-    """Insert or bump the markers of `values` (`key`: the marker model's key column). One
-    statement with an array parameter, the same SQL for one marker or a nation's 546:
-    SQLAlchemy compiles it once, where a VALUES list was compiled anew for every size."""
+    """Insert or bump the markers of `values` (distinct; `key`: the marker model's key
+    column). One statement with an array parameter, the same SQL for one marker or a
+    nation's 546: SQLAlchemy compiles it once, where a VALUES list was compiled anew for
+    every size."""
     model = key.class_
     rows = select(
         literal(period_year, SmallInteger), func.unnest(bindparam("keys", values, ARRAY(String)))

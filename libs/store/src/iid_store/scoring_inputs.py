@@ -90,13 +90,13 @@ class _Entry(NamedTuple):
                 answers.add(code, level, *decided.get(code, (None, None)))
             verified, undecided = answers.verified, answers.undecided
         entry = InnovationInput(
-            claimed.id,
-            claimed.stage,
-            self.rejected,
-            claimed.urusan,
-            claimed.implemented_on,
-            claimed.developed_on,
-            verified,
+            id=claimed.id,
+            stage=claimed.stage,
+            rejected=self.rejected,
+            urusan=claimed.urusan,
+            implemented_on=claimed.implemented_on,
+            developed_on=claimed.developed_on,
+            answers=verified,
         )
         return entry, undecided
 
@@ -209,10 +209,13 @@ async def _entries(
     rows = (await connection.execute(statement)).all()
     for region, entry_id, stage, urusan, implemented, developed, sent, rejected, levels in rows:
         answers = levels or {}  # NULL: no answers
-        # positional (id, stage, rejected, urusan, implemented, developed, answers): 55 k of
-        # these per national load
         claimed = InnovationInput(
-            entry_id, stage, False, tuple(urusan), implemented, developed, answers
+            id=entry_id,
+            stage=stage,
+            urusan=tuple(urusan),
+            implemented_on=implemented,
+            developed_on=developed,
+            answers=answers,
         )
         entries[region].append(_Entry(claimed, answers, sent, rejected))
     return entries

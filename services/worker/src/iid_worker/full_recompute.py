@@ -33,7 +33,8 @@ from iid_worker.recompute import clusters_of, recompute_snapshots, rerank_cluste
 from iid_worker.settings import Settings
 
 # A round stores at most this many regions in one transaction: few round trips, bounded
-# memory and lock counts, and enough rounds (12 for a nation) to keep every process busy.
+# memory and lock counts, and enough rounds (12 for a nation on 2 cores) to keep every
+# process busy.
 REGIONS_PER_ROUND = 50
 ROUNDS_IN_FLIGHT = 2
 
@@ -113,9 +114,7 @@ async def recompute_rounds(
     async def one_round(regions: list[str]) -> None:
         async with factory() as session:
             await recompute_snapshots(session, year, regions, force=True)
-            # an increment: rounds of several processes commit in any order
-            progress = models.RecomputeRun.regions_done + len(regions)
-            await _set_run(session, run_id, regions_done=progress)
+            await _count_done(session, run_id, len(regions))
 
     with _fewer_gc_pauses.during_recompute():
         await _in_flight(partial(one_round, regions) for regions in rounds)
@@ -143,6 +142,18 @@ async def _in_flight(jobs: Iterable[Callable[[], Awaitable[None]]]) -> None:
     async with asyncio.TaskGroup() as group:
         for job in jobs:
             group.create_task(gated(job))
+
+
+async def _count_done(session: AsyncSession, run_id: uuid.UUID, regions: int) -> None:
+    """An increment, as rounds of several processes commit in any order; only while the run
+    runs (a share still busy after its run failed does not count)."""
+    run = models.RecomputeRun
+    await session.execute(
+        update(run)
+        .where(run.id == run_id, run.status == "running")
+        .values(regions_done=run.regions_done + regions)
+    )
+    await session.commit()
 
 
 async def _set_run(session: AsyncSession, run_id: uuid.UUID, **values: Any) -> None:
@@ -190,7 +201,8 @@ class RecomputeProcesses:
     def __init__(self, settings: CommonSettings, processes: int) -> None:
         if processes < 1:
             raise ValueError("processes must be at least 1")
-        # Two rounds in flight per process: its engine needs no more connections than that.
+        # Two rounds in flight per process: a pool of two connections (and as many in
+        # overflow, unused) per process, kept for its life.
         self.settings = settings.model_copy(update={"database_pool_size": ROUNDS_IN_FLIGHT})
         self.processes = processes
         self._pool: ProcessPoolExecutor | None = None
@@ -234,9 +246,9 @@ class RecomputeProcesses:
 
 
 def processes_for(settings: Settings) -> RecomputeProcesses | None:
-    """IID_RECOMPUTE_PROCESSES processes (default: one per CPU core); None when that is one:
-    the caller's own process recomputes."""
-    count = settings.recompute_processes or os.cpu_count() or 1
+    """IID_RECOMPUTE_PROCESSES processes (default: one per CPU this process may run on);
+    None when that is one: the caller's own process recomputes."""
+    count = settings.recompute_processes or len(os.sched_getaffinity(0))
     return RecomputeProcesses(settings, count) if count > 1 else None
 
 

@@ -6,16 +6,19 @@ from iid_api.editions import service
 from iid_api.editions.schemas import EditionRegistration, EditionSummary
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES
+from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.principal import PublicPrincipalDep
 from iid_api.kit.tenancy import ScopeDep
 
 router = APIRouter(prefix="/v1/editions", tags=["editions"], responses=PROBLEM_RESPONSES)
 
 
-@router.get("", response_model=list[EditionSummary])
-async def list_editions(session: SessionDep, _: PublicPrincipalDep) -> list[Any]:
-    """Every registered methodology edition (public: the methodology is no secret)."""
-    return await service.list_editions(session)
+@router.get("", response_model=Page[EditionSummary])
+async def list_editions(session: SessionDep, page: PageDep, _: PublicPrincipalDep) -> Any:
+    """The registered methodology editions, oldest first (public: the methodology is no
+    secret)."""
+    items, total = await service.list_editions(session, page)
+    return Page[EditionSummary].build(items, total, page)
 
 
 @router.get("/{code}")

@@ -6,15 +6,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
+from iid_api.kit.pagination import PageParams, fetch_page
 from iid_scoring import EditionError, edition_checksum, parse_edition
 from iid_store import models
 from iid_store.audit import record_audit
 from iid_store.editions import edition_of
 
 
-async def list_editions(session: AsyncSession) -> list[models.Edition]:
-    rows = await session.scalars(select(models.Edition).order_by(models.Edition.year))
-    return list(rows)
+async def list_editions(
+    session: AsyncSession, params: PageParams
+) -> tuple[list[models.Edition], int]:
+    statement = select(models.Edition).order_by(models.Edition.year, models.Edition.code)
+    return await fetch_page(session, statement, params)
 
 
 async def get_edition_row(session: AsyncSession, code: str) -> models.Edition:

@@ -212,14 +212,6 @@ def _spd_levels(edition: Edition, t: Tables, answers: Mapping[str, Answer]) -> d
 def _sid_levels(
     edition: Edition, t: Tables, answers: Mapping[str, Answer], pos: int
 ) -> dict[str, int]:
-    # Fast path (checks run in C): known codes, every answer a plain int level 0..3.
-    values = answers.values()
-    if (
-        answers.keys() <= t.sid_codes
-        and _INT_TYPE.issuperset(map(type, values))
-        and _LEVEL_VALUES.issuperset(values)
-    ):
-        return cast(dict[str, int], dict(answers))
     place = f"innovations[{pos}].answers"
     levels = {}
     for code, answer in answers.items():
@@ -319,9 +311,9 @@ def _check_innovation(innovation: InnovationInput, pos: int, seen: set[str]) -> 
             f"innovations[{pos}].stage",
             f"unknown stage {innovation.stage!r} (one of {', '.join(STAGES)})",
         )
-    if not all(map(URUSAN.__contains__, innovation.urusan)):
-        k, code = next((k, c) for k, c in enumerate(innovation.urusan) if c not in URUSAN)
-        raise AnswerError(f"innovations[{pos}].urusan[{k}]", f"unknown urusan code {code!r}")
+    for k, code in enumerate(innovation.urusan):
+        if code not in URUSAN:
+            raise AnswerError(f"innovations[{pos}].urusan[{k}]", f"unknown urusan code {code!r}")
 
 
 def _status(edition: Edition, innovation: InnovationInput) -> tuple[str, str | None]:

@@ -66,8 +66,12 @@ class InnovationScore:
     levels: Mapping[str, int]
 
     def to_dict(self, *, levels: bool = True) -> dict[str, Any]:
-        result: dict[str, Any] = {"id": self.id, "status": self.status, "reason": self.reason}
-        result["points"] = fmt2(self.points)
+        result: dict[str, Any] = {
+            "id": self.id,
+            "status": self.status,
+            "reason": self.reason,
+            "points": fmt2(self.points),
+        }
         if levels:
             result["levels"] = dict(self.levels)
         return result

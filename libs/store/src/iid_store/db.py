@@ -1,9 +1,12 @@
 """Engine and session factory. One AsyncSession per request or job, never shared."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import orjson
+from sqlalchemy import String, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -60,3 +63,25 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
         except BaseException:
             await session.rollback()
             raise
+
+
+def insert_rows(model: Any, rows: Sequence[dict[str, Any]]) -> Insert:
+    """INSERT of the rows (all with the same keys) as `INSERT ... SELECT FROM unnest(one
+    array per column)`: one execution whatever their number, where executemany ran a
+    statement per row, and the same SQL for any number, where a VALUES list was compiled
+    anew for every size. The caller adds its ON CONFLICT clause; keys must then be distinct
+    (one statement cannot update a row twice)."""
+    columns = model.__table__.c
+    names = list(rows[0])
+    arrays = [
+        bindparam(name, [row[name] for row in rows], ARRAY(_unbounded(columns[name].type)))
+        for name in names
+    ]
+    source = select(func.unnest(*arrays).table_valued(*names).render_derived())
+    return insert(model).from_select(names, source)
+
+
+def _unbounded(column_type: Any) -> Any:
+    """Strings as plain varchar: a cast to varchar(n) would cut a longer value silently,
+    where the column itself refuses it."""
+    return String() if isinstance(column_type, String) else column_type

@@ -3,20 +3,20 @@
 A change to a score input marks its region in the same transaction (`mark_for_recompute`); a
 stored scorecard change, or a change of cluster membership, marks clusters for re-ranking
 (`mark_clusters_for_rerank`). Each marker carries a generation that grows with every change,
-so a job clears it only if nothing newer arrived while it worked. The session also remembers what it
-marked: once the transaction commits (and only then) `committed_work` hands that to the
-caller, which enqueues the fast-path jobs; a rollback forgets it.
+so a job clears it only if nothing newer arrived while it worked. The session also remembers
+what it marked: once the transaction commits (and only then) `committed_work` hands that to
+the caller, which enqueues the fast-path jobs; a rollback forgets it.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import SmallInteger, String, bindparam, event, func, literal, select
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import event, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from iid_store.db import insert_rows
 from iid_store.models import RankingMarker, RecomputeMarker
 
 _PENDING = "iid_marked_pending"
@@ -40,14 +40,9 @@ def _pending(session: AsyncSession) -> MarkedWork:
 
 async def _bump(session: AsyncSession, key: Any, period_year: int, values: list[str]) -> None:
     """Insert or bump the markers of `values` (distinct; `key`: the marker model's key
-    column). One statement with an array parameter, the same SQL for one marker or a
-    nation's 546: SQLAlchemy compiles it once, where a VALUES list was compiled anew for
-    every size."""
+    column), in one statement whatever their number (a full recompute marks a nation)."""
     model = key.class_
-    rows = select(
-        literal(period_year, SmallInteger), func.unnest(bindparam("keys", values, ARRAY(String)))
-    )
-    statement = insert(model).from_select(["period_year", key.key], rows)
+    statement = insert_rows(model, [{"period_year": period_year, key.key: v} for v in values])
     statement = statement.on_conflict_do_update(
         index_elements=["period_year", key.key],
         set_={"generation": model.generation + 1, "requested_at": func.now()},
@@ -70,7 +65,7 @@ async def mark_regions_for_recompute(
 
 
 async def mark_clusters_for_rerank(
-    session: AsyncSession, period_year: int, clusters: Sequence[str]
+    session: AsyncSession, period_year: int, clusters: Collection[str]
 ) -> None:
     """One statement for the clusters (sorted: two transactions bumping overlapping sets
     lock the marker rows in the same order)."""

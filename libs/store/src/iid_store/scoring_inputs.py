@@ -15,9 +15,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, String, cast, func, select, true, type_coerce
+from sqlalchemy import ColumnElement, String, func, select, true, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import NullType
 
@@ -74,19 +74,19 @@ _Decisions = dict[str, dict[str, tuple[str, int | None]]]  # entry id -> code ->
 
 class _Entry(NamedTuple):
     claimed: InnovationInput  # never flagged rejected: the claimed basis ignores verifiers
-    levels: dict[str, int]  # its claimed answers
     sent: bool
     rejected: bool
 
     def verified(self, decisions: _Decisions) -> tuple[InnovationInput, int]:
         """The entry on the verified basis, and the number of its undecided answers."""
         claimed = self.claimed
+        levels = cast(dict[str, int], claimed.answers)  # stored answers are resolved levels
         decided = decisions.get(claimed.id)
         if decided is None:  # nothing decided yet (every innovation while the period runs)
-            verified, undecided = dict.fromkeys(self.levels, 0), len(self.levels)
+            verified, undecided = dict.fromkeys(levels, 0), len(levels)
         else:
             answers = _Answers()
-            for code, level in self.levels.items():
+            for code, level in levels.items():
                 answers.add(code, level, *decided.get(code, (None, None)))
             verified, undecided = answers.verified, answers.undecided
         entry = InnovationInput(
@@ -189,7 +189,7 @@ async def _entries(
     statement = (
         select(
             InnovationEntry.region_code,
-            cast(InnovationEntry.id, String).label("id"),
+            InnovationEntry.id.cast(String).label("id"),
             InnovationEntry.stage,
             _as_loaded(InnovationEntry.urusan),
             InnovationEntry.implemented_on,
@@ -208,16 +208,15 @@ async def _entries(
     connection = await session.connection()  # Core rows: the ORM adds nothing to plain columns
     rows = (await connection.execute(statement)).all()
     for region, entry_id, stage, urusan, implemented, developed, sent, rejected, levels in rows:
-        answers = levels or {}  # NULL: no answers
         claimed = InnovationInput(
             id=entry_id,
             stage=stage,
             urusan=tuple(urusan),
             implemented_on=implemented,
             developed_on=developed,
-            answers=answers,
+            answers=levels or {},  # NULL: no answers
         )
-        entries[region].append(_Entry(claimed, answers, sent, rejected))
+        entries[region].append(_Entry(claimed, sent, rejected))
     return entries
 
 
@@ -228,7 +227,7 @@ async def _sid_decisions(
     empty for most of a period."""
     rows = await session.execute(
         select(
-            cast(SidAnswer.entry_id, String),
+            SidAnswer.entry_id.cast(String),
             SidAnswer.indicator,
             VerificationDecision.decision,
             VerificationDecision.level,

@@ -83,11 +83,10 @@ def _even_rounds(regions: list[str], processes: int) -> Rounds:
     """Rounds of near-equal size, as many for every process and a multiple of the rounds in
     flight: a process left with one round more than the others finishes alone (546 regions
     in 11 rounds of 50 kept one process busy a fifth longer than the other)."""
-    lanes = processes * ROUNDS_IN_FLIGHT
-    count = math.ceil(math.ceil(len(regions) / REGIONS_PER_ROUND) / lanes) * lanes
-    total = len(regions)
+    total, lanes = len(regions), processes * ROUNDS_IN_FLIGHT
+    count = math.ceil(math.ceil(total / REGIONS_PER_ROUND) / lanes) * lanes
     rounds = [regions[i * total // count : (i + 1) * total // count] for i in range(count)]
-    return [regions_of_round for regions_of_round in rounds if regions_of_round]
+    return [round_ for round_ in rounds if round_]
 
 
 async def _regions_with_data(session: AsyncSession, period_year: int) -> list[str]:

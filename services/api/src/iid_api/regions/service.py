@@ -108,7 +108,7 @@ async def set_clusters(
     await session.flush()
     after = _in_catalog_order(wanted)
     # the rankings of the clusters it left and joined change (its scorecard does not)
-    await mark_clusters_for_rerank(session, year, sorted(set(before) | set(after)))
+    await mark_clusters_for_rerank(session, year, set(before) | set(after))
     await record_audit(
         session,
         actor=actor,

@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 PACKAGES := libs/scoring libs/store services/api services/worker
+# what `make setup` installs editable: the store with its S3 extra (the tests use it)
+INSTALL := libs/scoring libs/store[s3] services/api services/worker
 STAMP := $(VENV)/.installed
 
 .PHONY: setup services migrate seed run test bench lint format lock clean
@@ -15,14 +17,14 @@ setup: $(STAMP)
 $(STAMP): constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt $(addprefix -e ,$(PACKAGES)) -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt $(addprefix -e ,$(INSTALL)) -r requirements-dev.txt
 	touch $(STAMP)
 
 services:
 	@bash deploy/local/ensure-services.sh
 
 migrate: setup services
-	$(BIN)/python -m iid_store.admin ensure-database
+	$(BIN)/python -m iid_store.db.admin ensure-database
 	$(BIN)/alembic upgrade head
 
 seed: migrate

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from iid_store.admin import create_database, drop_database
 from iid_store.config import CommonSettings
-from iid_store.models import Base
+from iid_store.db.admin import create_database, drop_database
+from iid_store.db.models import Base
 from iid_store.seed import seed
 from tests.conftest import private_database_url, run_alembic
 

@@ -19,13 +19,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_scoring import URUSAN, available_editions, edition_checksum, load_edition
-from iid_store import models
 from iid_store.config import CommonSettings, SeedSettings
-from iid_store.db import create_engine, create_session_factory, session_scope
-from iid_store.markers import mark_regions_for_recompute
+from iid_store.db import create_engine, create_session_factory, models, session_scope
+from iid_store.outbox import mark_regions_for_recompute
 from iid_store.passwords import hash_password
 
-DATA = files("iid_store") / "data"
+DATA = files("iid_store.seed") / "data"
 # DKI Jakarta's administrative city/regency units are not autonomous governments.
 NOT_ASSESSABLE = frozenset({"31.01", "31.71", "31.72", "31.73", "31.74", "31.75"})
 SEED_ACTOR = "seed"

@@ -15,6 +15,7 @@ from iid_api.editions.router import router as editions_router
 from iid_api.evidence.router import router as evidence_router
 from iid_api.health.router import router as health_router
 from iid_api.innovations.router import router as innovations_router
+from iid_api.kit.cache import Caches
 from iid_api.kit.errors import install_error_handlers
 from iid_api.kit.idempotency import IdempotencyMiddleware
 from iid_api.periods.router import router as periods_router
@@ -41,9 +42,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.engine = create_engine(settings)
     app.state.session_factory = create_session_factory(app.state.engine)
+    app.state.caches = Caches(settings.database_url, settings.principal_cache_seconds)
+    await app.state.caches.start()
     try:
         yield
     finally:
+        await app.state.caches.stop()
         await app.state.engine.dispose()
 
 

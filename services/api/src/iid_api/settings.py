@@ -44,6 +44,9 @@ class Settings(CommonSettings, StorageSettings):
     login_lock_minutes: int = 15
     # API keys record their last use at most this often (a write per request is too many).
     api_key_touch_seconds: int = 60
+    # Who a credential belongs to is cached this long at most (a revocation, logout or
+    # deactivation reaches every process at once through NOTIFY; see kit/cache.py).
+    principal_cache_seconds: float = Field(default=60, ge=0)
 
     def _local_defaults(self) -> list[tuple[str, object]]:
         return [*super()._local_defaults(), ("secret_key", SecretStr(DEFAULT_SECRET_KEY))]

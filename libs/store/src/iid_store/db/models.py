@@ -173,6 +173,8 @@ class InnovationEntry(Base):
         CheckConstraint(
             "(status = 'sent') = (registration_number IS NOT NULL)", name="registration"
         ),
+        CheckConstraint("implemented_on >= trial_on", name="implemented_after_trial"),
+        CheckConstraint("developed_on >= implemented_on", name="developed_after_implemented"),
         # One live entry per innovation and year; soft-deleted ones do not block a re-entry.
         Index(
             "uq_innovation_entries_live",

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.agencies.service import require_live_agency
 from iid_api.audit.repository import record_audit
-from iid_api.auth.service import revoke_families
+from iid_api.auth.repository import revoke_families
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.pagination import PageParams, fetch_page
 from iid_api.kit.principal import Role

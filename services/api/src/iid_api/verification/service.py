@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iid_api.answers.service import AnswerRow
+from iid_api.answers.repository import AnswerRow
 from iid_api.audit.repository import record_audit
 from iid_api.innovations.service import get_entry
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound

@@ -17,6 +17,8 @@ from iid_api.health.router import router as health_router
 from iid_api.innovations.router import router as innovations_router
 from iid_api.kit.errors import install_error_handlers
 from iid_api.kit.idempotency import IdempotencyMiddleware
+from iid_api.kit.request_id import RequestIdMiddleware
+from iid_api.metrics import MetricsMiddleware, instrument_pool
 from iid_api.periods.router import router as periods_router
 from iid_api.rankings.router import router as rankings_router
 from iid_api.regions.router import router as regions_router
@@ -41,9 +43,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.engine = create_engine(settings)
     app.state.session_factory = create_session_factory(app.state.engine)
+    # iid_store.db.create_engine allows as many connections again in overflow
+    uninstrument_pool = instrument_pool(app.state.engine, limit=2 * settings.database_pool_size)
     try:
         yield
     finally:
+        uninstrument_pool()
         await app.state.engine.dispose()
 
 
@@ -57,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestIdMiddleware)  # the outermost: every log line has the id
     for router in (
         health_router,
         editions_router,

@@ -145,3 +145,27 @@ def test_settings_are_real_and_secrets_stay_out_of_the_config_map() -> None:
     assert {"name": "metrics", "containerPort": int(settings["IID_METRICS_PORT"])} in api["ports"]
     (migrate,) = _pod(objects, "Job", "iid-migrate")["containers"]
     assert migrate["command"][-1].startswith("alembic upgrade head")
+
+
+def test_the_migration_step_applies_everything_the_job_needs() -> None:
+    """docs/operations.md applies `-l 'app.kubernetes.io/component in (shared,migrate)'`
+    before the rollout: the Job, its ConfigMap, its service account, the egress policy."""
+    objects = _objects("overlays/production")
+    selected = {
+        key
+        for key, item in objects.items()
+        if item["metadata"].get("labels", {}).get("app.kubernetes.io/component")
+        in ("shared", "migrate")
+    }
+    pod = _pod(objects, "Job", "iid-migrate")
+    (config,) = [
+        ref["configMapRef"]["name"]
+        for ref in pod["containers"][0]["envFrom"]
+        if "configMapRef" in ref
+    ]
+    assert selected == {
+        ("Job", "iid-migrate"),
+        ("ConfigMap", config),
+        ("ServiceAccount", pod["serviceAccountName"]),
+        ("NetworkPolicy", "iid-default-deny"),
+    }

@@ -5,10 +5,12 @@ settings object, read from `IID_*` environment variables or a `.env` file.
 """
 
 from enum import StrEnum
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from iid_store.logs import LogFormat
 
 
 class Environment(StrEnum):
@@ -30,6 +32,9 @@ class CommonSettings(BaseSettings):
     database_pool_size: int = 20
     database_pool_timeout: float = 30
     database_statement_timeout_ms: int = 30_000
+    # text: readable lines (development); json: one JSON object per line (production)
+    log_format: LogFormat = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @property
     def is_production(self) -> bool:

@@ -1,6 +1,7 @@
 """The API's one settings object (IID_* environment variables or .env)."""
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 
@@ -23,6 +24,14 @@ class Settings(CommonSettings, StorageSettings):
     # clients and proxies in front of us (httpx 5 s, nginx and load balancers 60 s): a server
     # that closes first races a client reusing the connection, and that request is dropped.
     keep_alive_seconds: int = Field(default=75, ge=1)
+    # API processes `iid-api` starts (uvicorn workers on one socket).
+    web_concurrency: int = Field(default=1, ge=1)
+    # Prometheus metrics of all those processes at http://IID_HOST:IID_METRICS_PORT/metrics;
+    # unset: not served. A port of its own keeps them off the public API (and its proxy).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # Where the processes write their metrics for that port to add up (prometheus-client's
+    # multiprocess mode), emptied at start; unset: a new temporary folder (TMPDIR) per start.
+    metrics_dir: Path | None = None
 
     # --- evidence uploads ---------------------------------------------------------------
     # The largest file of each kind (regional systems allow PDF 10 MB, images 1-3 MB) and how

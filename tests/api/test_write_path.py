@@ -3,15 +3,13 @@ caches (kit/cache.py) from ever letting a stale entry through."""
 
 import asyncio
 import copy
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_scoring import load_edition
@@ -27,25 +25,10 @@ from tests.api.support import (
     problem,
 )
 from tests.support.credentials import TEST_PASSWORD, add_user, bearer
+from tests.support.statements import counted
 
 # Statements a save may send, BEGIN and COMMIT aside, once the process caches are warm.
 STATEMENT_BUDGET = 2
-
-
-@contextmanager
-def counted(app: FastAPI) -> Iterator[list[str]]:
-    """The SQL statements the app sends while the block runs."""
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 async def _callers(

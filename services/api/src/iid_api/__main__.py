@@ -42,7 +42,7 @@ def main() -> None:
         factory=True,
         host=settings.host,
         port=settings.port,
-        workers=settings.web_concurrency,
+        workers=settings.processes,
         proxy_headers=True,
         timeout_keep_alive=settings.keep_alive_seconds,
         log_config=logging_config(settings.log_format, settings.log_level),

@@ -1,5 +1,6 @@
 """The API's one settings object (IID_* environment variables or .env)."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,14 +19,21 @@ MIB = 1024 * 1024
 class Settings(CommonSettings, StorageSettings):
     host: str = "127.0.0.1"
     port: int = 8000
-    # Seconds a readiness probe waits for PostgreSQL or Redis before calling it down.
+    # Seconds a readiness probe waits for PostgreSQL before calling it down.
     readiness_timeout: float = 2.0
     # Idle keep-alive connections stay open this long. It must outlast the idle time of the
     # clients and proxies in front of us (httpx 5 s, nginx and load balancers 60 s): a server
     # that closes first races a client reusing the connection, and that request is dropped.
     keep_alive_seconds: int = Field(default=75, ge=1)
-    # API processes `iid-api` starts (uvicorn workers on one socket).
-    web_concurrency: int = Field(default=1, ge=1)
+    # API processes `iid-api` starts (uvicorn workers on one socket); unset: one per CPU this
+    # process may run on. Each holds up to 2 x IID_DATABASE_POOL_SIZE connections, plus one
+    # that listens for cache invalidations (README: the connection budget).
+    web_concurrency: int | None = Field(default=None, ge=1)
+
+    @property
+    def processes(self) -> int:
+        return self.web_concurrency or len(os.sched_getaffinity(0))
+
     # Prometheus metrics of all those processes at http://IID_HOST:IID_METRICS_PORT/metrics;
     # unset: not served. A port of its own keeps them off the public API (and its proxy).
     metrics_port: int | None = Field(default=None, ge=1, le=65535)

@@ -62,6 +62,7 @@ RULES: dict[str, tuple[int | str, ...]] = {
     "innovation_write":  (401,    OK,       403,     403,       "ok|404",  "ok|404",  "403|404"),
     "verify":            (401,    OK,       OK,      403,       "403|404", "403|404", "403|404"),
     "verification_read": (401,    OK,       OK,      OK,        "ok|404",  "403|404", "ok|404"),
+    "verification_list": (401,    OK,       OK,      OK,        OK,        403,       OK),
     "account_admin":     (401,    OK,       403,     403,       "ok|404",  "403|404", "403|404"),
     "admin_list":        (401,    OK,       403,     403,       OK,        403,       403),
 }
@@ -177,6 +178,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("PUT", "/v1/innovations/{entry_id}/rejection"): Case("verify", params=VERIFYING, body={"note": "kegiatan rutin"}),  # noqa: E501
     ("DELETE", "/v1/innovations/{entry_id}/rejection"): Case("verify", params=VERIFYING),
     ("GET", "/v1/periods/{year}/regions/{code}/verification"): Case("verification_read", params=VERIFYING),  # noqa: E501
+    ("GET", "/v1/periods/{year}/undecided-answers"): Case("verification_list", params=VERIFYING),
     ("GET", "/v1/audit"): Case("admin_list"),
 }
 # fmt: on

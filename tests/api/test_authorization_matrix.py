@@ -146,7 +146,8 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/periods/{year}/regions/{code}/scorecard/preview"): Case("public", params=PUBLISHED, query={"basis": "verified"}),  # noqa: E501
     ("GET", "/v1/periods/{year}/regions/{code}/scorecard/improvements"): Case("tenant_read"),
     ("GET", "/v1/periods/{year}/rankings"): Case("public", params=PUBLISHED, query={"cluster": "kota"}),  # noqa: E501
-    ("GET", "/v1/regions/{code}/history"): Case("tenant_read"),
+    ("GET", "/v1/regions/{code}/history"): Case("public"),
+    ("POST", "/v1/history/imports"): Case("national_admin", files={"file": ("hasil.csv", b"region_code,year,index\n73.72,2021,49.63\n", "text/csv")}),  # noqa: E501
     ("GET", "/v1/periods/{year}/summary"): Case("public", params=PUBLISHED),
     # evidence
     ("POST", "/v1/innovations/{entry_id}/answers/{indicator}/evidence"): Case("innovation_write", params=SID, files={"file": ("sk.pdf", PDF, "application/pdf")}),  # noqa: E501

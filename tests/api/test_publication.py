@@ -109,6 +109,16 @@ async def test_three_of_93_kota_report_and_all_93_are_ranked(
     assert summary["regions_scored"] == ASSESSABLE
     assert summary["ratings"]["tidak_dapat_dinilai"] == ASSESSABLE - 3
     assert summary["innovations_sent"] == 3
+    history = ok(await public.get("/v1/regions/11.71/history"))
+    assert history["total"] == 1
+    (entry,) = history["items"]
+    assert (entry["source"], entry["basis"], entry["index"], entry["rating"]) == (
+        "computed",
+        "verified",
+        "0.00",
+        "tidak_dapat_dinilai",
+    )
+    assert entry["ranks"] == [{"cluster": "kota", "rank": 4, "movement": None}]
 
 
 async def test_publication_waits_for_every_decision_unless_forced(

@@ -146,7 +146,7 @@ async def test_history_and_summary(
 ) -> None:
     await _arrange(client)
     await _recompute_everything(session_factory)
-    history = ok(await client.get("/v1/regions/73.72/history"))
+    history = ok(await client.get("/v1/regions/73.72/history"))["items"]
     assert [(item["period"], item["basis"]) for item in history] == [(YEAR, "claimed")]
     assert history[0]["ranks"] == [{"cluster": "kota", "rank": 2, "movement": None}]
     summary = ok(await client.get(f"/v1/periods/{YEAR}/summary"))

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import case, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_store.db import models
@@ -24,15 +24,10 @@ class ComputedYear:
     computed_at: datetime
 
 
-def _official_basis() -> object:
-    """verified for published periods, claimed before (rankings.service.official_basis)."""
-    return case((models.Period.status == "published", "verified"), else_="claimed")
-
-
 async def computed_years(
-    session: AsyncSession, region_code: str, *, published_only: bool
+    session: AsyncSession, region_code: str, published_only: bool
 ) -> list[ComputedYear]:
-    """The region's stored scorecard of every period, on the period's official basis."""
+    """The region's stored scorecards of every period, on both bases."""
     statement = (
         select(
             models.Period.year,
@@ -43,7 +38,7 @@ async def computed_years(
             Card.computed_at,
         )
         .join(Card, Card.period_year == models.Period.year)
-        .where(Card.region_code == region_code, Card.basis == _official_basis())
+        .where(Card.region_code == region_code)
     )
     if published_only:
         statement = statement.where(models.Period.status == "published")

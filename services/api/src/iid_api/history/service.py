@@ -14,6 +14,7 @@ from iid_api.history.schemas import ClusterRank, HistoryEntry, ImportReport, Row
 from iid_api.kit.errors import FieldError, InvalidInput
 from iid_api.kit.pagination import PageParams
 from iid_api.kit.tenancy import Scope
+from iid_api.rankings.service import official_basis
 from iid_api.regions.service import get_region
 from iid_store import published_results, vocab
 from iid_store.db import models
@@ -29,7 +30,11 @@ async def region_history(
     people (and national principals) also see its periods still running, on the claims."""
     await get_region(session, region_code)
     published_only = not scope.can_see_region(region_code)
-    computed = await repository.computed_years(session, region_code, published_only=published_only)
+    computed = [
+        year
+        for year in await repository.computed_years(session, region_code, published_only)
+        if year.basis == official_basis(year.status)
+    ]
     ranks: dict[int, list[ClusterRank]] = defaultdict(list)
     keys = {(year.year, year.basis) for year in computed}
     for year, cluster, rank, movement in await repository.ranks(session, region_code, keys):

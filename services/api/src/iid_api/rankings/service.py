@@ -12,16 +12,16 @@ from iid_store.db import models
 from iid_store.scoring_inputs import Basis
 
 
-def official_basis(period: models.Period) -> Basis:
+def official_basis(status: str) -> Basis:
     """Published periods are read on the verified basis; before that, on the claims."""
-    return Basis.VERIFIED if period.status == "published" else Basis.CLAIMED
+    return Basis.VERIFIED if status == "published" else Basis.CLAIMED
 
 
 async def _national_basis(
     session: AsyncSession, scope: Scope, year: int, basis: Basis | None
 ) -> Basis:
     period = await visible_period(session, scope, year)
-    chosen = basis or official_basis(period)
+    chosen = basis or official_basis(period.status)
     scope.require_visible_national_results(period.status, verified=chosen is Basis.VERIFIED)
     return chosen
 

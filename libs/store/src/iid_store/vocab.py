@@ -45,3 +45,8 @@ EVIDENCE_KINDS: Final = ("pdf", "image", "video", "video_link")
 ROLES: Final = ("national_admin", "verifier", "region_admin", "agency_operator", "viewer")
 # Roles that are never tied to a region (a viewer may be either).
 NATIONAL_ROLES: Final = ("national_admin", "verifier")
+
+# Ratings (predikat) and the scales published results were given on: 0-100 from 2021 on, a
+# raw sum of scores before (methodology.md section 3).
+RATINGS: Final = ("sangat_inovatif", "inovatif", "kurang_inovatif", "tidak_dapat_dinilai")
+SCALES: Final = ("index_0_100", "raw_sum")

@@ -14,6 +14,7 @@ from iid_api.completeness.router import router as completeness_router
 from iid_api.editions.router import router as editions_router
 from iid_api.evidence.router import router as evidence_router
 from iid_api.health.router import router as health_router
+from iid_api.history.router import router as history_router
 from iid_api.innovations.router import router as innovations_router
 from iid_api.kit.cache import Caches
 from iid_api.kit.errors import install_error_handlers
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         evidence_router,
         completeness_router,
         rankings_router,
+        history_router,
         auth_router,
         users_router,
         apikeys_router,

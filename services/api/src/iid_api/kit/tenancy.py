@@ -123,6 +123,11 @@ class Scope:
         """Verification results: everyone who sees the region except agency operators,
         whose view is limited to their agency's innovations."""
         self.require_visible_region(region_code)
+        self.require_verification_list()
+
+    def require_verification_list(self) -> None:
+        """Verification progress across regions (filtered through `regions`): everyone but
+        agency operators."""
         if self.principal.role is Role.AGENCY_OPERATOR:
             raise Forbidden("agency operators may not read a region's verification results")
 

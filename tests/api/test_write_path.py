@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_scoring import load_edition
 from iid_store.db.models import SidAnswer, SpdAnswer
-from iid_worker.drain import drain
 from tests.api.support import (
     REGION,
     YEAR,
@@ -185,23 +184,3 @@ async def test_a_save_that_is_refused_writes_nothing(
 
 
 pytestmark = pytest.mark.usefixtures("clean_database")
-
-
-async def test_a_stored_scorecard_carries_an_etag_and_answers_304(
-    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
-) -> None:
-    await create_period(client)
-    await drain(session_factory)  # every region's first scorecards
-    url = f"/v1/periods/{YEAR}/regions/{REGION}/scorecard"
-    first = await client.get(url)
-    card, tag = ok(first), first.headers["etag"]
-    assert card["index"] == "0.00" and card["stale"] is False and card["period"] == YEAR
-    unchanged = await client.get(url, headers={"If-None-Match": tag})
-    assert unchanged.status_code == 304 and unchanged.headers["etag"] == tag
-    assert unchanged.content == b""
-    ok(await client.put(f"/v1/periods/{YEAR}/regions/{REGION}/spd-answers/1", json={"level": 3}))
-    stale = await client.get(url, headers={"If-None-Match": tag})  # a recompute is pending
-    assert ok(stale)["stale"] is True and stale.headers["etag"] != tag
-    await drain(session_factory)
-    fresh = ok(await client.get(url))
-    assert fresh["stale"] is False and fresh["spd_score"] == "3.00"

@@ -240,7 +240,7 @@ async def _refusal(
     period = await catalog.fresh_period(session, target.period_year)
     catalog.require_open(period)
     if period.edition_code != target.edition.code:
-        raise InvalidInput.at("/body", f"period {period.year} changed edition; check and retry")
+        raise Conflict(f"period {period.year} changed edition; reload its catalog and retry")
     if target.aspect == "sid":
         await editable_entry(session, scope, target.key["entry_id"])
     if expected_version is not None:

@@ -66,6 +66,7 @@ async def period(session: AsyncSession, year: int) -> PeriodInfo:
 async def fresh_period(session: AsyncSession, year: int) -> PeriodInfo:
     """The period as the database has it now (and cached from here on)."""
     cache = caches_of(session).periods
+    epoch = cache.epoch
     row = await repository.period_row(session, year)
     if row is None:
         raise NotFound(f"period {year} not found")
@@ -75,7 +76,7 @@ async def fresh_period(session: AsyncSession, year: int) -> PeriodInfo:
         edition_code=row.edition_code,
         implementation_window=(row.implementation_starts_on, row.implementation_ends_on),
     )
-    cache.put(year, info)
+    cache.put(year, info, epoch)
     return info
 
 
@@ -84,10 +85,11 @@ async def edition(session: AsyncSession, code: str) -> Edition:
     found = cache.get(code)
     if isinstance(found, Edition):
         return found
+    epoch = cache.epoch
     loaded = await edition_by_code(session, code)
     if loaded is None:
         raise NotFound(f"edition {code} not found")
-    cache.put(code, loaded)
+    cache.put(code, loaded, epoch)
     return loaded
 
 
@@ -101,11 +103,12 @@ async def region(session: AsyncSession, code: str) -> RegionInfo:
     found = cache.get(code)
     if isinstance(found, RegionInfo):
         return found
+    epoch = cache.epoch
     row = await repository.region_row(session, code)
     if row is None:
         raise NotFound(f"region {code} not found")
     info = RegionInfo(row.code, row.name, row.kind, row.province_code, row.assessable)
-    cache.put(code, info)
+    cache.put(code, info, epoch)
     return info
 
 
@@ -116,9 +119,10 @@ async def entry_home(session: AsyncSession, entry_id: uuid.UUID) -> EntryHome | 
     found = cache.get(entry_id)
     if isinstance(found, EntryHome):
         return found
+    epoch = cache.epoch
     row = await repository.entry_home(session, entry_id)
     if row is None:
         return None
     home = EntryHome(row.period_year, row.region_code)
-    cache.put(entry_id, home)
+    cache.put(entry_id, home, epoch)
     return home

@@ -38,12 +38,17 @@ V = TypeVar("V")
 @dataclass
 class TableCache(Generic[K, V]):
     """A bounded LRU map whose entries expire after `ttl` seconds or when one of `tables`
-    changes. `get` misses whenever caching is off."""
+    changes. `get` misses whenever caching is off.
+
+    A reader takes the `epoch` before it reads the database and hands it to `put`: a change
+    that committed while it read has cleared the cache and moved the epoch on, so what it
+    read is not kept (it may predate that change)."""
 
     tables: frozenset[str]
     ttl: float
     max_entries: int
     enabled: bool = False
+    epoch: int = 0
     _entries: OrderedDict[K, tuple[float, V]] = field(default_factory=OrderedDict)
 
     def get(self, key: K) -> V | None:
@@ -59,8 +64,8 @@ class TableCache(Generic[K, V]):
         self._entries.move_to_end(key)
         return value
 
-    def put(self, key: K, value: V) -> None:
-        if not self.enabled:
+    def put(self, key: K, value: V, epoch: int) -> None:
+        if not self.enabled or epoch != self.epoch:
             return
         self._entries[key] = (time.monotonic(), value)
         self._entries.move_to_end(key)
@@ -68,6 +73,7 @@ class TableCache(Generic[K, V]):
             self._entries.popitem(last=False)
 
     def clear(self) -> None:
+        self.epoch += 1
         self._entries.clear()
 
 
@@ -83,7 +89,23 @@ class Caches:
         self.regions: TableCache[str, object] = TableCache(frozenset({"regions"}), 3600, 2_000)
         # an entry's period and region never change (only its agency, checked when writing)
         self.entries: TableCache[object, object] = TableCache(frozenset(), 3600, 200_000)
-        self._all = (self.principals, self.periods, self.editions, self.regions, self.entries)
+        # rendered answers: ranking pages until the rankings change; summaries also count
+        # innovations, which change without a re-ranking: at most 5 s old
+        self.rankings: TableCache[tuple[object, ...], bytes] = TableCache(
+            frozenset({"rankings"}), 300, 5_000
+        )
+        self.summaries: TableCache[tuple[object, ...], bytes] = TableCache(
+            frozenset({"rankings"}), 5, 100
+        )
+        self._all = (
+            self.principals,
+            self.periods,
+            self.editions,
+            self.regions,
+            self.entries,
+            self.rankings,
+            self.summaries,
+        )
         self._listener = (
             Listener(database_url, [CACHE_CHANNEL], self._notified, self._connected)
             if database_url is not None

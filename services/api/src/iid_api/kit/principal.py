@@ -103,6 +103,7 @@ async def _from_api_key(request: Request, session: AsyncSession, key: str) -> Pr
     cache, key_digest = caches_of(session).principals, digest(key)
     holder = cache.get(("key", key_digest))
     if not isinstance(holder, _KeyHolder):
+        epoch = cache.epoch
         row = await repository.api_key_by_digest(session, key_digest)
         if row is None or row.revoked_at is not None:
             raise _unauthorized("the API key is not valid (unknown, revoked or expired)")
@@ -114,22 +115,24 @@ async def _from_api_key(request: Request, session: AsyncSession, key: str) -> Pr
             api_key_id=row.id,
         )
         holder = _KeyHolder(principal, row.expires_at)
-        await _record_use(request, session, row)
-        cache.put(("key", key_digest), holder)
+        await _record_use(request, row)
+        cache.put(("key", key_digest), holder, epoch)
     if holder.expires_at is not None and holder.expires_at <= datetime.now(UTC):
         raise _unauthorized("the API key is not valid (unknown, revoked or expired)")
     return holder.principal
 
 
-async def _record_use(request: Request, session: AsyncSession, row: ApiKey) -> None:
+async def _record_use(request: Request, row: ApiKey) -> None:
     """The key's last use, at most every `api_key_touch_seconds`: checked when the key is
     read from the database, which the cache makes at most once a minute or so per key."""
     now = datetime.now(UTC)
     touch_every = timedelta(seconds=request.app.state.settings.api_key_touch_seconds)
     if row.last_used_at is None or now - row.last_used_at >= touch_every:
-        await repository.touch_api_keys(session, [row.id], now)
-        # committed at once: the request may still fail, the use happened anyway
-        await session.commit()
+        # a session of its own, committed at once: the request may still fail (the use
+        # happened anyway), and the request's session forgets what it changes at commit
+        async with request.app.state.session_factory() as session:
+            await repository.touch_api_keys(session, [row.id], now)
+            await session.commit()
 
 
 async def _from_access_token(request: Request, session: AsyncSession, token: str) -> Principal:
@@ -142,6 +145,7 @@ async def _from_access_token(request: Request, session: AsyncSession, token: str
     principal = cache.get(sign_in)
     if isinstance(principal, Principal):
         return principal
+    epoch = cache.epoch
     user = await repository.user_of_sign_in(session, claims.user_id, claims.family_id)
     if user is None:
         raise _unauthorized("the sign-in has ended (logged out, revoked or user deactivated)")
@@ -152,7 +156,7 @@ async def _from_access_token(request: Request, session: AsyncSession, token: str
         agency_id=user.agency_id,
         user_id=user.id,
     )
-    cache.put(sign_in, principal)
+    cache.put(sign_in, principal, epoch)
     return principal
 
 

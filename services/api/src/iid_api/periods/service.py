@@ -37,14 +37,6 @@ async def visible_period(session: AsyncSession, scope: Scope, year: int) -> mode
     return period
 
 
-def require_open(period: models.Period) -> None:
-    """Score inputs change only while the period is open."""
-    if period.status != "open":
-        raise Conflict(
-            f"period {period.year} is {period.status}: changes are accepted only while it is open"
-        )
-
-
 def require_verifying(period: models.Period) -> None:
     """Verification decisions are recorded only while the period is being verified."""
     if period.status != "verifying":

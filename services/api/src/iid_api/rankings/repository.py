@@ -2,11 +2,12 @@
 and the national summary."""
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iid_api.kit.pagination import PageParams, fetch_page
+from iid_api.kit.pagination import PageParams
 from iid_store.db import models
 
 Row = models.RankingEntryRow
@@ -19,19 +20,50 @@ async def ranking_page(
     basis: str,
     province: str | None,
     params: PageParams,
-) -> tuple[list[tuple[Row, str, str | None]], int]:
-    """(ranking row, region name, province code) in ranking order."""
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the ranking in order, each row with its region's name and province, and
+    the total, in one statement."""
     region = models.Region
     statement = (
-        select(Row, region.name, region.province_code)
+        select(
+            Row.rank,
+            Row.position,
+            Row.region_code,
+            region.name.label("region_name"),
+            region.province_code,
+            Row.index,
+            Row.rating,
+            Row.total_score,
+            Row.previous_rank,
+            Row.movement,
+            Row.computed_at,
+            func.count().over().label("total"),
+        )
         .join(region, region.code == Row.region_code)
         .where(Row.period_year == year, Row.cluster == cluster, Row.basis == basis)
         .order_by(Row.position)
+        .limit(params.limit)
+        .offset(params.offset)
     )
     if province:
         statement = statement.where(region.province_code == province)
-    rows, total = await fetch_page(session, statement, params, scalars=False)
-    return [(row, name, province_code) for row, name, province_code in rows], total
+    rows = [dict(row._mapping) for row in await session.execute(statement)]
+    totals = {row.pop("total") for row in rows}
+    if totals:
+        return rows, int(totals.pop())
+    # past the last page the window has no row to count on
+    total = await session.scalar(
+        select(func.count())
+        .select_from(Row)
+        .join(region, region.code == Row.region_code)
+        .where(
+            Row.period_year == year,
+            Row.cluster == cluster,
+            Row.basis == basis,
+            *((region.province_code == province,) if province else ()),
+        )
+    )
+    return [], int(total or 0)
 
 
 async def ratings(session: AsyncSession, year: int, basis: str) -> dict[str, int]:

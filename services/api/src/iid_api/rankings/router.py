@@ -1,10 +1,11 @@
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.pagination import Page, PageDep
+from iid_api.kit.rendered import NOT_MODIFIED, json_response
 from iid_api.kit.tenancy import PublicScopeDep
 from iid_api.rankings import service
 from iid_api.rankings.schemas import RankingRow, Summary
@@ -18,28 +19,33 @@ BasisQuery = Annotated[
 ]
 
 
-@router.get("/v1/periods/{year}/rankings", response_model=Page[RankingRow])
+@router.get("/v1/periods/{year}/rankings", response_model=Page[RankingRow], responses=NOT_MODIFIED)
 async def get_ranking(
     year: int,
     cluster: Cluster,
+    request: Request,
     session: SessionDep,
     page: PageDep,
     scope: PublicScopeDep,
     basis: BasisQuery = None,
     province: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
-) -> Any:
+) -> Response:
     """A cluster's ranking (rank, index, rating, movement against the previous published
     period), as last written by the worker in one transaction. The verified ranking of a
-    published period is public."""
-    rows, total = await service.ranking(session, scope, year, cluster, basis, province, page)
-    return Page[RankingRow].build(rows, total, page)
+    published period is public. Carries an `ETag` (304 for `If-None-Match`)."""
+    body = await service.ranking(session, scope, year, cluster, basis, province, page)
+    return json_response(request, body)
 
 
-@router.get("/v1/periods/{year}/summary", response_model=Summary)
+@router.get("/v1/periods/{year}/summary", response_model=Summary, responses=NOT_MODIFIED)
 async def period_summary(
-    year: int, session: SessionDep, scope: PublicScopeDep, basis: BasisQuery = None
-) -> Any:
+    year: int,
+    request: Request,
+    session: SessionDep,
+    scope: PublicScopeDep,
+    basis: BasisQuery = None,
+) -> Response:
     """The national picture: regions per rating, the mean index (half-up to two places),
     innovations per stage (public for a published period, on the verified basis: of sent
-    innovations only)."""
-    return await service.summary(session, scope, year, basis)
+    innovations only). Carries an `ETag` (304 for `If-None-Match`)."""
+    return json_response(request, await service.summary(session, scope, year, basis))

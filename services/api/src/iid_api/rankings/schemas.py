@@ -1,9 +1,9 @@
 from datetime import datetime
-from decimal import Decimal
 
 from pydantic import Field
 
 from iid_api.kit.schemas import OutputModel
+from iid_api.scorecards.schemas import TwoPlaces
 
 
 class RankingRow(OutputModel):
@@ -12,9 +12,9 @@ class RankingRow(OutputModel):
     region_code: str
     region_name: str
     province_code: str | None
-    index: Decimal
+    index: TwoPlaces = Field(description="0-100, rounded half-up")
     rating: str
-    total_score: Decimal
+    total_score: TwoPlaces = Field(description="SPD + SID, two places half-up")
     previous_rank: int | None
     movement: int | None = Field(description="previous_rank - rank: positive moved up")
     computed_at: datetime
@@ -24,7 +24,7 @@ class Summary(OutputModel):
     period: int
     basis: str
     regions_scored: int
-    mean_index: Decimal | None = Field(
+    mean_index: TwoPlaces | None = Field(
         description="mean index of the scored regions, two places, rounded half-up"
     )
     ratings: dict[str, int]

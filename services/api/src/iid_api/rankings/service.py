@@ -1,14 +1,17 @@
-"""Rankings and the national summary, read from the worker's snapshots."""
+"""Rankings and the national summary, read from the worker's snapshots and rendered once per
+process until the rankings change (kit/cache.py): the deadline rush reads them the most."""
+
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iid_api.kit.figures import mean_half_up
+from iid_api.catalog import service as catalog
+from iid_api.kit.cache import caches_of
+from iid_api.kit.figures import half_up, mean_half_up
 from iid_api.kit.pagination import PageParams
+from iid_api.kit.rendered import render
 from iid_api.kit.tenancy import Scope
-from iid_api.periods.service import visible_period
 from iid_api.rankings import repository
-from iid_api.rankings.schemas import RankingRow, Summary
-from iid_store.db import models
 from iid_store.scoring_inputs import Basis
 
 
@@ -20,7 +23,8 @@ def official_basis(status: str) -> Basis:
 async def _national_basis(
     session: AsyncSession, scope: Scope, year: int, basis: Basis | None
 ) -> Basis:
-    period = await visible_period(session, scope, year)
+    period = await catalog.period(session, year)
+    scope.require_visible_period(year, period.status)
     chosen = basis or official_basis(period.status)
     scope.require_visible_national_results(period.status, verified=chosen is Basis.VERIFIED)
     return chosen
@@ -34,41 +38,54 @@ async def ranking(
     basis: Basis | None,
     province: str | None,
     params: PageParams,
-) -> tuple[list[RankingRow], int]:
+) -> bytes:
+    """A page of the ranking as JSON (the shape of Page[RankingRow])."""
     chosen = await _national_basis(session, scope, year, basis)
+    cache = caches_of(session).rankings
+    key = (year, cluster, chosen.value, province, params.page, params.limit)
+    found = cache.get(key)
+    if found is not None:
+        return found
+    epoch = cache.epoch
     rows, total = await repository.ranking_page(
         session, year, cluster, chosen.value, province, params
     )
-    return [_ranking_row(entry, name, province_code) for entry, name, province_code in rows], total
+    items = [_ranking_row(row) for row in rows]
+    body = render({"items": items, "total": total, "page": params.page, "limit": params.limit})
+    cache.put(key, body, epoch)
+    return body
 
 
-def _ranking_row(entry: models.RankingEntryRow, name: str, province: str | None) -> RankingRow:
-    return RankingRow(
-        rank=entry.rank,
-        position=entry.position,
-        region_code=entry.region_code,
-        region_name=name,
-        province_code=province,
-        index=entry.index,
-        rating=entry.rating,
-        total_score=entry.total_score,
-        previous_rank=entry.previous_rank,
-        movement=entry.movement,
-        computed_at=entry.computed_at,
-    )
+def _ranking_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **row,
+        "index": str(half_up(row["index"])),
+        "total_score": str(half_up(row["total_score"])),
+    }
 
 
-async def summary(session: AsyncSession, scope: Scope, year: int, basis: Basis | None) -> Summary:
+async def summary(session: AsyncSession, scope: Scope, year: int, basis: Basis | None) -> bytes:
+    """The national summary as JSON (the shape of Summary)."""
     chosen = await _national_basis(session, scope, year, basis)
+    cache = caches_of(session).summaries
+    found = cache.get((year, chosen.value))
+    if found is not None:
+        return found
+    epoch = cache.epoch
     count, index_sum = await repository.index_sum(session, year, chosen.value)
     # the verified picture (the public one) is of sent innovations only
     stages, sent = await repository.innovations(session, year, sent_only=chosen is Basis.VERIFIED)
-    return Summary(
-        period=year,
-        basis=chosen,
-        regions_scored=count,
-        mean_index=mean_half_up(index_sum, count),
-        ratings=await repository.ratings(session, year, chosen.value),
-        innovations_by_stage=stages,
-        innovations_sent=sent,
+    mean = mean_half_up(index_sum, count)
+    body = render(
+        {
+            "period": year,
+            "basis": chosen.value,
+            "regions_scored": count,
+            "mean_index": None if mean is None else str(mean),
+            "ratings": await repository.ratings(session, year, chosen.value),
+            "innovations_by_stage": stages,
+            "innovations_sent": sent,
+        }
     )
+    cache.put((year, chosen.value), body, epoch)
+    return body

@@ -1,0 +1,55 @@
+"""Reads served from what the worker stored and the API rendered once: ETags, 304, and the
+rendered copies dropped when the rankings change."""
+
+from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from iid_worker.drain import drain
+from tests.api.support import REGION, YEAR, create_period, ok
+
+
+async def test_a_stored_scorecard_carries_an_etag_and_answers_304(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await create_period(client)
+    await drain(session_factory)  # every region's first scorecards
+    url = f"/v1/periods/{YEAR}/regions/{REGION}/scorecard"
+    first = await client.get(url)
+    card, tag = ok(first), first.headers["etag"]
+    assert card["index"] == "0.00" and card["stale"] is False and card["period"] == YEAR
+    unchanged = await client.get(url, headers={"If-None-Match": tag})
+    assert unchanged.status_code == 304 and unchanged.headers["etag"] == tag
+    assert unchanged.content == b""
+    ok(await client.put(f"/v1/periods/{YEAR}/regions/{REGION}/spd-answers/1", json={"level": 3}))
+    stale = await client.get(url, headers={"If-None-Match": tag})  # a recompute is pending
+    assert ok(stale)["stale"] is True and stale.headers["etag"] != tag
+    await drain(session_factory)
+    fresh = ok(await client.get(url))
+    assert fresh["stale"] is False and fresh["spd_score"] == "3.00"
+
+
+async def test_rankings_and_summary_carry_etags_and_follow_the_worker(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await create_period(client)
+    await drain(session_factory)
+    ranking_url = f"/v1/periods/{YEAR}/rankings?cluster=kota&limit=5"
+    summary_url = f"/v1/periods/{YEAR}/summary"
+    first = await client.get(ranking_url)
+    assert {row["index"] for row in ok(first)["items"]} == {"0.00"}
+    assert ok(first)["total"] == 93
+    assert (
+        await client.get(ranking_url, headers={"If-None-Match": first.headers["etag"]})
+    ).status_code == 304
+    summary = await client.get(summary_url)
+    assert ok(summary)["mean_index"] == "0.00"
+    assert (
+        await client.get(summary_url, headers={"If-None-Match": summary.headers["etag"]})
+    ).status_code == 304
+
+    ok(await client.put(f"/v1/periods/{YEAR}/regions/{REGION}/spd-answers/1", json={"level": 3}))
+    await drain(session_factory)  # the worker re-ranks kota: every process drops its copies
+    moved = ok(await client.get(ranking_url))
+    assert (moved["items"][0]["region_code"], moved["items"][0]["index"]) == (REGION, "1.20")
+    assert moved["items"][0]["total_score"] == "3.00"
+    assert ok(await client.get(summary_url))["ratings"]["kurang_inovatif"] == 1

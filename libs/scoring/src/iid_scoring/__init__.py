@@ -3,6 +3,7 @@
 Only the names below are public (see docs/scoring-contract.md).
 """
 
+from iid_scoring.document import EditionDocument, edition_json_schema
 from iid_scoring.editions import Edition, Indicator, Level, RatingBand, Variable
 from iid_scoring.engine import score_region
 from iid_scoring.errors import AnswerError, EditionError
@@ -25,6 +26,7 @@ __all__ = [
     "URUSAN",
     "AnswerError",
     "Edition",
+    "EditionDocument",
     "EditionError",
     "Improvement",
     "ImprovementPlan",
@@ -46,6 +48,7 @@ __all__ = [
     "available_editions",
     "diff_scorecards",
     "edition_checksum",
+    "edition_json_schema",
     "improvement_plan",
     "load_edition",
     "parse_edition",

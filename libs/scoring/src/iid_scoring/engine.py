@@ -22,7 +22,6 @@ from iid_scoring.inputs import Answer, InnovationInput, RegionInput
 from iid_scoring.scorecard import IndicatorScore, InnovationScore, Scorecard, VariableScore
 from iid_scoring.vocab import STAGES, URUSAN
 
-_LEVEL_VALUES = frozenset(range(4))
 _INT_TYPE = frozenset({int})
 _STAGE_SET = frozenset(STAGES)
 _URUSAN_SET = frozenset(URUSAN)
@@ -40,6 +39,7 @@ class Tables:
     count_per: int  # count score per innovation x D
     max_total: int  # max total x D
     max_innovation: int  # max SID points of one innovation x D
+    levels: frozenset[int]  # the edition's level scale, 0..max_level
     band_floor: tuple[tuple[int, RatingBand], ...]  # (min in hundredths, band), highest first
     basic_service: frozenset[str]
     sid_rows: tuple[tuple[str, int, Callable[[Mapping[str, int]], int]], ...]  # code, w, getter
@@ -81,14 +81,15 @@ def _build_tables(edition: Edition) -> Tables:
         sid_codes=frozenset(sid_weight),
         count_per=scaled(edition.count_score_per_innovation),
         max_total=scaled(edition.max_total),
-        max_innovation=3 * sum(sid_weight.values()),
+        max_innovation=edition.max_level * sum(sid_weight.values()),
+        levels=frozenset(edition.level_range),
         band_floor=tuple(
             sorted(((int(b.min * 100), b) for b in edition.ratings), key=lambda p: -p[0])
         ),
         basic_service=frozenset(edition.basic_service_urusan),
         sid_rows=tuple((code, w, itemgetter(code)) for code, w in sid_weight.items()),
         sid_level_points={
-            (c, level): w * level for c, w in sid_weight.items() for level in range(4)
+            (c, level): w * level for c, w in sid_weight.items() for level in edition.level_range
         },
         variable_max=_variable_maxima(edition),
     )
@@ -272,9 +273,9 @@ def _checked_levels(
     edition: Edition, t: Tables, innovations: Sequence[InnovationInput]
 ) -> list[dict[str, int]]:
     """Each innovation's SID levels, after checking the innovations. Plain input (unique ids,
-    known stages, urusan and codes, every answer an int level 0..3) is checked in bulk with
-    set operations, a tenth of the engine's time saved; anything else goes innovation by
-    innovation, which resolves measured answers and reports the first bad field."""
+    known stages, urusan and codes, every answer an int level of the edition's scale) is
+    checked in bulk with set operations, a tenth of the engine's time saved; anything else goes
+    innovation by innovation, which resolves measured answers and reports the first bad field."""
     if _plain(t, innovations):
         answers = (innovation.answers for innovation in innovations)
         return cast(list[dict[str, int]], list(map(dict, answers)))  # checked: all int levels
@@ -296,7 +297,7 @@ def _plain(t: Tables, innovations: Sequence[InnovationInput]) -> bool:
             and _URUSAN_SET.issuperset(chain.from_iterable(i.urusan for i in innovations))
             and all(map(t.sid_codes.issuperset, answers))
             and _INT_TYPE.issuperset(map(type, values))
-            and _LEVEL_VALUES.issuperset(values)
+            and t.levels.issuperset(values)
         )
     except TypeError:  # something unhashable: the innovation-by-innovation path names it
         return False
@@ -353,10 +354,14 @@ def _indicator_scores(
         if i.aspect == "spd":
             level = spd_levels.get(i.code, 0)
             points = t.points(t.spd_weight[i.code] * level)
-            scores.append(IndicatorScore(i.code, i.aspect, i.variable, level, points, i.max_points))
+            scores.append(
+                IndicatorScore(i.code, i.aspect, i.variable, level, points, i.max_points, i.weight)
+            )
         else:
             points = ratio(sid_rows[i.code], t.scale * divisor)
-            scores.append(IndicatorScore(i.code, i.aspect, i.variable, None, points, i.max_points))
+            scores.append(
+                IndicatorScore(i.code, i.aspect, i.variable, None, points, i.max_points, i.weight)
+            )
     return tuple(scores)
 
 

@@ -102,7 +102,9 @@ def _answer(value: Any, place: str) -> Answer:
         return Measured(number)
     if isinstance(value, Decimal) and value == value.to_integral_value():
         return int(value)  # 2.0 written by a tool that only emits floats
-    raise AnswerError(place, f'expected a level 0..3 or {{"value": number}}, got {_show(value)}')
+    raise AnswerError(
+        place, f'expected a level (a whole number) or {{"value": number}}, got {_show(value)}'
+    )
 
 
 def _show(value: Any) -> str:

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.pagination import PageParams, fetch_page
-from iid_scoring import EditionError, edition_checksum, parse_edition
+from iid_scoring import EditionError, edition_checksum, edition_json_schema, parse_edition
 from iid_store import models
 from iid_store.audit import record_audit
 from iid_store.editions import edition_of
@@ -18,6 +18,10 @@ async def list_editions(
 ) -> tuple[list[models.Edition], int]:
     statement = select(models.Edition).order_by(models.Edition.year, models.Edition.code)
     return await fetch_page(session, statement, params)
+
+
+def document_schema() -> dict[str, Any]:
+    return edition_json_schema()
 
 
 async def get_edition_row(session: AsyncSession, code: str) -> models.Edition:

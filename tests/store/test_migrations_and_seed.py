@@ -63,6 +63,33 @@ async def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
     assert await _tables(empty_database) == model_tables | {"alembic_version"}
 
 
+async def test_levels_are_checked_against_the_edition_not_the_database(
+    empty_database: str,
+) -> None:
+    """The level scale is the edition's: the database only refuses negative levels."""
+    await run_alembic(empty_database, "upgrade", "head")
+    engine = create_async_engine(empty_database)
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+                " FROM pg_constraint WHERE conname LIKE '%level%' ORDER BY 1, 2"
+            )
+        )
+        checks = [tuple(row) for row in rows]
+    await engine.dispose()
+    assert checks == [
+        ("sid_answers", "ck_sid_answers_level", "CHECK ((level >= 0))"),
+        ("spd_answers", "ck_spd_answers_level", "CHECK ((level >= 0))"),
+        (
+            "verification_decisions",
+            "ck_verification_decisions_lowered_level",
+            "CHECK (((((decision)::text = 'lower'::text) = (level IS NOT NULL))"
+            " AND ((level IS NULL) OR (level >= 0))))",
+        ),
+    ]
+
+
 async def test_audit_log_refuses_update_and_delete(empty_database: str) -> None:
     await run_alembic(empty_database, "upgrade", "head")
     engine = create_async_engine(empty_database)

@@ -222,7 +222,10 @@ class InnovationEntry(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-_LEVEL_CHECK = CheckConstraint("level BETWEEN 0 AND 3", name="level")
+def _level_check() -> CheckConstraint:
+    """Levels are the edition's (0..3 in the packaged ones): the API checks them against the
+    period's edition; the database only knows that none is negative."""
+    return CheckConstraint("level >= 0", name="level")
 
 
 class SpdAnswer(Base):
@@ -230,7 +233,7 @@ class SpdAnswer(Base):
 
     __tablename__ = "spd_answers"
     __table_args__ = (
-        _LEVEL_CHECK,
+        _level_check(),
         UniqueConstraint("period_year", "region_code", "indicator"),
     )
 
@@ -255,7 +258,7 @@ class SidAnswer(Base):
     # The level rides in the unique index so that loading an entry's answers (the worker's
     # national load reads all of them) is an index-only scan.
     __table_args__ = (
-        _LEVEL_CHECK,
+        _level_check(),
         Index(
             "uq_sid_answers_entry_id_indicator",
             "entry_id",
@@ -335,7 +338,7 @@ class VerificationDecision(Base):
         CheckConstraint(one_of("decision", vocab.DECISIONS), name="decision"),
         CheckConstraint(
             "(decision = 'lower') = (level IS NOT NULL)"
-            " AND (level IS NULL OR level BETWEEN 0 AND 2)",
+            " AND (level IS NULL OR level >= 0)",  # below the claim: checked by the API
             name="lowered_level",
         ),
         CheckConstraint("decision = 'accept' OR length(note) > 0", name="note_required"),

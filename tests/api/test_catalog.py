@@ -143,6 +143,20 @@ async def test_period_input_errors(client: AsyncClient) -> None:
     problem(await client.post("/v1/periods", json=base), 409)
 
 
+async def test_a_period_takes_its_editions_implementation_window(client: AsyncClient) -> None:
+    """The window is the edition's rule: a period shows it and cannot set another one."""
+    body = {
+        "year": 2026,
+        "edition": "iid-2026",
+        "reporting_opens_on": "2026-06-01",
+        "reporting_closes_on": "2026-08-31",
+        "implementation_starts_on": "2023-01-01",
+        "implementation_ends_on": "2025-12-31",
+    }
+    refused = problem(await client.post("/v1/periods", json=body), 422)
+    assert "/body/implementation_starts_on" in pointers(refused)
+
+
 async def test_regions_filters_and_pagination(client: AsyncClient) -> None:
     everything = ok(await client.get("/v1/regions?limit=1"))
     assert everything["total"] == 552 and len(everything["items"]) == 1

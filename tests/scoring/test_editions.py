@@ -6,6 +6,7 @@ import copy
 import json
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -231,6 +232,27 @@ def test_document_is_a_private_copy() -> None:
     edition = parse_edition(doc)
     doc["code"] = "changed"
     assert edition.document["code"] == "iid-2026"
+
+
+@pytest.mark.parametrize(
+    ("implemented_on", "developed_on", "counts"),
+    [
+        ("2024-01-01", None, True),  # both ends of the window belong to it
+        ("2025-12-31", None, True),
+        ("2023-12-31", None, False),
+        ("2026-01-01", None, False),
+        ("2019-05-01", "2024-02-01", True),  # a later development lets an older one in
+        (None, "2025-06-30", True),
+        ("2019-05-01", "2026-02-01", False),
+        (None, None, False),
+    ],
+)
+def test_the_implementation_window_rule(
+    implemented_on: str | None, developed_on: str | None, counts: bool
+) -> None:
+    edition = load_edition("iid-2026")
+    days = [date.fromisoformat(day) if day else None for day in (implemented_on, developed_on)]
+    assert edition.in_implementation_window(*days) is counts
 
 
 def test_resolve_level_errors() -> None:

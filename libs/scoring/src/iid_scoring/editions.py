@@ -147,6 +147,17 @@ class Edition:
     def indicator(self, code: str) -> Indicator:
         return self._by_code[code]
 
+    def in_implementation_window(
+        self, implemented_on: date | None, developed_on: date | None
+    ) -> bool:
+        """The window rule: an innovation counts when it was implemented, or last developed,
+        inside the edition's implementation window (both ends included). The engine scores
+        with it and the API refuses to send an innovation that breaks it."""
+        start, end = self.implementation_window
+        return (implemented_on is not None and start <= implemented_on <= end) or (
+            developed_on is not None and start <= developed_on <= end
+        )
+
     def resolve_level(self, code: str, answer: Answer) -> int:
         """The level (in `level_range`) an answer means for indicator `code`."""
         indicator = self._by_code.get(code)

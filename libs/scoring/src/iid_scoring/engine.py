@@ -320,12 +320,7 @@ def _check_innovation(innovation: InnovationInput, pos: int, seen: set[str]) -> 
 def _status(edition: Edition, innovation: InnovationInput) -> tuple[str, str | None]:
     if innovation.stage != edition.eligible_stage:
         return "excluded", "stage"
-    start, end = edition.implementation_window
-    implemented, developed = innovation.implemented_on, innovation.developed_on
-    in_window = (implemented is not None and start <= implemented <= end) or (
-        developed is not None and start <= developed <= end
-    )
-    if not in_window:
+    if not edition.in_implementation_window(innovation.implemented_on, innovation.developed_on):
         return "excluded", "window"
     return ("rejected", None) if innovation.rejected else ("counted", None)
 

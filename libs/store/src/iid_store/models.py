@@ -93,6 +93,8 @@ class Period(Base):
     status: Mapped[str] = mapped_column(String(20), server_default="draft")
     reporting_opens_on: Mapped[date] = mapped_column(Date)
     reporting_closes_on: Mapped[date] = mapped_column(Date)
+    # The edition's implementation window, copied when the period is created so that it shows
+    # with the period: the rule itself (Edition.in_implementation_window) reads the edition.
     implementation_starts_on: Mapped[date] = mapped_column(Date)
     implementation_ends_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = _created_at()

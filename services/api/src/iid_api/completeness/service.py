@@ -8,7 +8,6 @@ their own agency's innovations (and the region's SPD rows, which they may read a
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -163,7 +162,7 @@ async def region_completeness(
     kinds = await _evidence_kinds(session, answer_ids)
 
     spd_result = assess(Sheet("spd", edition.spd_indicators, spd), kinds)
-    report = _Report(edition, (period.implementation_starts_on, period.implementation_ends_on))
+    report = _Report(edition)
     for entry in entries:
         report.add(entry, sid.get(entry.id, {}), kinds)
     total = Tally()
@@ -189,9 +188,8 @@ async def region_completeness(
 class _Report:
     """Accumulates the SID side innovation by innovation."""
 
-    def __init__(self, edition: Edition, window: tuple[date, date]) -> None:
+    def __init__(self, edition: Edition) -> None:
         self.edition = edition
-        self.window = window
         self.sid = Tally()
         self.by_agency: dict[uuid.UUID, Tally] = defaultdict(Tally)
         self.innovations: list[InnovationCompleteness] = []
@@ -212,7 +210,6 @@ class _Report:
         if entry.status != "sent":
             checks = sending_problems(
                 self.edition,
-                self.window,
                 design=entry.design,
                 implemented_on=entry.implemented_on,
                 developed_on=entry.developed_on,

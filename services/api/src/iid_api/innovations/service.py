@@ -226,7 +226,6 @@ async def _sending_problems(
     )
     checks = sending_problems(
         await period_edition(session, period),
-        (period.implementation_starts_on, period.implementation_ends_on),
         design=entry.design,
         implemented_on=entry.implemented_on,
         developed_on=entry.developed_on,

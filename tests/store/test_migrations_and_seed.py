@@ -1,15 +1,19 @@
-"""Migrations round-trip on an empty database; seeding twice changes nothing."""
+"""Migrations round-trip on an empty database; seeding twice changes nothing; a changed edition
+file updates an unused edition and is refused while periods use it."""
 
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from iid_scoring import Edition, load_edition, parse_edition
+from iid_store import models
 from iid_store.admin import create_database, drop_database
 from iid_store.config import CommonSettings
+from iid_store.db import create_engine, create_session_factory, session_scope
 from iid_store.models import Base
-from iid_store.seed import seed
+from iid_store.seed import SeedError, seed, seed_editions
 from tests.conftest import private_database_url, run_alembic
 
 
@@ -118,3 +122,65 @@ async def test_seeding_twice_changes_nothing(empty_database: str) -> None:
     assert not first["innovation_entries"].startswith("0:")
     await seed(settings)
     assert await _fingerprint(empty_database) == first
+
+
+def _changed(code: str, title: str) -> Edition:
+    """The packaged edition `code` as if its file had been edited (same code, new checksum)."""
+    return parse_edition({**load_edition(code).document, "title": title})
+
+
+async def test_a_changed_edition_file_updates_an_unused_edition(empty_database: str) -> None:
+    await run_alembic(empty_database, "upgrade", "head")
+    settings = CommonSettings(database_url=empty_database)
+    await seed(settings)  # the demo period uses iid-2026; nothing uses iid-2023
+    engine = create_engine(settings)
+    factory = create_session_factory(engine)
+    try:
+        async with session_scope(factory) as session:
+            old = await session.get(models.Edition, "iid-2023")
+            assert old is not None
+            old_checksum = old.checksum
+        edited = _changed("iid-2023", "IID 2023, ralat")
+        async with session_scope(factory) as session:
+            await seed_editions(session, [edited])
+        async with session_scope(factory) as session:
+            row = await session.get(models.Edition, "iid-2023")
+            assert row is not None
+            assert (row.title, row.document["title"]) == ("IID 2023, ralat", "IID 2023, ralat")
+            assert row.checksum != old_checksum
+            trail = (
+                await session.scalars(
+                    select(models.AuditEntry).where(models.AuditEntry.object_type == "edition")
+                )
+            ).all()
+            assert [(t.actor, t.action, t.object_id, t.before, t.after) for t in trail] == [
+                (
+                    "seed",
+                    "update",
+                    "iid-2023",
+                    {"checksum": old_checksum},
+                    {"checksum": row.checksum},
+                )
+            ]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_changed_edition_file_is_refused_while_periods_use_it(
+    empty_database: str,
+) -> None:
+    await run_alembic(empty_database, "upgrade", "head")
+    settings = CommonSettings(database_url=empty_database)
+    await seed(settings)
+    before = await _fingerprint(empty_database)
+    engine = create_engine(settings)
+    try:
+        with pytest.raises(SeedError) as refused:
+            async with session_scope(create_session_factory(engine)) as session:
+                await seed_editions(session, [_changed("iid-2026", "IID 2026, ralat")])
+    finally:
+        await engine.dispose()
+    message = str(refused.value)
+    assert message.startswith("edition iid-2026: its file changed (checksum ")
+    assert "period(s) 2026 use it" in message
+    assert await _fingerprint(empty_database) == before

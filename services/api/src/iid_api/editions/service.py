@@ -7,10 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.pagination import PageParams, fetch_page
-from iid_scoring import EditionError, edition_checksum, edition_json_schema, parse_edition
+from iid_scoring import EditionError, edition_json_schema, parse_edition
 from iid_store import models
 from iid_store.audit import record_audit
-from iid_store.editions import edition_of
+from iid_store.editions import edition_of, edition_row
 
 
 async def list_editions(
@@ -45,14 +45,7 @@ async def register_edition(
         raise InvalidInput.at("/body/document", str(exc)) from exc
     if await session.get(models.Edition, edition.code) is not None:
         raise Conflict(f"edition {edition.code} is already registered; editions never change")
-    row = models.Edition(
-        code=edition.code,
-        title=edition.title,
-        year=edition.year,
-        document=dict(edition.document),
-        checksum=edition_checksum(edition.document),
-        provisional=edition.provisional,
-    )
+    row = models.Edition(**edition_row(edition))
     session.add(row)
     await record_audit(
         session,

@@ -99,7 +99,8 @@ async def test_verification_round_trip_matches_the_scoring_library(
         ),
     ).to_dict()
     assert {key: scorecard[key] for key in expected} == expected
-    assert scorecard["undecided_answers"] == 1 + 5  # 33 of the kept one, all of the rejected
+    # 33 of the kept one; the rejected one's answers are decided with it (issue 11)
+    assert scorecard["undecided_answers"] == 1
 
     marker = await db.scalar(select(RecomputeMarker).where(RecomputeMarker.region_code == REGION))
     assert marker is not None
@@ -111,7 +112,8 @@ async def test_verification_round_trip_matches_the_scoring_library(
     assert [row["verified_level"] for row in results["spd"]] == [3, 0, 0]
     by_id = {item["entry_id"]: item for item in results["innovations"]}
     assert by_id[rejected["id"]]["rejection"]["note"] == rejection["note"]
-    assert results["undecided_answers"] == 6
+    assert results["undecided_answers"] == 1
+    assert {row["verified_level"] for row in by_id[rejected["id"]]["answers"]} == {0}
     trail = ok(
         await client.get(f"/v1/audit?region={REGION}&object_type=spd_decision", headers=admin)
     )

@@ -19,12 +19,22 @@ from iid_scoring.scorecard import (
     VariableScore,
     diff_scorecards,
 )
+from iid_scoring.verification import (
+    Decision,
+    Decisions,
+    VerifiedInput,
+    check_decisions,
+    verified_input,
+    verified_level,
+)
 from iid_scoring.vocab import STAGES, URUSAN, Urusan
 
 __all__ = [
     "STAGES",
     "URUSAN",
     "AnswerError",
+    "Decision",
+    "Decisions",
     "Edition",
     "EditionDocument",
     "EditionError",
@@ -45,7 +55,9 @@ __all__ = [
     "Urusan",
     "Variable",
     "VariableScore",
+    "VerifiedInput",
     "available_editions",
+    "check_decisions",
     "diff_scorecards",
     "edition_checksum",
     "edition_json_schema",
@@ -54,4 +66,6 @@ __all__ = [
     "parse_edition",
     "rank_entries",
     "score_region",
+    "verified_input",
+    "verified_level",
 ]

@@ -23,18 +23,25 @@ from iid_api.verification.schemas import (
     RegionVerificationOut,
     RejectionOut,
 )
-from iid_scoring import Indicator
+from iid_scoring import Decision, Indicator, verified_level
 from iid_store import models
 from iid_store.audit import record_audit
 from iid_store.editions import period_edition
 from iid_store.markers import mark_for_recompute
-from iid_store.scoring_inputs import verified_level
 
 
-def to_out(answer: AnswerRow, decision: models.VerificationDecision | None) -> DecisionOut:
-    verified = None
-    if decision is not None:  # the same reading the verified scorecard makes
-        verified = verified_level(answer.level, decision.decision, decision.level)
+def to_out(
+    answer: AnswerRow,
+    decision: models.VerificationDecision | None,
+    *,
+    innovation_rejected: bool = False,
+) -> DecisionOut:
+    # the scoring library's rule, the one the verified scorecard is computed with
+    verified = verified_level(
+        answer.level,
+        Decision(decision.decision, decision.level) if decision else None,
+        innovation_rejected=innovation_rejected,
+    )
     return DecisionOut(
         indicator=answer.indicator,
         claimed_level=answer.level,
@@ -215,10 +222,14 @@ async def _rejection_changed(
 def _in_edition_order(
     rows: Sequence[tuple[AnswerRow, models.VerificationDecision | None]],
     indicators: Sequence[Indicator],
+    innovation_rejected: bool = False,
 ) -> list[DecisionOut]:
     order = {indicator.code: position for position, indicator in enumerate(indicators)}
     ordered = sorted(rows, key=lambda row: order.get(row[0].indicator, len(order)))
-    return [to_out(answer, decision) for answer, decision in ordered]
+    return [
+        to_out(answer, decision, innovation_rejected=innovation_rejected)
+        for answer, decision in ordered
+    ]
 
 
 async def region_results(
@@ -241,7 +252,7 @@ async def region_results(
         period=year,
         period_status=period.status,
         region=region_code,
-        undecided_answers=sum(1 for answer in answers if answer.decision is None),
+        undecided_answers=sum(1 for answer in answers if answer.verified_level is None),
         spd=spd,
         innovations=innovations,
     )
@@ -279,7 +290,9 @@ async def _innovation_results(
             agency_id=row.agency_id,
             registration_number=row.registration_number,
             rejection=RejectionOut.model_validate(rejected) if rejected else None,
-            answers=_in_edition_order(by_entry.get(row.id, []), indicators),
+            answers=_in_edition_order(
+                by_entry.get(row.id, []), indicators, innovation_rejected=rejected is not None
+            ),
         )
         for row, rejected in entries
     ]

@@ -272,19 +272,35 @@ def _innovations(
 def _checked_levels(
     edition: Edition, t: Tables, innovations: Sequence[InnovationInput]
 ) -> list[dict[str, int]]:
-    """Each innovation's SID levels, after checking the innovations. Plain input (unique ids,
-    known stages, urusan and codes, every answer an int level of the edition's scale) is
-    checked in bulk with set operations, a tenth of the engine's time saved; anything else goes
-    innovation by innovation, which resolves measured answers and reports the first bad field."""
-    if _plain(t, innovations):
-        answers = (innovation.answers for innovation in innovations)
-        return cast(list[dict[str, int]], list(map(dict, answers)))  # checked: all int levels
+    """Each innovation's SID levels, after checking the innovations. Two paths, which give the
+    same levels for any valid input (property-tested): plain input in bulk, anything else one
+    by one, which also resolves measured answers and names the first bad field."""
+    levels = _levels_in_bulk(t, innovations)
+    return levels if levels is not None else _levels_one_by_one(edition, t, innovations)
+
+
+def _levels_one_by_one(
+    edition: Edition, t: Tables, innovations: Sequence[InnovationInput]
+) -> list[dict[str, int]]:
     seen: set[str] = set()
     levels = []
     for pos, innovation in enumerate(innovations):
         _check_innovation(innovation, pos, seen)
         levels.append(_sid_levels(edition, t, innovation.answers, pos))
     return levels
+
+
+def _levels_in_bulk(
+    t: Tables, innovations: Sequence[InnovationInput]
+) -> list[dict[str, int]] | None:
+    """The levels of plain input (unique ids, known stages, urusan and codes, every answer an
+    int level of the edition's scale), checked with a few set operations over all innovations
+    at once instead of a Python loop per answer (docs/benchmarks.md); None when the input is
+    not plain."""
+    if not _plain(t, innovations):
+        return None
+    answers = (innovation.answers for innovation in innovations)
+    return cast(list[dict[str, int]], list(map(dict, answers)))  # checked: all int levels
 
 
 def _plain(t: Tables, innovations: Sequence[InnovationInput]) -> bool:
@@ -331,7 +347,7 @@ def _status(edition: Edition, innovation: InnovationInput) -> tuple[str, str | N
 def _sid_row_sums(t: Tables, counted: Sequence[tuple[str, Mapping[str, int]]]) -> dict[str, int]:
     """Per SID row: weight x D x sum of levels over counted innovations."""
     all_levels = [levels for _, levels in counted]
-    try:  # every row answered: the usual case, three times faster than get(code, 0)
+    try:  # every row answered, the usual case: itemgetter, cheaper than get(code, 0)
         return {c: w * sum(map(level_of, all_levels)) for c, w, level_of in t.sid_rows}
     except KeyError:
         return {c: w * sum(map(methodcaller("get", c, 0), all_levels)) for c, w, _ in t.sid_rows}

@@ -3,7 +3,7 @@
 Scoring a nation is CPU-bound Python, so the rounds of regions can be spread over processes,
 one per core (`RecomputeProcesses`). Only region codes cross the process boundary: each
 process loads, scores and stores its share through its own engine (pickling the loaded inputs
-to a pool cost more than scoring them, measured).
+to a pool cost more than scoring them: docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import func, select, union, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -81,8 +81,7 @@ async def run_full_recompute(
 
 def _even_rounds(regions: list[str], processes: int) -> Rounds:
     """Rounds of near-equal size, as many for every process and a multiple of the rounds in
-    flight: a process left with one round more than the others finishes alone (546 regions
-    in 11 rounds of 50 kept one process busy a fifth longer than the other)."""
+    flight: a process left with one round more than the others finishes alone."""
     total, lanes = len(regions), processes * ROUNDS_IN_FLIGHT
     count = math.ceil(math.ceil(total / REGIONS_PER_ROUND) / lanes) * lanes
     rounds = [regions[i * total // count : (i + 1) * total // count] for i in range(count)]
@@ -115,7 +114,7 @@ async def recompute_rounds(
             await recompute_snapshots(session, year, regions, force=True)
             await _count_done(session, run_id, len(regions))
 
-    with _fewer_gc_pauses.during_recompute():
+    with fewer_gc_pauses():
         await _in_flight(partial(one_round, regions) for regions in rounds)
 
 
@@ -162,32 +161,30 @@ async def _set_run(session: AsyncSession, run_id: uuid.UUID, **values: Any) -> N
     await session.commit()
 
 
-class _FewerGcPauses:
-    """A full recompute allocates millions of small objects that live until their round is
-    stored; at the default threshold (700 allocations) the collector kept walking them, a
-    fifth of the run. It collects fifteen times less often while any recompute of this
-    process runs (the threshold is process-wide: the first to start raises it, the last to
-    end restores it)."""
-
-    def __init__(self) -> None:
-        self.running = 0
-        self.defaults = gc.get_threshold()
-
-    @contextmanager
-    def during_recompute(self) -> Iterator[None]:
-        if self.running == 0:
-            self.defaults = gc.get_threshold()
-            gc.set_threshold(10_000, *self.defaults[1:])
-        self.running += 1
-        try:
-            yield
-        finally:
-            self.running -= 1
-            if self.running == 0:
-                gc.set_threshold(*self.defaults)
+_gc_pauses_lowered_by = 0  # recomputes of this process inside fewer_gc_pauses()
+_gc_defaults = gc.get_threshold()
 
 
-_fewer_gc_pauses = _FewerGcPauses()
+@contextmanager
+def fewer_gc_pauses() -> Iterator[None]:
+    """The garbage collector runs less often (generation 0 every 10,000 allocations instead
+    of 700) while any recompute of this process runs.
+
+    Why: a recompute allocates millions of small objects that live until their round is
+    stored, and at the default threshold the collector kept walking them for nothing
+    (docs/benchmarks.md). The threshold is process-wide: the first recompute to start lowers
+    the pauses, the last to end restores the defaults."""
+    global _gc_pauses_lowered_by, _gc_defaults
+    if _gc_pauses_lowered_by == 0:
+        _gc_defaults = gc.get_threshold()
+        gc.set_threshold(10_000, *_gc_defaults[1:])
+    _gc_pauses_lowered_by += 1
+    try:
+        yield
+    finally:
+        _gc_pauses_lowered_by -= 1
+        if _gc_pauses_lowered_by == 0:
+            gc.set_threshold(*_gc_defaults)
 
 
 class RecomputeProcesses:
@@ -261,29 +258,33 @@ def _ready() -> None:
     """Nothing: running it proves the process started and imported this module."""
 
 
-class _PoolProcess:
-    """What a pool process keeps between recomputes: one event loop, and on it one engine,
-    so that a recompute finds its connections open and its statements prepared, as in the
-    worker's own process. A pool serves one RecomputeProcesses, hence one settings object."""
+_pool_process_loop: asyncio.Runner | None = None
+_pool_process_engine: AsyncEngine | None = None
 
-    runner: ClassVar[asyncio.Runner | None] = None
-    engine: ClassVar[AsyncEngine | None] = None
 
-    @classmethod
-    def run(
-        cls,
-        work: Callable[[async_sessionmaker[AsyncSession]], Coroutine[Any, Any, None]],
-        settings: CommonSettings,
-    ) -> None:
-        if cls.runner is None:
-            cls.runner = asyncio.Runner()
-        if cls.engine is None:
-            cls.engine = create_engine(settings)
-        cls.runner.run(work(create_session_factory(cls.engine)))
+def run_on_the_pool_process_loop(
+    work: Callable[[async_sessionmaker[AsyncSession]], Coroutine[Any, Any, None]],
+    settings: CommonSettings,
+) -> None:
+    """In a pool process: run `work` on the process's one event loop, with sessions of its one
+    engine, both created by the first call and kept for the process's life.
+
+    Why: a recompute then finds its connections open and its statements prepared, as in the
+    worker's own process, instead of paying for a new loop, pool and statement cache on every
+    share (docs/benchmarks.md). A pool serves one RecomputeProcesses, hence one settings
+    object."""
+    global _pool_process_loop, _pool_process_engine
+    if _pool_process_loop is None:
+        _pool_process_loop = asyncio.Runner()
+    if _pool_process_engine is None:
+        _pool_process_engine = create_engine(settings)
+    _pool_process_loop.run(work(create_session_factory(_pool_process_engine)))
 
 
 def _recompute_share(
     settings: CommonSettings, run_id: uuid.UUID, year: int, rounds: Rounds
 ) -> None:
     """In a pool process: store the share's rounds."""
-    _PoolProcess.run(partial(recompute_rounds, run_id=run_id, year=year, rounds=rounds), settings)
+    run_on_the_pool_process_loop(
+        partial(recompute_rounds, run_id=run_id, year=year, rounds=rounds), settings
+    )

@@ -8,6 +8,8 @@ PYTHON ?= python3
 PACKAGES := libs/scoring libs/store services/api services/worker
 # Pinned by `make lock`: runtime.txt what the service runs on, dev.txt the tools beside it.
 PINS := requirements/runtime.txt requirements/dev.txt
+# what `make setup` installs editable: the store with its S3 extra (the tests use it)
+INSTALL := libs/scoring libs/store[s3] services/api services/worker
 STAMP := $(VENV)/.installed
 
 .PHONY: setup services migrate seed run test bench lint audit format lock clean
@@ -19,7 +21,7 @@ setup: $(STAMP)
 $(STAMP): $(PINS) $(addsuffix /pyproject.toml,$(PACKAGES))
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --no-deps $(addprefix -r ,$(PINS))
-	$(BIN)/python -m pip install --quiet --no-deps $(addprefix -e ,$(PACKAGES))
+	$(BIN)/python -m pip install --quiet --no-deps $(addprefix -e ,$(INSTALL))
 	$(BIN)/python -m pip check || { echo "setup: the pins miss a dependency: make lock" >&2; exit 1; }
 	touch $(STAMP)
 
@@ -27,7 +29,7 @@ services:
 	@bash deploy/local/ensure-services.sh
 
 migrate: setup services
-	$(BIN)/python -m iid_store.admin ensure-database
+	$(BIN)/python -m iid_store.db.admin ensure-database
 	$(BIN)/alembic upgrade head
 
 seed: migrate

@@ -41,9 +41,9 @@ from sqlalchemy import text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker  # noqa: E402
 
 from iid_scoring import load_edition  # noqa: E402
-from iid_store.admin import create_database  # noqa: E402
 from iid_store.config import CommonSettings, SeedSettings  # noqa: E402
 from iid_store.db import create_engine, create_session_factory  # noqa: E402
+from iid_store.db.admin import create_database  # noqa: E402
 from iid_store.seed import seed  # noqa: E402
 from iid_worker.full_recompute import RecomputeProcesses, processes_for  # noqa: E402
 from iid_worker.settings import Settings as WorkerSettings  # noqa: E402
@@ -113,14 +113,13 @@ def _cost_region(regions: list[dict[str, Any]]) -> dict[str, Any]:
 async def _scale_figures(
     factory: async_sessionmaker[AsyncSession],
     processes: RecomputeProcesses | None,
-    redis_url: str,
     scale: int,
     cost_region: dict[str, Any],
 ) -> dict[str, Any]:
     edition = load_edition(national_db.EDITION)
     figures = await recompute_against_sql(factory, edition, national_db.YEAR, processes)
     code, cluster = cost_region["code"], cost_region["kind"]
-    cost = await region_cost(factory, redis_url, national_db.YEAR, code, cluster)
+    cost = await region_cost(factory, national_db.YEAR, code, cluster)
     print(
         f"scale {scale}x: {figures.regions} regions, full recompute {figures.full_seconds:.2f} s,"
         f" SQL {figures.sql_seconds:.3f} s, ratio {figures.ratio:.1f}, region {cost}",
@@ -162,7 +161,7 @@ async def run(options: Options) -> dict[str, Any]:
         result["load_1x"] = await _load(engine, options, range(1, 2))
         regions = await _chosen_regions(factory)
         cost_region = _cost_region(regions)
-        growth = [await _scale_figures(factory, processes, stack.redis.url, 1, cost_region)]
+        growth = [await _scale_figures(factory, processes, 1, cost_region)]
         if options.rush:
             await stack_api(stack)
             avoid = {cost_region["code"]}
@@ -172,9 +171,7 @@ async def run(options: Options) -> dict[str, Any]:
         for scale in options.scales[1:]:
             result[f"load_{scale}x"] = await _load(engine, options, range(loaded + 1, scale + 1))
             loaded = scale
-            growth.append(
-                await _scale_figures(factory, processes, stack.redis.url, scale, cost_region)
-            )
+            growth.append(await _scale_figures(factory, processes, scale, cost_region))
         await engine.dispose()
     finally:
         if processes is not None:

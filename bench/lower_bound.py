@@ -94,8 +94,10 @@ sid AS (
 ),
 n AS (SELECT region_code, count(*) AS n FROM counted GROUP BY region_code),
 covered AS ({_covered(edition)}),
-reported AS (
-    SELECT region_code FROM spd_answers WHERE period_year = :year
+reported AS (  -- every region the service scores: assessable, in a cluster, or reporting
+    SELECT code AS region_code FROM regions WHERE assessable
+    UNION SELECT region_code FROM cluster_memberships WHERE period_year = :year
+    UNION SELECT region_code FROM spd_answers WHERE period_year = :year
     UNION SELECT region_code FROM innovation_entries WHERE period_year = :year
 ),
 t AS (

@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from iid_scoring import Edition, Measured, RegionInput
-from iid_store import models
+from iid_store.db import models
 from iid_store.seed import seed_editions, seed_regions
 
 YEAR = 2026
@@ -86,7 +86,7 @@ async def prepare(session: AsyncSession, edition: Edition) -> list[models.Region
 
 @cache
 def _cluster_file(name: str) -> frozenset[str]:
-    path = files("iid_store") / "data" / "clusters" / name
+    path = files("iid_store.seed") / "data" / "clusters" / name
     with path.open(encoding="utf-8") as handle:
         return frozenset(row["code"] for row in csv.DictReader(handle))
 

@@ -13,10 +13,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_scoring import Edition
-from iid_store.queue import queue_client
-from iid_store.runs import create_run
+from iid_store.outbox import mark_regions_for_recompute, request_full_recompute
+from iid_worker.drain import drain
 from iid_worker.full_recompute import RecomputeProcesses, run_full_recompute
-from iid_worker.jobs import recompute_region, rerank
+from iid_worker.recompute import rerank_cluster
 
 ACTOR = "bench"
 # Both sides take their best run: this shared 2-core VM swings by half from minute to
@@ -56,7 +56,7 @@ async def full_recompute(
 ) -> float:
     await _forget_snapshots(factory)
     async with factory() as session:
-        run = await create_run(session, year, ACTOR)
+        run = await request_full_recompute(session, year, ACTOR)
         await session.commit()
     started = time.perf_counter()
     await run_full_recompute(factory, run.id, processes)
@@ -105,24 +105,37 @@ async def recompute_against_sql(
     return RecomputeFigures(agreement.regions, full, sql_seconds)
 
 
+async def _forget_region_snapshots(
+    factory: async_sessionmaker[AsyncSession], year: int, region: str
+) -> None:
+    """The region marked, its stored snapshots gone: its next round computes and stores both."""
+    async with factory() as session:
+        await session.execute(
+            text("DELETE FROM scorecards WHERE period_year = :year AND region_code = :region"),
+            {"year": year, "region": region},
+        )
+        await mark_regions_for_recompute(session, year, [region])
+        await session.commit()
+
+
 async def region_cost(
-    factory: async_sessionmaker[AsyncSession], redis_url: str, year: int, region: str, cluster: str
+    factory: async_sessionmaker[AsyncSession], year: int, region: str, cluster: str
 ) -> dict[str, float]:
-    """Median ms of one region's recompute job (both bases; its inputs unchanged, so nothing
-    to re-rank) and of its cluster's re-rank job, called as the worker calls them."""
-    queue = queue_client(redis_url)
-    ctx: dict[str, Any] = {"session_factory": factory, "redis": queue}
+    """Median ms of one region's round as the worker's outbox drain runs it (both bases
+    computed and stored, its clusters marked and re-ranked), and of its cluster's re-rank
+    alone."""
     region_ms, rerank_ms = [], []
-    try:
-        for _ in range(REGION_REPEATS):
-            started = time.perf_counter()
-            await recompute_region(ctx, year, region)
-            region_ms.append((time.perf_counter() - started) * 1000)
-            started = time.perf_counter()
-            await rerank(ctx, year, cluster)
-            rerank_ms.append((time.perf_counter() - started) * 1000)
-    finally:
-        await queue.aclose()
+    for _ in range(REGION_REPEATS):
+        await _forget_region_snapshots(factory, year, region)
+        started = time.perf_counter()
+        stats = await drain(factory)
+        region_ms.append((time.perf_counter() - started) * 1000)
+        assert stats.regions == 1, stats
+        started = time.perf_counter()
+        async with factory() as session:
+            await rerank_cluster(session, year, cluster)
+            await session.commit()
+        rerank_ms.append((time.perf_counter() - started) * 1000)
     return {
         "region_recompute_ms": round(statistics.median(region_ms), 2),
         "cluster_rerank_ms": round(statistics.median(rerank_ms), 2),

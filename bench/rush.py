@@ -8,7 +8,7 @@ gevent's monkey-patching must not touch this asyncio process.
 
 While the rush runs, this process measures freshness (an SPD save on a probe region nobody
 else edits, from the PUT's 200 until the cluster ranking shows the new index) and samples the
-arq queue's length in Redis.
+outbox's depth (regions waiting for the worker).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import redis.asyncio as redis
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -39,7 +38,6 @@ from tests.support.servers import free_port
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 YEAR = 2026
-QUEUE_KEY = "arq:queue"  # arq's default queue: job ids scored by when they may run (ms)
 PROBE_INDICATOR = "12"
 PROBE_LEVELS = (0, 3)
 POLL_SECONDS = 0.01
@@ -128,16 +126,22 @@ async def locust(
     return _stats(prefix)
 
 
-async def ready_jobs(client: redis.Redis) -> int:
-    """Jobs due now; arq's cron keeps its next runs in the same sorted set, deferred."""
-    return int(await client.zcount(QUEUE_KEY, 0, time.time() * 1000))
+PENDING_WORK = text(
+    "SELECT (SELECT count(*) FROM recompute_markers) + (SELECT count(*) FROM ranking_markers)"
+)
+
+
+async def pending_work(engine: AsyncEngine) -> int:
+    """Regions and clusters waiting for the worker (the outbox's depth)."""
+    async with engine.connect() as connection:
+        return int(await connection.scalar(PENDING_WORK) or 0)
 
 
 class Probe:
-    """Freshness samples and the deepest queue, taken while a load phase runs."""
+    """Freshness samples and the deepest outbox, taken while a load phase runs."""
 
-    def __init__(self, stack: Stack, key: str, region: dict[str, Any]) -> None:
-        self.stack, self.region = stack, region
+    def __init__(self, engine: AsyncEngine, key: str, region: dict[str, Any]) -> None:
+        self.engine, self.region = engine, region
         self.headers = {"Authorization": f"Bearer {key}"}
         self.expected: dict[int, str] = {}
         self.samples: list[float] = []
@@ -189,14 +193,10 @@ class Probe:
             self.samples.append(await self._wait_for(api, self.expected[level], acknowledged))
             number += 1
 
-    async def queue_depth(self) -> None:
-        client = redis.from_url(self.stack.redis.url)
-        try:
-            while True:
-                self.deepest = max(self.deepest, await ready_jobs(client))
-                await asyncio.sleep(SAMPLE_SECONDS)
-        finally:
-            await client.aclose()
+    async def outbox_depth(self) -> None:
+        while True:
+            self.deepest = max(self.deepest, await pending_work(self.engine))
+            await asyncio.sleep(SAMPLE_SECONDS)
 
 
 def _quantiles(samples: list[float]) -> dict[str, float | int | None]:
@@ -217,22 +217,11 @@ def _quantiles(samples: list[float]) -> dict[str, float | int | None]:
     }
 
 
-async def drain(stack: Stack, engine: AsyncEngine, timeout: float = 120) -> float:
-    """Wait until the worker has done everything the last phase left (queue and markers)."""
+async def drain(engine: AsyncEngine, timeout: float = 120) -> float:
+    """Wait until the worker has done everything the last phase left."""
     started = time.perf_counter()
-    client = redis.from_url(stack.redis.url)
-    try:
-        while time.perf_counter() - started < timeout:
-            async with engine.connect() as connection:
-                markers = await connection.scalar(
-                    text("SELECT (SELECT count(*) FROM recompute_markers)"
-                         " + (SELECT count(*) FROM ranking_markers)")
-                )  # fmt: skip
-            if markers == 0 and await ready_jobs(client) == 0:
-                break
-            await asyncio.sleep(0.2)
-    finally:
-        await client.aclose()
+    while time.perf_counter() - started < timeout and await pending_work(engine):
+        await asyncio.sleep(0.2)
     return round(time.perf_counter() - started, 2)
 
 
@@ -243,7 +232,7 @@ async def deadline_rush(
         await probe.learn(api)
         tasks = [
             asyncio.create_task(probe.freshness(api)),
-            asyncio.create_task(probe.queue_depth()),
+            asyncio.create_task(probe.outbox_depth()),
         ]
         try:
             stats = await locust(stack.base_url, plan, "rush", "api", users, seconds, stack.logs)
@@ -264,7 +253,7 @@ async def deadline_rush(
         "rush_p95_ms": total["p95_ms"],
         "rush_p99_ms": total["p99_ms"],
         "rush_by_request": {k: v for k, v in stats.items() if k != "Aggregated"},
-        "rush_deepest_queue": probe.deepest,
+        "rush_deepest_outbox": probe.deepest,
         **_quantiles(probe.samples),
     }
 
@@ -304,7 +293,7 @@ async def comparisons(
         await _wait_up(baseline_url)
         for mode in ("saves", "reads"):
             for target, host in (("api", stack.base_url), ("baseline", baseline_url)):
-                figures[f"drain_before_{mode}_{target}_seconds"] = await drain(stack, engine)
+                figures[f"drain_before_{mode}_{target}_seconds"] = await drain(engine)
                 stats = await locust(host, plan, mode, target, users, seconds, stack.logs)
                 figures[f"{mode}_{target}"] = stats
     finally:
@@ -346,7 +335,7 @@ async def measure(
     probe_region = next((r for r in usable if r["kind"] == "kota"), usable[0])
     plan = await _plan(stack, engine, [r for r in usable if r is not probe_region])
     key = json.loads(plan.read_text())["key"]
-    rush = await deadline_rush(stack, plan, Probe(stack, key, probe_region), users, seconds)
-    rush["rush_drain_seconds"] = await drain(stack, engine)
+    rush = await deadline_rush(stack, plan, Probe(engine, key, probe_region), users, seconds)
+    rush["rush_drain_seconds"] = await drain(engine)
     compared = await comparisons(stack, engine, plan, users, seconds / 2)
     return {**rush, **compared}

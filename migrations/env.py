@@ -7,7 +7,7 @@ from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from iid_store.config import CommonSettings
-from iid_store.models import Base
+from iid_store.db.models import Base
 
 target_metadata = Base.metadata
 

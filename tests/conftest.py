@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from iid_api.main import create_app
 from iid_api.settings import Settings
-from iid_store.admin import create_database, drop_database
 from iid_store.config import CommonSettings, Environment
 from iid_store.db import create_engine, create_session_factory, session_scope
-from iid_store.models import Base
+from iid_store.db.admin import create_database, drop_database
+from iid_store.db.models import Base
 from iid_store.seed import seed_editions, seed_regions
 from tests.support.credentials import bearer, issue_api_key
 

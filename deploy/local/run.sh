@@ -11,7 +11,7 @@ venv=.venv/bin
 
 supervise_worker() {
   while true; do
-    "$venv/arq" iid_worker.main.WorkerSettings || true
+    "$venv/python" -m iid_worker || true
     echo "worker stopped; restarting in 2 s" >&2
     sleep 2
   done
@@ -33,6 +33,6 @@ pids+=($!)
 
 echo
 echo "IID API listening on http://$host:$port  (docs: http://$host:$port/docs)"
-echo "worker running (arq); Ctrl-C stops both"
+echo "worker running; Ctrl-C stops both"
 echo
 wait -n "${pids[0]}"

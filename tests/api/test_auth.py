@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from iid_api.kit.credentials import encode_access_token
 from iid_api.settings import DEFAULT_SECRET_KEY, Settings
 from iid_store.config import SeedSettings
-from iid_store.models import ApiKey, AuditEntry, LoginThrottle, User
+from iid_store.db.models import ApiKey, AuditEntry, LoginThrottle, User
 from iid_store.seed import seed_bootstrap_admin
 from tests.api.support import REGION, create_period, move_period, ok, problem
 from tests.support.credentials import TEST_PASSWORD, add_api_key, add_user, bearer

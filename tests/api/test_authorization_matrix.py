@@ -23,9 +23,9 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from iid_scoring import RegionInput, load_edition, score_region
-from iid_store import models
+from iid_store.db import models
+from iid_store.outbox import request_full_recompute
 from iid_store.passwords import hash_password
-from iid_store.runs import create_run
 from tests.api.support import (
     MANDATORY,
     OTHER_REGION,
@@ -285,7 +285,7 @@ async def _accounts(session: AsyncSession, world: World) -> None:
         email = f"{name}@iid.test"
         await add_user(session, email, role, region, operator_agency, password_hash=password_hash)
         world.principals[name] = {"email": email}
-    run = await create_run(session, OPEN_YEAR, "tests")
+    run = await request_full_recompute(session, OPEN_YEAR, "tests")
     # stored snapshots, as the worker writes them (of regions with nothing reported)
     edition = load_edition("iid-2026")
     for region, year, basis in (

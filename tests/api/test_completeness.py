@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_store.db import session_scope
-from iid_store.models import Evidence, SidAnswer
+from iid_store.db.models import Evidence, SidAnswer
 from tests.api.evidence_support import (
     answer_spd,
     jpeg,

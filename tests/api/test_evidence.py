@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.evidence.names import sanitise_filename
 from iid_api.settings import Settings
-from iid_store.models import AuditEntry, Evidence
+from iid_store.db.models import AuditEntry, Evidence
 from tests.api.evidence_support import (
     answer_spd,
     answered_innovation,

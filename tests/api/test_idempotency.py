@@ -6,7 +6,7 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iid_store.models import AuditEntry, IdempotencyRecord
+from iid_store.db.models import AuditEntry, IdempotencyRecord
 from tests.api.support import (
     REGION,
     YEAR,

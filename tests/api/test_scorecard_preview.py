@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_scoring import InnovationInput, RegionInput, load_edition, score_region
-from iid_store.models import InnovationRejection, SidAnswer, SpdAnswer, VerificationDecision
+from iid_store.db.models import InnovationRejection, SidAnswer, SpdAnswer, VerificationDecision
 from tests.api.support import (
     MANDATORY,
     REGION,

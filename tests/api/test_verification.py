@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_scoring import InnovationInput, RegionInput, load_edition, score_region
-from iid_store.models import RecomputeMarker
+from iid_store.db.models import RecomputeMarker
 from tests.api.support import (
     MANDATORY,
     OTHER_REGION,

@@ -1,5 +1,5 @@
 """A real running service for end-to-end tests: private PostgreSQL and Redis servers, the API
-under uvicorn and arq worker processes, all started as separate processes on free ports."""
+under uvicorn and worker processes, all started as separate processes on free ports."""
 
 import asyncio
 import os
@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 from sqlalchemy import make_url
 
-from iid_store.admin import create_database
 from iid_store.config import (
     DEFAULT_BOOTSTRAP_ADMIN_EMAIL,
     DEFAULT_BOOTSTRAP_ADMIN_PASSWORD,
     SeedSettings,
 )
+from iid_store.db.admin import create_database
 from iid_store.seed import seed
 from tests.conftest import run_alembic
 from tests.support.servers import PrivatePostgres, PrivateRedis, free_port
@@ -52,9 +52,7 @@ class Stack:
             "IID_REDIS_URL": self.redis.url,
             "IID_HOST": "127.0.0.1",
             "IID_PORT": str(self.port),
-            "IID_SWEEP_INTERVAL_SECONDS": "1",
-            "IID_SWEEP_GRACE_SECONDS": "1",
-            "IID_SWEEP_STUCK_SECONDS": "4",
+            "IID_SWEEP_INTERVAL_SECONDS": "5",
         }
 
     async def start(self) -> None:
@@ -73,7 +71,7 @@ class Stack:
         return subprocess.Popen(command, env=self.environment(), stdout=log, stderr=log)
 
     def start_worker(self) -> subprocess.Popen[bytes]:
-        worker = self._spawn("worker", [str(BIN / "arq"), "iid_worker.main.WorkerSettings"])
+        worker = self._spawn("worker", [str(BIN / "python"), "-m", "iid_worker"])
         self.workers.append(worker)
         return worker
 

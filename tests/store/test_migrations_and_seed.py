@@ -8,11 +8,10 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from iid_scoring import Edition, load_edition, parse_edition
-from iid_store import models
-from iid_store.admin import create_database, drop_database
 from iid_store.config import CommonSettings
-from iid_store.db import create_engine, create_session_factory, session_scope
-from iid_store.models import Base
+from iid_store.db import create_engine, create_session_factory, models, session_scope
+from iid_store.db.admin import create_database, drop_database
+from iid_store.db.models import Base
 from iid_store.seed import SeedError, seed, seed_editions
 from tests.conftest import private_database_url, run_alembic
 

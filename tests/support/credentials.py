@@ -7,8 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_api.kit.credentials import digest, new_api_key
-from iid_store import models
-from iid_store.db import session_scope
+from iid_store.db import models, session_scope
 from iid_store.passwords import hash_password
 
 # Roles that carry no region (a viewer without a region is a national viewer).

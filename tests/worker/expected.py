@@ -6,9 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_scoring import RankingEntry, rank_entries, score_region
-from iid_store import models
+from iid_store.db import models
 from iid_store.editions import period_edition
-from iid_store.scoring_inputs import Basis, load_region_input
+from iid_store.scoring_inputs import load_region_inputs
 
 
 async def expected_scorecards(
@@ -18,12 +18,18 @@ async def expected_scorecards(
     assert period is not None
     edition = await period_edition(session, period)
     expected = {}
-    for region in regions:
-        for basis in Basis:
-            loaded = await load_region_input(session, year, region, basis)
+    for region, bases in (await load_region_inputs(session, year, regions)).items():
+        for basis, loaded in bases.items():
             card = score_region(edition, loaded.region_input)
             expected[region, basis.value] = card.to_dict(levels=False)
     return expected
+
+
+async def stored_regions(session: AsyncSession, year: int) -> list[str]:
+    rows = await session.scalars(
+        select(models.Scorecard.region_code).where(models.Scorecard.period_year == year).distinct()
+    )
+    return sorted(rows)
 
 
 async def stored_scorecards(

@@ -6,7 +6,7 @@ import signal
 import uuid
 from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from httpx import AsyncClient
@@ -14,20 +14,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from iid_store import models
 from iid_store.config import CommonSettings
-from iid_store.markers import mark_for_recompute
-from iid_store.runs import create_run
-from iid_worker import full_recompute
+from iid_store.db import models
+from iid_store.outbox import mark_regions_for_recompute, request_full_recompute
+from iid_worker import data
+from iid_worker.drain import drain
 from iid_worker.full_recompute import RecomputeProcesses, run_full_recompute
 from iid_worker.jobs import forget_expired_records
-from iid_worker.recompute import (
-    RANKING_FIELDS,
-    RANKING_KEYS,
-    _upsert,
-    recompute_snapshots,
-    rerank_cluster,
-)
+from iid_worker.recompute import recompute_round, rerank_cluster
 from tests.api.support import (
     SID_CODES,
     YEAR,
@@ -43,10 +37,13 @@ from tests.worker.expected import (
     expected_ranking,
     expected_scorecards,
     stored_ranking,
+    stored_regions,
     stored_scorecards,
 )
 
 REGIONS = {"73.71": 3, "73.72": 2, "73.73": 1}  # kota of Sulawesi Selatan -> SPD level
+KOTA = 93  # the kota cluster: 98 kota less Jakarta's 5 administrative cities
+ASSESSABLE = 546  # 38 provinsi, 415 kabupaten, 93 kota
 
 
 async def _arrange(client: AsyncClient) -> None:
@@ -61,13 +58,17 @@ async def _arrange(client: AsyncClient) -> None:
 
 
 async def _recompute_everything(factory: async_sessionmaker[AsyncSession]) -> None:
+    """The three reporting regions one by one, then everything else the outbox holds (every
+    other member of the period's clusters, marked when the period opened)."""
     for region in REGIONS:
         async with factory() as session:
-            result = await recompute_snapshots(session, YEAR, [region])
+            result = await recompute_round(session, YEAR, [region])
         assert result.clusters_to_rerank == {"kota"}
         assert not result.still_dirty
     async with factory() as session:
         await rerank_cluster(session, YEAR, "kota")
+        await session.commit()
+    await drain(factory)
 
 
 async def test_snapshots_and_ranking_equal_the_library(
@@ -76,7 +77,8 @@ async def test_snapshots_and_ranking_equal_the_library(
     await _arrange(client)
     await _recompute_everything(session_factory)
     async with session_factory() as session:
-        expected = await expected_scorecards(session, YEAR, list(REGIONS))
+        expected = await expected_scorecards(session, YEAR, await stored_regions(session, YEAR))
+        assert len(expected) == 2 * ASSESSABLE
         assert await stored_scorecards(session, YEAR) == expected
         assert await session.scalar(select(func.count()).select_from(models.RecomputeMarker)) == 0
         assert await session.scalar(select(func.count()).select_from(models.RankingMarker)) == 0
@@ -85,13 +87,20 @@ async def test_snapshots_and_ranking_equal_the_library(
             assert await stored_ranking(session, YEAR, "kota", basis) == expected_ranking(
                 expected, members, basis
             )
-    ranking = ok(await client.get(f"/v1/periods/{YEAR}/rankings?cluster=kota"))
-    assert [row["region_code"] for row in ranking["items"]] == ["73.71", "73.72", "73.73"]
-    assert [row["rank"] for row in ranking["items"]] == [1, 2, 3]
-    assert ranking["total"] == 3
+    ranking = ok(await client.get(f"/v1/periods/{YEAR}/rankings?cluster=kota&limit=200"))
+    assert [row["region_code"] for row in ranking["items"][:3]] == ["73.71", "73.72", "73.73"]
+    assert [row["rank"] for row in ranking["items"][:3]] == [1, 2, 3]
+    # every other kota reported nothing: Tidak Dapat Dinilai at 0.00, sharing the last rank
+    assert ranking["total"] == KOTA
+    rest = ranking["items"][3:]
+    assert {(row["rank"], row["index"], row["rating"]) for row in rest} == {
+        (4, "0.00", "tidak_dapat_dinilai")
+    }
     # nothing is sent yet: the verified basis scores zero for everyone, one shared rank
-    verified = ok(await client.get(f"/v1/periods/{YEAR}/rankings?cluster=kota&basis=verified"))
-    assert [row["rank"] for row in verified["items"]] == [1, 1, 1]
+    verified = ok(
+        await client.get(f"/v1/periods/{YEAR}/rankings?cluster=kota&basis=verified&limit=200")
+    )
+    assert {row["rank"] for row in verified["items"]} == {1}
 
     stored = ok(await client.get(f"/v1/periods/{YEAR}/regions/73.72/scorecard"))
     preview = ok(await client.get(f"/v1/periods/{YEAR}/regions/73.72/scorecard/preview"))
@@ -118,10 +127,10 @@ async def test_newer_change_keeps_the_marker(
             )
         )
     async with session_factory() as other:
-        await mark_for_recompute(other, YEAR, "73.72")
+        await mark_regions_for_recompute(other, YEAR, ["73.72"])
         await other.commit()
     async with session_factory() as session:
-        result = await recompute_snapshots(session, YEAR, ["73.72"])
+        result = await recompute_round(session, YEAR, ["73.72"])
     # the recompute read the newest generation itself, so it cleared the marker
     assert not result.still_dirty
     assert generation is not None
@@ -140,14 +149,16 @@ async def test_history_and_summary(
     assert [(item["period"], item["basis"]) for item in history] == [(YEAR, "claimed")]
     assert history[0]["ranks"] == [{"cluster": "kota", "rank": 2, "movement": None}]
     summary = ok(await client.get(f"/v1/periods/{YEAR}/summary"))
-    assert summary["regions_scored"] == 3
+    assert summary["regions_scored"] == ASSESSABLE
     assert summary["innovations_by_stage"] == {"penerapan": 3}
     indices = [
         Decimal(ok(await client.get(f"/v1/periods/{YEAR}/regions/{code}/scorecard"))["index"])
         for code in REGIONS
     ]
-    assert Decimal(summary["mean_index"]) == (sum(indices) / 3).quantize(Decimal("0.01"))
-    assert sum(summary["ratings"].values()) == 3
+    mean = (sum(indices) / ASSESSABLE).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    assert Decimal(summary["mean_index"]) == mean
+    assert sum(summary["ratings"].values()) == ASSESSABLE
+    assert summary["ratings"]["tidak_dapat_dinilai"] == ASSESSABLE - len(REGIONS)
 
 
 async def test_results_are_public_only_when_published_and_verified(
@@ -164,7 +175,7 @@ async def test_results_are_public_only_when_published_and_verified(
         assert (await public.get(url)).status_code in (401, 404), url
     await move_period(client, "closed", "verifying", "published")
     ranking = ok(await public.get(results[0]))
-    assert {row["region_code"] for row in ranking["items"]} == set(REGIONS)
+    assert ranking["total"] == KOTA
     assert ok(await public.get(results[1]))["basis"] == "verified"
     assert ok(await public.get(results[2]))["basis"] == "verified"
     # the claims behind a published result stay tenant data
@@ -178,14 +189,14 @@ async def test_many_regions_in_one_round_equal_one_by_one(
 ) -> None:
     await _arrange(client)
     async with session_factory() as session:
-        result = await recompute_snapshots(session, YEAR, [*REGIONS, "73.01"])  # one without data
+        result = await recompute_round(session, YEAR, [*REGIONS, "73.01"])  # one without data
     assert result.clusters_to_rerank == {"kabupaten", "kota"} and not result.still_dirty
     async with session_factory() as session:
         together = await stored_scorecards(session, YEAR)
         assert together == await expected_scorecards(session, YEAR, [*REGIONS, "73.01"])
     async with session_factory() as session:
         for region in REGIONS:
-            await recompute_snapshots(session, YEAR, [region])
+            await recompute_round(session, YEAR, [region])
         assert await stored_scorecards(session, YEAR) == together
 
 
@@ -201,6 +212,7 @@ async def _rerank_marked(factory: async_sessionmaker[AsyncSession]) -> set[tuple
     for year, cluster in marked:
         async with factory() as session:
             await rerank_cluster(session, year, cluster)
+            await session.commit()
     return {(year, cluster) for year, cluster in marked}
 
 
@@ -264,7 +276,7 @@ async def test_idempotency_keys_and_login_throttles_are_forgotten_after_a_day(
 
 async def _new_run(factory: async_sessionmaker[AsyncSession]) -> uuid.UUID:
     async with factory() as session:
-        run = await create_run(session, YEAR, "test")
+        run = await request_full_recompute(session, YEAR, "test")
         await session.commit()
         return run.id
 
@@ -280,7 +292,8 @@ async def _run_state(
 
 async def _assert_stored_equal_the_library(factory: async_sessionmaker[AsyncSession]) -> None:
     async with factory() as session:
-        expected = await expected_scorecards(session, YEAR, list(REGIONS))
+        expected = await expected_scorecards(session, YEAR, await stored_regions(session, YEAR))
+        assert len(expected) == 2 * ASSESSABLE
         assert await stored_scorecards(session, YEAR) == expected
         members = await cluster_members(session, YEAR, "kota")
         for basis in ("claimed", "verified"):
@@ -295,13 +308,11 @@ async def test_full_recompute_equals_the_library(
     client: AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     settings: CommonSettings,
-    monkeypatch: pytest.MonkeyPatch,
     processes: int,
 ) -> None:
-    """In the calling process, and spread over two processes with a round per region (so
-    that both get a share and commit their progress in any order)."""
+    """In the calling process, and spread over two processes (both claim rounds and commit
+    their progress in any order). Every assessable region is covered, reported or not."""
     await _arrange(client)
-    monkeypatch.setattr(full_recompute, "REGIONS_PER_ROUND", 1)
     pool = RecomputeProcesses(settings, processes) if processes > 1 else None
     run_id = await _new_run(session_factory)
     try:
@@ -309,7 +320,7 @@ async def test_full_recompute_equals_the_library(
     finally:
         if pool is not None:
             pool.close()
-    assert await _run_state(session_factory, run_id) == ("done", 3, 3)
+    assert await _run_state(session_factory, run_id) == ("done", ASSESSABLE, ASSESSABLE)
     await _assert_stored_equal_the_library(session_factory)
 
 
@@ -329,7 +340,7 @@ async def test_a_killed_recompute_process_fails_the_run_and_the_next_one_recover
         assert (await _run_state(session_factory, failed))[0] == "failed"
         recovered = await _new_run(session_factory)
         await run_full_recompute(session_factory, recovered, pool)
-        assert await _run_state(session_factory, recovered) == ("done", 3, 3)
+        assert await _run_state(session_factory, recovered) == ("done", ASSESSABLE, ASSESSABLE)
     finally:
         pool.close()
     await _assert_stored_equal_the_library(session_factory)
@@ -344,10 +355,11 @@ async def test_an_array_upsert_refuses_a_value_too_long_rather_than_cut_it(
     async with session_factory() as session:
         stored = await session.scalar(select(row).where(row.region_code == "73.71"))
         assert stored is not None
-        values = {name: getattr(stored, name) for name in (*RANKING_KEYS, *RANKING_FIELDS)}
+        names = (*data.RANKING_KEYS, *data.RANKING_FIELDS)
+        values = {name: getattr(stored, name) for name in names}
         values["rating"] = "x" * 30  # the column holds 24
         with pytest.raises(DBAPIError, match="too long"):
-            await _upsert(session, row, [values], RANKING_KEYS)
+            await data.upsert(session, row, [values], data.RANKING_KEYS)
     async with session_factory() as session:
         assert await session.scalar(select(row.rating).where(row.region_code == "73.71")) == (
             stored.rating

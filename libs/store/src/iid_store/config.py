@@ -1,4 +1,4 @@
-"""Settings shared by every IID process (API, worker, CLI scripts).
+"""Settings shared by every IID process (API, worker, CLI scripts): the database.
 
 Each service subclasses `CommonSettings` to add its own fields, so every process has exactly one
 settings object, read from `IID_*` environment variables or a `.env` file.
@@ -18,7 +18,6 @@ class Environment(StrEnum):
 
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/iid"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 class CommonSettings(BaseSettings):
@@ -26,7 +25,6 @@ class CommonSettings(BaseSettings):
 
     env: Environment = Environment.DEVELOPMENT
     database_url: str = DEFAULT_DATABASE_URL
-    redis_url: str = DEFAULT_REDIS_URL
     # Connections per process (and as many again in overflow). A request waits up to
     # database_pool_timeout seconds for one: in the deadline rush a slow answer beats a 503.
     database_pool_size: int = 20
@@ -49,7 +47,7 @@ class CommonSettings(BaseSettings):
 
     def _local_defaults(self) -> list[tuple[str, object]]:
         """(field, local default) pairs production refuses; subclasses add their secrets."""
-        return [("database_url", DEFAULT_DATABASE_URL), ("redis_url", DEFAULT_REDIS_URL)]
+        return [("database_url", DEFAULT_DATABASE_URL)]
 
 
 DEFAULT_BOOTSTRAP_ADMIN_EMAIL = "admin@iid.local"

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_scoring import Edition, edition_checksum, parse_edition
-from iid_store import models
+from iid_store.db import models
 
 # Parsing validates the whole document; a registered document never changes (its checksum is
 # its identity), so each is parsed once per process.

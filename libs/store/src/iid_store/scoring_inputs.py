@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import NullType
 
 from iid_scoring import Decision, Decisions, InnovationInput, RegionInput, verified_input
-from iid_store.models import (
+from iid_store.db.models import (
     InnovationEntry,
     InnovationRejection,
     SidAnswer,

@@ -25,7 +25,6 @@ from iid_api.settings import Settings, get_settings
 from iid_api.users.router import router as users_router
 from iid_api.verification.router import router as verification_router
 from iid_store.db import create_engine, create_session_factory
-from iid_store.queue import queue_client
 
 DESCRIPTION = """
 The Indeks Inovasi Daerah (IID) service: regions report innovations and answer the indicator
@@ -42,11 +41,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.engine = create_engine(settings)
     app.state.session_factory = create_session_factory(app.state.engine)
-    app.state.queue = queue_client(settings.redis_url)
     try:
         yield
     finally:
-        await app.state.queue.aclose()
         await app.state.engine.dispose()
 
 

@@ -1,12 +1,16 @@
-"""`python -m iid_worker recompute --period 2026`: a full recompute, here and now."""
+"""`python -m iid_worker` (or `iid-worker`): run the worker until SIGTERM or Ctrl-C.
+
+`python -m iid_worker recompute --period 2026`: a full recompute, here and now.
+"""
 
 import argparse
 import asyncio
 
 from iid_store.db import create_engine, create_session_factory
-from iid_store.models import RecomputeRun
-from iid_store.runs import create_run
+from iid_store.db.models import RecomputeRun
+from iid_worker import data
 from iid_worker.full_recompute import processes_for, run_full_recompute
+from iid_worker.main import run_until_signalled
 from iid_worker.settings import Settings
 
 
@@ -17,11 +21,12 @@ async def _recompute(period_year: int) -> RecomputeRun:
     processes = processes_for(settings)
     try:
         async with factory() as session:
-            run = await create_run(session, period_year, "cli")
+            # running at once: a queued run would also be handed to a worker
+            run_id = await data.new_run(session, period_year, "cli", status="running")
             await session.commit()
-        await run_full_recompute(factory, run.id, processes)
+        await run_full_recompute(factory, run_id, processes)
         async with factory() as session:
-            finished = await session.get(RecomputeRun, run.id)
+            finished = await session.get(RecomputeRun, run_id)
             assert finished is not None
             return finished
     finally:
@@ -32,12 +37,16 @@ async def _recompute(period_year: int) -> RecomputeRun:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m iid_worker")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the worker (the default)")
     recompute = commands.add_parser("recompute", help="full recompute of one period")
     recompute.add_argument("--period", type=int, required=True)
     arguments = parser.parse_args()
-    run = asyncio.run(_recompute(arguments.period))
-    print(f"run {run.id}: {run.status}, {run.regions_done} regions")
+    if arguments.command == "recompute":
+        run = asyncio.run(_recompute(arguments.period))
+        print(f"run {run.id}: {run.status}, {run.regions_done} regions")
+    else:
+        asyncio.run(run_until_signalled(Settings()))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """The full recompute of a period: every region's scorecards, then every cluster's ranking.
 
-Scoring a nation is CPU-bound Python, so the rounds of regions can be spread over processes,
-one per core (`RecomputeProcesses`). Only region codes cross the process boundary: each
-process loads, scores and stores its share through its own engine (pickling the loaded inputs
-to a pool cost more than scoring them: docs/benchmarks.md).
+It marks every region of the period in the outbox, then drains those markers through the same
+rounds as the worker's outbox drain (`iid_worker.drain`), only spread over one process per
+core (`RecomputeProcesses`): scoring a nation is CPU-bound Python. Processes claim rounds as
+they go (claims are advisory locks), so the work balances itself; only region codes cross the
+process boundary, each process loading, scoring and storing through its own engine.
 """
 
 from __future__ import annotations
@@ -22,115 +23,109 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
-from sqlalchemy import func, select, union, update
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from iid_store import models
 from iid_store.config import CommonSettings
 from iid_store.db import create_engine, create_session_factory
-from iid_store.markers import mark_regions_for_recompute
-from iid_worker.recompute import clusters_of, recompute_snapshots, rerank_cluster
+from iid_store.db.models import RecomputeRun
+from iid_store.outbox import mark_regions_for_recompute
+from iid_worker import data
+from iid_worker.drain import REGIONS_PER_ROUND, recompute_claimed
+from iid_worker.recompute import rerank_cluster
 from iid_worker.settings import Settings
 
-# A round stores at most this many regions in one transaction: few round trips, bounded
-# memory and lock counts, and enough rounds (12 for a nation on 2 cores) to keep every
-# process busy.
-REGIONS_PER_ROUND = 50
+# Rounds each process keeps in flight: while one waits for PostgreSQL, another computes.
 ROUNDS_IN_FLIGHT = 2
+# Rounds per claimer at least: the last rounds finish about together.
+ROUNDS_PER_CLAIMER = 3
 
-Rounds = list[list[str]]
+Factory = async_sessionmaker[AsyncSession]
 
 
 async def run_full_recompute(
-    factory: async_sessionmaker[AsyncSession],
-    run_id: uuid.UUID,
-    processes: RecomputeProcesses | None = None,
+    factory: Factory, run_id: uuid.UUID, processes: RecomputeProcesses | None = None
 ) -> None:
     """Every region's scorecards (in `processes` when given, else here), then every
     cluster's ranking, for the run's period.
 
-    All regions are marked first, in one transaction: if the run dies half-way, the sweep
-    finishes what it left."""
+    All regions are marked first, in one transaction: if the run dies half-way, the worker's
+    outbox drain finishes what it left."""
     async with factory() as session:
-        run = await session.get(models.RecomputeRun, run_id)
+        run = await session.get(RecomputeRun, run_id)
         if run is None or run.status == "done":
             return
         year = run.period_year
-        regions = await _regions_with_data(session, year)
+        regions = await data.regions_of_period(session, year)
         await mark_regions_for_recompute(session, year, regions)
-        run.status, run.started_at, run.regions_total = "running", func.now(), len(regions)
-        run.regions_done = 0
+        await data.set_run(
+            session,
+            run_id,
+            status="running",
+            started_at=func.now(),
+            regions_total=len(regions),
+            regions_done=0,
+        )
         await session.commit()
     try:
-        rounds = _even_rounds(regions, processes.processes if processes else 1)
-        if processes is None:
-            await recompute_rounds(factory, run_id, year, rounds)
-        else:
-            await processes.recompute(run_id, year, rounds)
+        lanes = (processes.processes if processes else 1) * ROUNDS_IN_FLIGHT
+        limit = round_size(len(regions), lanes)
+        if processes is not None:
+            await processes.recompute(run_id, year, limit)
+        await recompute_period(factory, run_id, year, limit)  # anything the processes left
         await _rerank_all(factory, year)
         async with factory() as session:
-            await _set_run(
+            await data.set_run(
                 session, run_id, status="done", regions_done=len(regions), finished_at=func.now()
             )
+            await session.commit()
     except BaseException as exc:  # a job timeout cancels the task: record that too
         async with factory() as session:
             reason = str(exc) or type(exc).__name__
-            await _set_run(session, run_id, status="failed", error=reason[:2000])
+            await data.set_run(session, run_id, status="failed", error=reason[:2000])
+            await session.commit()
         raise
 
 
-def _even_rounds(regions: list[str], processes: int) -> Rounds:
-    """Rounds of near-equal size, as many for every process and a multiple of the rounds in
-    flight: a process left with one round more than the others finishes alone."""
-    total, lanes = len(regions), processes * ROUNDS_IN_FLIGHT
-    count = math.ceil(math.ceil(total / REGIONS_PER_ROUND) / lanes) * lanes
-    rounds = [regions[i * total // count : (i + 1) * total // count] for i in range(count)]
-    return [round_ for round_ in rounds if round_]
+def round_size(regions: int, lanes: int) -> int:
+    """Regions per round: at most REGIONS_PER_ROUND, and small enough that every lane (process
+    x rounds in flight) claims several rounds, so that none is left finishing a big last round
+    alone."""
+    return max(1, min(REGIONS_PER_ROUND, math.ceil(regions / (lanes * ROUNDS_PER_CLAIMER))))
 
 
-async def _regions_with_data(session: AsyncSession, period_year: int) -> list[str]:
-    """Regions that have answers, innovations, a scorecard or a pending marker in the period
-    (a region that never reported anything has no scorecard, on either path)."""
-    sources = union(
-        select(models.SpdAnswer.region_code).where(models.SpdAnswer.period_year == period_year),
-        select(models.InnovationEntry.region_code).where(
-            models.InnovationEntry.period_year == period_year
-        ),
-        select(models.Scorecard.region_code).where(models.Scorecard.period_year == period_year),
-        select(models.RecomputeMarker.region_code).where(
-            models.RecomputeMarker.period_year == period_year
-        ),
-    )
-    return sorted(await session.scalars(select(sources.subquery().c[0])))
+async def recompute_period(factory: Factory, run_id: uuid.UUID, year: int, limit: int) -> None:
+    """Rounds of the period's marked regions, ROUNDS_IN_FLIGHT at a time, until none is left to
+    claim, counting them in the run's progress."""
 
-
-async def recompute_rounds(
-    factory: async_sessionmaker[AsyncSession], run_id: uuid.UUID, year: int, rounds: Rounds
-) -> None:
-    """Store the scorecards of each round's regions, counting them in the run's progress."""
-
-    async def one_round(regions: list[str]) -> None:
-        async with factory() as session:
-            await recompute_snapshots(session, year, regions, force=True)
-            await _count_done(session, run_id, len(regions))
+    async def claimer() -> None:
+        while True:
+            result = await recompute_claimed(factory, limit, year)
+            if result is None:
+                return
+            async with factory() as session:
+                await data.count_run_progress(session, run_id, result.regions)
+                await session.commit()
 
     with fewer_gc_pauses():
-        await _in_flight(partial(one_round, regions) for regions in rounds)
+        async with asyncio.TaskGroup() as group:
+            for _ in range(ROUNDS_IN_FLIGHT):
+                group.create_task(claimer())
 
 
-async def _rerank_all(factory: async_sessionmaker[AsyncSession], year: int) -> None:
+async def _rerank_all(factory: Factory, year: int) -> None:
     async def one_ranking(cluster: str) -> None:
         async with factory() as session:
             await rerank_cluster(session, year, cluster)
+            await session.commit()
 
     async with factory() as session:
-        clusters = await clusters_of(session, year)
+        clusters = await data.clusters_of(session, year)
     await _in_flight(partial(one_ranking, cluster) for cluster in clusters)
 
 
 async def _in_flight(jobs: Iterable[Callable[[], Awaitable[None]]]) -> None:
-    """Run the jobs ROUNDS_IN_FLIGHT at a time: while one waits for PostgreSQL, another
-    computes in Python. A failing job cancels the others."""
+    """Run the jobs ROUNDS_IN_FLIGHT at a time. A failing job cancels the others."""
     gate = asyncio.Semaphore(ROUNDS_IN_FLIGHT)
 
     async def gated(job: Callable[[], Awaitable[None]]) -> None:
@@ -142,53 +137,32 @@ async def _in_flight(jobs: Iterable[Callable[[], Awaitable[None]]]) -> None:
             group.create_task(gated(job))
 
 
-async def _count_done(session: AsyncSession, run_id: uuid.UUID, regions: int) -> None:
-    """An increment, as rounds of several processes commit in any order; only while the run
-    runs (a share still busy after its run failed does not count)."""
-    run = models.RecomputeRun
-    await session.execute(
-        update(run)
-        .where(run.id == run_id, run.status == "running")
-        .values(regions_done=run.regions_done + regions)
-    )
-    await session.commit()
-
-
-async def _set_run(session: AsyncSession, run_id: uuid.UUID, **values: Any) -> None:
-    await session.execute(
-        update(models.RecomputeRun).where(models.RecomputeRun.id == run_id).values(**values)
-    )
-    await session.commit()
-
-
-_gc_pauses_lowered_by = 0  # recomputes of this process inside fewer_gc_pauses()
+_recomputes_running = 0
 _gc_defaults = gc.get_threshold()
 
 
 @contextmanager
 def fewer_gc_pauses() -> Iterator[None]:
-    """The garbage collector runs less often (generation 0 every 10,000 allocations instead
-    of 700) while any recompute of this process runs.
-
-    Why: a recompute allocates millions of small objects that live until their round is
-    stored, and at the default threshold the collector kept walking them for nothing
-    (docs/benchmarks.md). The threshold is process-wide: the first recompute to start lowers
-    the pauses, the last to end restores the defaults."""
-    global _gc_pauses_lowered_by, _gc_defaults
-    if _gc_pauses_lowered_by == 0:
+    """While any recompute of this process runs, the cyclic garbage collector runs fifteen
+    times less often."""
+    # A round allocates millions of small objects that live until it is stored: at the
+    # default threshold the collector kept walking them (docs/benchmarks.md). The threshold
+    # is process-wide, so the first recompute raises it and the last restores it.
+    global _recomputes_running, _gc_defaults
+    if _recomputes_running == 0:
         _gc_defaults = gc.get_threshold()
         gc.set_threshold(10_000, *_gc_defaults[1:])
-    _gc_pauses_lowered_by += 1
+    _recomputes_running += 1
     try:
         yield
     finally:
-        _gc_pauses_lowered_by -= 1
-        if _gc_pauses_lowered_by == 0:
+        _recomputes_running -= 1
+        if _recomputes_running == 0:
             gc.set_threshold(*_gc_defaults)
 
 
 class RecomputeProcesses:
-    """Processes that each store an interleaved share of a full recompute's rounds.
+    """Processes that each drain rounds of a full recompute.
 
     They start with the first recompute (or `start`) and live until `close`, so a worker pays
     their start-up once. A job cancelled half-way (its timeout) cannot stop a share already
@@ -218,17 +192,16 @@ class RecomputeProcesses:
         ready = [loop.run_in_executor(self._executor(), _ready) for _ in range(self.processes)]
         await asyncio.gather(*ready)
 
-    async def recompute(self, run_id: uuid.UUID, year: int, rounds: Rounds) -> None:
+    async def recompute(self, run_id: uuid.UUID, year: int, limit: int) -> None:
+        """Every process drains the period's markers in rounds of `limit` until none is left."""
         loop = asyncio.get_running_loop()
-        shares = [rounds[i :: self.processes] for i in range(self.processes)]
         try:
             await asyncio.gather(
                 *(
                     loop.run_in_executor(
-                        self._executor(), _recompute_share, self.settings, run_id, year, share
+                        self._executor(), _recompute_in_process, self.settings, run_id, year, limit
                     )
-                    for share in shares
-                    if share
+                    for _ in range(self.processes)
                 )
             )
         except BrokenProcessPool:
@@ -258,33 +231,26 @@ def _ready() -> None:
     """Nothing: running it proves the process started and imported this module."""
 
 
-_pool_process_loop: asyncio.Runner | None = None
-_pool_process_engine: AsyncEngine | None = None
+_process_runner: asyncio.Runner | None = None
+_process_engine: AsyncEngine | None = None
 
 
-def run_on_the_pool_process_loop(
-    work: Callable[[async_sessionmaker[AsyncSession]], Coroutine[Any, Any, None]],
-    settings: CommonSettings,
+def run_in_pool_process(
+    work: Callable[[Factory], Coroutine[Any, Any, None]], settings: CommonSettings
 ) -> None:
-    """In a pool process: run `work` on the process's one event loop, with sessions of its one
-    engine, both created by the first call and kept for the process's life.
-
-    Why: a recompute then finds its connections open and its statements prepared, as in the
-    worker's own process, instead of paying for a new loop, pool and statement cache on every
-    share (docs/benchmarks.md). A pool serves one RecomputeProcesses, hence one settings
-    object."""
-    global _pool_process_loop, _pool_process_engine
-    if _pool_process_loop is None:
-        _pool_process_loop = asyncio.Runner()
-    if _pool_process_engine is None:
-        _pool_process_engine = create_engine(settings)
-    _pool_process_loop.run(work(create_session_factory(_pool_process_engine)))
+    """Run `work` on this pool process's event loop and engine, created on first use."""
+    # Kept for the process's life, so that a recompute finds its connections open and its
+    # statements prepared, as in the worker's own process (a pool serves one settings object).
+    global _process_runner, _process_engine
+    if _process_runner is None:
+        _process_runner = asyncio.Runner()
+    if _process_engine is None:
+        _process_engine = create_engine(settings)
+    _process_runner.run(work(create_session_factory(_process_engine)))
 
 
-def _recompute_share(
-    settings: CommonSettings, run_id: uuid.UUID, year: int, rounds: Rounds
+def _recompute_in_process(
+    settings: CommonSettings, run_id: uuid.UUID, year: int, limit: int
 ) -> None:
-    """In a pool process: store the share's rounds."""
-    run_on_the_pool_process_loop(
-        partial(recompute_rounds, run_id=run_id, year=year, rounds=rounds), settings
-    )
+    """In a pool process: rounds of the period until none is left to claim."""
+    run_in_pool_process(partial(recompute_period, run_id=run_id, year=year, limit=limit), settings)

@@ -1,54 +1,45 @@
-"""arq worker entry point: `arq iid_worker.main.WorkerSettings` (what `make run` starts).
+"""The worker process: `python -m iid_worker` (what `make run` and the container start).
 
-Jobs: `recompute_region` and `rerank` (enqueued after commit by the API, debounced by their
-stable job ids), `full_recompute` (POST /v1/periods/{year}/recompute, the CLI, nightly), and a
-cron sweep that re-enqueues whatever the queue lost; daily, the collection of evidence files no
-answer refers to any more.
+Two independent loops on one event loop:
+- the outbox drain (`iid_worker.drain`): committed changes reach it through PostgreSQL (NOTIFY,
+  and a poll as the safety net); it stores scorecards and rankings in rounds;
+- the job queue (arq on Redis): `full_recompute` (POST /v1/periods/{year}/recompute, the CLI,
+  nightly; handed over by the drain), the last-resort sweep, the nightly full recompute and
+  the daily clean-ups.
+A Redis outage pauses the job queue (it reconnects by itself), never the drain; a PostgreSQL
+outage pauses both until the database is back.
 """
 
+import asyncio
+import contextlib
 import logging
-from typing import Any, ClassVar
+import signal
+import uuid
+from typing import Any
 
 from arq import cron, func
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis, RedisSettings
 from arq.cron import CronJob
+from arq.worker import Worker
+from redis.asyncio import ConnectionPool
 
 from iid_store.db import create_engine, create_session_factory
+from iid_worker.drain import Drainer
 from iid_worker.evidence_collection import collect_unreferenced_evidence
 from iid_worker.full_recompute import processes_for
 from iid_worker.jobs import (
-    enqueue_pending,
+    enqueue_full_recomputes,
     forget_expired_records,
     full_recompute,
     nightly_full_recompute,
-    recompute_region,
-    rerank,
     sweep,
 )
 from iid_worker.settings import Settings
 
 logger = logging.getLogger("iid_worker")
-settings = Settings()
 
-
-async def startup(ctx: dict[str, Any]) -> None:
-    ctx["settings"] = settings
-    ctx["engine"] = create_engine(settings)
-    ctx["session_factory"] = create_session_factory(ctx["engine"])
-    # their processes start with the first full recompute, not here: most workers run none
-    ctx["recompute_processes"] = processes_for(settings)
-    # Whatever is marked now waited for a worker: take it at once, not at the next sweep
-    # (which would still find it, should the database not answer yet).
-    try:
-        await enqueue_pending(ctx, grace_seconds=0)
-    except Exception:
-        logger.warning("start-up sweep failed; the periodic sweep will retry", exc_info=True)
-
-
-async def shutdown(ctx: dict[str, Any]) -> None:
-    if ctx["recompute_processes"] is not None:
-        ctx["recompute_processes"].close()
-    await ctx["engine"].dispose()
+# Seconds between attempts to reach Redis again after the job queue lost it.
+QUEUE_RETRY_SECONDS = 2.0
 
 
 def _every(seconds: int) -> set[int]:
@@ -56,44 +47,108 @@ def _every(seconds: int) -> set[int]:
     return set(range(0, 60, seconds))
 
 
-def _daily(
-    job: Any, hour: int, minute: int, timeout: int = settings.region_job_timeout_seconds
-) -> CronJob:
-    return cron(job, hour={hour}, minute={minute}, second={0}, timeout=timeout)
+def _crons(settings: Settings) -> list[CronJob]:
+    def daily(job: Any, hour: int, minute: int, timeout: int) -> CronJob:
+        return cron(job, hour={hour}, minute={minute}, second={0}, timeout=timeout)
 
-
-class WorkerSettings:
-    redis_settings = RedisSettings.from_dsn(settings.redis_url)
-    # Survive a Redis restart at start-up; a connection lost later ends the process, and the
-    # supervisor (deploy/local/run.sh, or the container orchestrator) starts it again.
-    redis_settings.conn_retries = 30
-    redis_settings.conn_retry_delay = 1
-    functions: ClassVar = [
-        func(recompute_region, timeout=settings.region_job_timeout_seconds),
-        func(rerank, timeout=settings.region_job_timeout_seconds),
-        func(full_recompute, timeout=settings.job_timeout_seconds),
-    ]
-    cron_jobs: ClassVar = [
-        cron(
-            sweep,
-            second=_every(settings.sweep_interval_seconds),
-            timeout=settings.region_job_timeout_seconds,
-        ),
-        _daily(nightly_full_recompute, settings.nightly_hour_utc, 0),
-        _daily(forget_expired_records, settings.nightly_hour_utc, 30),
-        _daily(
+    short = settings.cron_timeout_seconds
+    return [
+        cron(sweep, second=_every(settings.sweep_interval_seconds), timeout=short),
+        daily(nightly_full_recompute, settings.nightly_hour_utc, 0, short),
+        daily(forget_expired_records, settings.nightly_hour_utc, 30, short),
+        daily(
             collect_unreferenced_evidence,
             settings.evidence_collection_hour_utc,
             0,
-            timeout=settings.job_timeout_seconds,
+            settings.job_timeout_seconds,
         ),
     ]
-    on_startup = startup
-    on_shutdown = shutdown
-    health_check_interval = settings.health_check_interval
-    # No results are kept: a kept result would make arq refuse the next job with the same id
-    # for an hour, silently dropping a recompute.
-    keep_result = 0
-    max_jobs = settings.max_jobs
-    poll_delay = settings.poll_delay_seconds
-    max_tries = 5
+
+
+def job_queue(settings: Settings, ctx: dict[str, Any]) -> Worker:
+    redis_settings = RedisSettings.from_dsn(settings.redis_url)
+    redis_settings.conn_retries = 1  # `serve_job_queue` keeps retrying, the drain goes on
+    return Worker(
+        functions=[func(full_recompute, timeout=settings.job_timeout_seconds)],
+        cron_jobs=_crons(settings),
+        redis_settings=redis_settings,
+        handle_signals=False,  # `main` cancels the whole process in order
+        ctx=ctx,
+        # No results are kept: a kept result would make arq refuse the next job with the
+        # same id for an hour, silently dropping a full recompute.
+        keep_result=0,
+        max_jobs=settings.max_jobs,
+        poll_delay=settings.poll_delay_seconds,
+        max_tries=5,
+        health_check_interval=settings.health_check_interval,
+    )
+
+
+async def serve_job_queue(settings: Settings, ctx: dict[str, Any]) -> None:
+    """Run arq until cancelled, starting it again whenever it loses Redis."""
+    while True:
+        worker = job_queue(settings, ctx)
+        try:
+            await worker.main()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.warning("job queue stopped (%s); retrying in %s s", exc, QUEUE_RETRY_SECONDS)
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(worker.close(), 5)
+        await asyncio.sleep(QUEUE_RETRY_SECONDS)
+
+
+def _queue_client(redis_url: str) -> ArqRedis:
+    """A lazily connecting client with short timeouts, for handing runs over: creating it
+    never needs Redis to be up."""
+    pool = ConnectionPool.from_url(
+        redis_url, socket_connect_timeout=1, socket_timeout=2, retry_on_timeout=False
+    )
+    return ArqRedis(connection_pool=pool)
+
+
+async def serve(settings: Settings) -> None:
+    engine = create_engine(settings)
+    factory = create_session_factory(engine)
+    queue = _queue_client(settings.redis_url)
+
+    async def dispatch_runs(run_ids: list[uuid.UUID]) -> None:
+        try:
+            await enqueue_full_recomputes(queue, run_ids)
+        except Exception as exc:  # the run stays queued: the next drain step hands it over
+            logger.warning("could not hand %d run(s) to the job queue: %s", len(run_ids), exc)
+
+    drainer = Drainer(factory, settings.database_url, settings.drain_poll_seconds, dispatch_runs)
+    ctx: dict[str, Any] = {
+        "settings": settings,
+        "session_factory": factory,
+        # their processes start with the first full recompute, not here: most workers run none
+        "recompute_processes": processes_for(settings),
+        "drainer": drainer,
+        # whatever is marked now waited for a worker: the drain's first pass takes it at once
+        "drain_task": drainer.start(),
+    }
+    try:
+        await serve_job_queue(settings, ctx)
+    finally:
+        ctx["drain_task"].cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ctx["drain_task"]
+        if ctx["recompute_processes"] is not None:
+            ctx["recompute_processes"].close()
+        await queue.aclose()
+        await engine.dispose()
+
+
+async def run_until_signalled(settings: Settings) -> None:
+    """`serve` until SIGTERM or SIGINT, then stop both loops in order."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await serve(settings)
+    logger.info("worker stopped")

@@ -7,29 +7,35 @@ from pydantic import Field, model_validator
 from iid_store.config import CommonSettings
 from iid_store.storage import StorageSettings
 
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
 
 class Settings(CommonSettings, StorageSettings):
+    # arq's queue: full recomputes and the crons (changes reach the worker through PostgreSQL).
+    redis_url: str = DEFAULT_REDIS_URL
     # Seconds between arq health-check records in Redis (arq's default is an hour).
     health_check_interval: int = 30
-    # How often the sweep looks for markers the queue lost, and how old they must be.
+    # The outbox drain wakes on NOTIFY; it also looks at the markers this often, so a lost
+    # notification (listener reconnecting) delays a change by at most this much.
+    drain_poll_seconds: float = Field(default=1.0, gt=0)
+    # The last-resort sweep: one more drain pass, and a restart of the drain loop if it died.
     sweep_interval_seconds: int = Field(default=30, ge=1, le=60)
-    sweep_grace_seconds: int = 3
-    # A marker first requested this long ago has a stuck job (see queue.rescue_suffix).
-    sweep_stuck_seconds: int = 60
     # Hour (UTC) of the nightly full recompute of open periods: 19 UTC is 02 WIB.
     nightly_hour_utc: int = 19
-    # Seconds between queue polls: this bounds how long a fresh job waits (freshness target:
-    # a change visible in the ranking within a second); one cheap Redis query per poll.
-    poll_delay_seconds: float = 0.05
+    # Seconds between arq queue polls (only full recomputes wait there).
+    poll_delay_seconds: float = 0.5
     max_jobs: int = 10
     # Hour (UTC) of the daily collection of evidence files no answer refers to any more.
     evidence_collection_hour_utc: int = 20
-    # A full recompute of a period; one region's recompute or a re-rank gets far less.
+    # A full recompute of a period; the crons get far less.
     job_timeout_seconds: int = 900
-    region_job_timeout_seconds: int = 120
+    cron_timeout_seconds: int = 120
     # Processes a full recompute spreads its regions over; None: one per CPU core; 1: in the
     # worker's own process.
     recompute_processes: int | None = Field(default=None, ge=1)
+
+    def _local_defaults(self) -> list[tuple[str, object]]:
+        return [*super()._local_defaults(), ("redis_url", DEFAULT_REDIS_URL)]
 
     @model_validator(mode="after")
     def _sweep_interval_divides_a_minute(self) -> Self:

@@ -1,4 +1,5 @@
-"""Evidence file storage behind one interface: local folder (default) or S3-compatible."""
+"""Evidence file storage behind one interface: local folder (default) or S3-compatible (the
+`s3` extra of iid-store)."""
 
 from typing import Any
 
@@ -10,7 +11,13 @@ from iid_store.storage.settings import StorageSettings
 def build_storage(settings: StorageSettings) -> Storage:
     """The backend the settings name (S3 is imported only when used)."""
     if settings.storage_backend == "s3":
-        from iid_store.storage.s3 import S3Storage
+        try:
+            from iid_store.storage.s3 import S3Storage
+        except ImportError as exc:  # boto3 is the optional `s3` extra of iid-store
+            raise RuntimeError(
+                "IID_STORAGE_BACKEND=s3 needs boto3: install iid-store with its s3 extra"
+                " (pip install 'iid-store[s3]')"
+            ) from exc
 
         secret = settings.storage_s3_secret_access_key
         return S3Storage(

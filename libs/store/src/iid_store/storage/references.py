@@ -12,7 +12,7 @@ from collections.abc import Collection
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iid_store.models import Evidence
+from iid_store.db.models import Evidence
 
 # First half of the two-part advisory lock key: a namespace of our own for evidence objects.
 OBJECT_LOCK_NAMESPACE = 0x11D_0E  # "IID evidence"

@@ -6,12 +6,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.agencies.schemas import AgencyCreate, AgencyOut, AgencyPatch
+from iid_api.audit.repository import record_audit
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.pagination import PageParams, fetch_page
 from iid_api.kit.tenancy import Scope
 from iid_api.regions.service import get_region
-from iid_store import models
-from iid_store.audit import record_audit
+from iid_store.db import models
 
 
 def _snapshot(agency: models.Agency) -> dict[str, object]:

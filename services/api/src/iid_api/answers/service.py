@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.answers.schemas import AnswerIn, AnswerOut, BulkAnswerItem
+from iid_api.audit.repository import record_audit
 from iid_api.innovations.service import editable_entry, get_entry
 from iid_api.kit.errors import InvalidInput, NotFound
 from iid_api.kit.etag import check_version
@@ -22,10 +23,9 @@ from iid_api.kit.tenancy import Scope
 from iid_api.periods.service import get_period, require_open
 from iid_api.regions.service import get_region
 from iid_scoring import AnswerError, Edition, Indicator, Measured
-from iid_store import models
-from iid_store.audit import record_audit
+from iid_store.db import models
 from iid_store.editions import period_edition
-from iid_store.markers import mark_for_recompute
+from iid_store.outbox import mark_regions_for_recompute
 
 AnswerRow = models.SpdAnswer | models.SidAnswer
 
@@ -265,7 +265,7 @@ async def put_sid_bulk(
             session, target, indicator.code, level, value, None, scope.principal.subject
         )
         written.append(to_out(indicator, row))
-    await mark_for_recompute(session, target.period_year, target.region_code)
+    await mark_regions_for_recompute(session, target.period_year, [target.region_code])
     await session.commit()
     return written
 
@@ -295,6 +295,6 @@ async def _put_one(
     row = await _write(
         session, target, code, level, answer.value, expected_version, scope.principal.subject
     )
-    await mark_for_recompute(session, target.period_year, target.region_code)
+    await mark_regions_for_recompute(session, target.period_year, [target.region_code])
     await session.commit()
     return to_out(indicator, row)

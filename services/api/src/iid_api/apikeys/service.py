@@ -8,13 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
+from iid_api.audit.repository import record_audit
 from iid_api.kit.credentials import digest, new_api_key
 from iid_api.kit.errors import InvalidInput, NotFound
 from iid_api.kit.pagination import PageParams, fetch_page
 from iid_api.kit.tenancy import Scope
 from iid_api.users.service import check_account_scope
-from iid_store import models
-from iid_store.audit import record_audit
+from iid_store.db import models
 
 
 def _snapshot(key: models.ApiKey) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.kit.pagination import PageParams, fetch_page
 from iid_api.kit.tenancy import Scope
-from iid_store.models import AuditEntry
+from iid_store.db.models import AuditEntry
 
 
 async def list_entries(

@@ -17,13 +17,13 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_api.audit.repository import record_audit
 from iid_api.auth.schemas import TokenOut
 from iid_api.kit.credentials import digest, encode_access_token, new_refresh_token
 from iid_api.kit.errors import InvalidInput, TooManyRequests, Unauthorized
 from iid_api.kit.principal import CHALLENGE, user_subject
 from iid_api.settings import Settings
-from iid_store.audit import record_audit
-from iid_store.models import LoginCounters, LoginThrottle, RefreshFamily, RefreshToken, User
+from iid_store.db.models import LoginCounters, LoginThrottle, RefreshFamily, RefreshToken, User
 from iid_store.passwords import (
     dummy_hash,
     hash_password_in_thread,

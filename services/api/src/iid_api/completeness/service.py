@@ -36,7 +36,7 @@ from iid_api.kit.tenancy import Scope
 from iid_api.periods.service import get_period
 from iid_api.regions.service import get_region
 from iid_scoring import Edition
-from iid_store import models
+from iid_store.db import models
 from iid_store.editions import period_edition
 
 KindsByAnswer = dict[uuid.UUID, set[str]]

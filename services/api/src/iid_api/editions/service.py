@@ -5,11 +5,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_api.audit.repository import record_audit
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.pagination import PageParams, fetch_page
 from iid_scoring import EditionError, edition_json_schema, parse_edition
-from iid_store import models
-from iid_store.audit import record_audit
+from iid_store.db import models
 from iid_store.editions import edition_of, edition_row
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.answers.schemas import Aspect
 from iid_api.answers.service import find_indicator, sid_target, spd_target, unknown_indicator
+from iid_api.audit.repository import record_audit
 from iid_api.evidence.kinds import FILE_KINDS
 from iid_api.evidence.schemas import EvidenceLinkIn, EvidenceOut
 from iid_api.evidence.upload import ReceivedFile, receive_file
@@ -29,8 +30,7 @@ from iid_api.kit.errors import Conflict, ContentTooLarge, NotFound, UnsupportedM
 from iid_api.kit.tenancy import Scope
 from iid_api.settings import Settings
 from iid_scoring import Indicator
-from iid_store import models
-from iid_store.audit import record_audit
+from iid_store.db import models
 from iid_store.storage import ObjectWriter, Storage
 from iid_store.storage.references import lock_object
 

@@ -9,6 +9,7 @@ from sqlalchemy import Sequence, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.agencies.service import require_live_agency
+from iid_api.audit.repository import record_audit
 from iid_api.innovations.schemas import InnovationCreate, InnovationOut, InnovationPatch
 from iid_api.innovations.sending import sending_problems
 from iid_api.kit.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -17,10 +18,9 @@ from iid_api.kit.pagination import PageParams, fetch_page
 from iid_api.kit.tenancy import Scope
 from iid_api.periods.service import get_period, require_open
 from iid_api.regions.service import get_region
-from iid_store import models
-from iid_store.audit import record_audit
+from iid_store.db import models
 from iid_store.editions import period_edition
-from iid_store.markers import mark_for_recompute
+from iid_store.outbox import mark_regions_for_recompute
 
 REGISTRATION_SEQUENCE = Sequence("innovation_registration_seq")
 
@@ -248,7 +248,7 @@ async def _changed(
     deleted: bool = False,
 ) -> None:
     """Record the change (marker + audit) and commit it."""
-    await mark_for_recompute(session, entry.period_year, entry.region_code)
+    await mark_regions_for_recompute(session, entry.period_year, [entry.region_code])
     await record_audit(
         session,
         actor=scope.principal.subject,

@@ -28,7 +28,7 @@ from iid_api.kit.errors import (
     Problem,
     problem_response,
 )
-from iid_store.models import IdempotencyRecord
+from iid_store.db.models import IdempotencyRecord
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

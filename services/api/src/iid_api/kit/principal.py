@@ -30,7 +30,7 @@ from iid_api.kit.credentials import (
 )
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import Unauthorized
-from iid_store.models import ApiKey, RefreshFamily, User
+from iid_store.db.models import ApiKey, RefreshFamily, User
 from iid_store.vocab import Role as Role  # the one list of roles; the public is ANONYMOUS
 
 

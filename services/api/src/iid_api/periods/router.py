@@ -1,7 +1,7 @@
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES
@@ -49,14 +49,11 @@ async def transition_period(
 @router.post(
     "/{year}/recompute", response_model=RecomputeRunOut, status_code=status.HTTP_202_ACCEPTED
 )
-async def request_recompute(
-    year: int, request: Request, session: SessionDep, scope: ScopeDep
-) -> Any:
+async def request_recompute(year: int, session: SessionDep, scope: ScopeDep) -> Any:
     """Recompute every scorecard and ranking of the period in the worker. Answers 202 with the
     run; follow it at `/v1/periods/{year}/recompute/{id}`."""
     scope.require_national_admin("request a full recompute")
-    queue = request.app.state.queue
-    return await service.request_recompute(session, queue, year, scope.principal.subject)
+    return await service.request_recompute(session, year, scope.principal.subject)
 
 
 @router.get("/{year}/recompute/{run_id}", response_model=RecomputeRunOut)

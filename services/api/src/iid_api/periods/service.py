@@ -3,20 +3,22 @@
 import uuid
 from collections import defaultdict
 
-from arq.connections import ArqRedis
 from sqlalchemy import insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_api.audit.repository import record_audit
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.pagination import PageParams, fetch_page
 from iid_api.kit.tenancy import Scope
 from iid_api.periods.schemas import PeriodCreate, PeriodOut
-from iid_store import models, vocab
-from iid_store.audit import record_audit
+from iid_store import vocab
+from iid_store.db import models
 from iid_store.editions import edition_by_code
-from iid_store.markers import mark_clusters_for_rerank
-from iid_store.queue import enqueue_full_recompute
-from iid_store.runs import create_run
+from iid_store.outbox import (
+    mark_clusters_for_rerank,
+    mark_regions_for_recompute,
+    request_full_recompute,
+)
 
 
 async def get_period(
@@ -122,6 +124,10 @@ async def transition(session: AsyncSession, year: int, target: str, actor: str) 
     period.status = target
     await session.flush()
     await session.refresh(period)
+    if target == "open":
+        # every region of the period's clusters gets both scorecards (Tidak Dapat Dinilai
+        # until it reports), so every ranking lists every member
+        await mark_regions_for_recompute(session, year, await _member_regions(session, year))
     if target == "published":
         await _rerank_later_periods(session, year)
     await record_audit(
@@ -138,6 +144,14 @@ async def transition(session: AsyncSession, year: int, target: str, actor: str) 
     return period
 
 
+async def _member_regions(session: AsyncSession, year: int) -> list[str]:
+    member = models.ClusterMembership
+    rows = await session.scalars(
+        select(member.region_code).where(member.period_year == year).distinct()
+    )
+    return list(rows)
+
+
 async def _rerank_later_periods(session: AsyncSession, year: int) -> None:
     """Later periods measure their ranking movement against the latest published period."""
     clusters = await session.execute(
@@ -152,13 +166,10 @@ async def _rerank_later_periods(session: AsyncSession, year: int) -> None:
         await mark_clusters_for_rerank(session, later_year, later_clusters)
 
 
-async def request_recompute(
-    session: AsyncSession, queue: ArqRedis, year: int, actor: str
-) -> models.RecomputeRun:
-    """Record a full recompute run and hand it to the worker. The run row is committed first:
-    if Redis is down the sweep enqueues it later."""
+async def request_recompute(session: AsyncSession, year: int, actor: str) -> models.RecomputeRun:
+    """Record a full recompute run; the worker picks it up from the outbox after the commit."""
     await get_period(session, year)
-    run = await create_run(session, year, actor)
+    run = await request_full_recompute(session, year, actor)
     await record_audit(
         session,
         actor=actor,
@@ -169,7 +180,6 @@ async def request_recompute(
         after={"run": str(run.id)},
     )
     await session.commit()
-    await enqueue_full_recompute(queue, run.id)
     return run
 
 

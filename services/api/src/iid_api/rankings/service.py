@@ -1,5 +1,6 @@
 """Rankings, a region's history and the national summary, read from the worker's snapshots."""
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,8 +11,10 @@ from iid_api.kit.tenancy import Scope
 from iid_api.periods.service import get_period
 from iid_api.rankings.schemas import ClusterRank, HistoryEntry, RankingRow, Summary
 from iid_api.regions.service import get_region
-from iid_store import models
+from iid_store.db import models
 from iid_store.scoring_inputs import Basis
+
+TWO_PLACES = Decimal("0.01")
 
 
 def official_basis(period: models.Period) -> Basis:
@@ -120,16 +123,18 @@ async def summary(session: AsyncSession, scope: Scope, year: int, basis: Basis |
         await session.execute(select(func.count(), func.avg(card.index)).where(*scored))
     ).one()
     entry = models.InnovationEntry
-    live = (entry.period_year == year, entry.deleted_at.is_(None))
+    live = [entry.period_year == year, entry.deleted_at.is_(None)]
+    sent = await session.scalar(select(func.count()).where(*live, entry.status == "sent"))
+    if chosen == Basis.VERIFIED:  # the verified picture (the public one) is of sent entries
+        live.append(entry.status == "sent")
     stages = await session.execute(
         select(entry.stage, func.count()).where(*live).group_by(entry.stage)
     )
-    sent = await session.scalar(select(func.count()).where(*live, entry.status == "sent"))
     return Summary(
         period=year,
         basis=chosen,
         regions_scored=count,
-        mean_index=None if mean is None else round(mean, 2),
+        mean_index=None if mean is None else Decimal(mean).quantize(TWO_PLACES, ROUND_HALF_UP),
         ratings=dict(_all_tuples(ratings)),
         innovations_by_stage=dict(_all_tuples(stages)),
         innovations_sent=sent or 0,

@@ -5,12 +5,13 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_api.audit.repository import record_audit
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.pagination import PageParams, fetch_page
 from iid_api.periods.service import get_period
-from iid_store import models, vocab
-from iid_store.audit import record_audit
-from iid_store.markers import mark_clusters_for_rerank
+from iid_store import vocab
+from iid_store.db import models
+from iid_store.outbox import mark_clusters_for_rerank, mark_regions_for_recompute
 
 
 async def get_region(session: AsyncSession, code: str) -> models.Region:
@@ -107,8 +108,10 @@ async def set_clusters(
     )
     await session.flush()
     after = _in_catalog_order(wanted)
-    # the rankings of the clusters it left and joined change (its scorecard does not)
+    # the rankings of the clusters it left and joined change; a region new to the period's
+    # clusters gets its scorecards (a recompute of unchanged inputs stores nothing)
     await mark_clusters_for_rerank(session, year, set(before) | set(after))
+    await mark_regions_for_recompute(session, year, [region_code])
     await record_audit(
         session,
         actor=actor,

@@ -12,7 +12,7 @@ from iid_api.kit.tenancy import Scope
 from iid_api.periods.service import get_period
 from iid_api.regions.service import get_region
 from iid_scoring import improvement_plan, score_region
-from iid_store import models
+from iid_store.db import models
 from iid_store.editions import period_edition
 from iid_store.scoring_inputs import Basis, LoadedInput, load_region_input
 

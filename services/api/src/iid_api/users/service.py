@@ -8,14 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.agencies.service import require_live_agency
+from iid_api.audit.repository import record_audit
 from iid_api.auth.service import revoke_families
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.pagination import PageParams, fetch_page
 from iid_api.kit.principal import Role
 from iid_api.kit.tenancy import Scope
 from iid_api.users.schemas import UserCreate, UserOut, UserPatch
-from iid_store import models
-from iid_store.audit import record_audit
+from iid_store.db import models
 from iid_store.passwords import hash_password_in_thread
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.answers.service import AnswerRow
+from iid_api.audit.repository import record_audit
 from iid_api.innovations.service import get_entry
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.etag import check_version
@@ -24,10 +25,9 @@ from iid_api.verification.schemas import (
     RejectionOut,
 )
 from iid_scoring import Decision, Indicator, verified_level
-from iid_store import models
-from iid_store.audit import record_audit
+from iid_store.db import models
 from iid_store.editions import period_edition
-from iid_store.markers import mark_for_recompute
+from iid_store.outbox import mark_regions_for_recompute
 
 
 def to_out(
@@ -151,7 +151,7 @@ async def _decide(
     decision.answer_version, decision.decided_by = answer.version, scope.principal.subject
     await session.flush()
     await session.refresh(decision)
-    await mark_for_recompute(session, year, region_code)
+    await mark_regions_for_recompute(session, year, [region_code])
     await record_audit(
         session,
         actor=scope.principal.subject,
@@ -203,7 +203,7 @@ async def _rejection_changed(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> None:
-    await mark_for_recompute(session, entry.period_year, entry.region_code)
+    await mark_regions_for_recompute(session, entry.period_year, [entry.region_code])
     await record_audit(
         session,
         actor=scope.principal.subject,

@@ -4,7 +4,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iid_store.models import AuditEntry
+from iid_store.db.models import AuditEntry
 
 
 async def record_audit(

@@ -21,15 +21,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_scoring import URUSAN, Edition, available_editions, load_edition
-from iid_store import models
-from iid_store.audit import record_audit
 from iid_store.config import CommonSettings, SeedSettings
-from iid_store.db import create_engine, create_session_factory, session_scope
+from iid_store.db import create_engine, create_session_factory, models, session_scope
 from iid_store.editions import edition_row
-from iid_store.markers import mark_regions_for_recompute
+from iid_store.outbox import mark_regions_for_recompute
 from iid_store.passwords import hash_password
 
-DATA = files("iid_store") / "data"
+DATA = files("iid_store.seed") / "data"
 # DKI Jakarta's administrative city/regency units are not autonomous governments.
 NOT_ASSESSABLE = frozenset({"31.01", "31.71", "31.72", "31.73", "31.74", "31.75"})
 SEED_ACTOR = "seed"
@@ -97,19 +95,19 @@ async def _update_edition(
             f" {row['checksum'][:12]}) but period(s) {', '.join(map(str, years))} use it, and"
             " a period's edition never changes: give the new document a new code"
         )
-    before = {"checksum": stored.checksum}
+    session.add(
+        models.AuditEntry(
+            actor=SEED_ACTOR,
+            action="update",
+            object_type="edition",
+            object_id=stored.code,
+            before={"checksum": stored.checksum},
+            after={"checksum": row["checksum"]},
+        )
+    )
     for column, value in row.items():
         setattr(stored, column, value)
     await session.flush()
-    await record_audit(
-        session,
-        actor=SEED_ACTOR,
-        action="update",
-        object_type="edition",
-        object_id=stored.code,
-        before=before,
-        after={"checksum": stored.checksum},
-    )
 
 
 async def seed_regions(session: AsyncSession) -> None:

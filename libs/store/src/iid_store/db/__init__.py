@@ -1,4 +1,7 @@
-"""Engine and session factory. One AsyncSession per request or job, never shared."""
+"""The database: engine and sessions (here), the ORM models (`iid_store.db.models`), database
+administration (`iid_store.db.admin`) and LISTEN connections (`iid_store.db.listen`).
+
+One AsyncSession per request or job, never shared between concurrent tasks."""
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager

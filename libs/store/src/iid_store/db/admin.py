@@ -1,5 +1,5 @@
 """Database administration for scripts and tests: create or drop a database on the server
-IID_DATABASE_URL points at. `python -m iid_store.admin ensure-database` creates the configured
+IID_DATABASE_URL points at. `python -m iid_store.db.admin ensure-database` creates the configured
 database when it is missing (the first step of `make migrate`)."""
 
 import asyncio
@@ -49,7 +49,7 @@ async def drop_database(database_url: str) -> None:
 
 def main() -> None:
     if sys.argv[1:] != ["ensure-database"]:
-        sys.exit("usage: python -m iid_store.admin ensure-database")
+        sys.exit("usage: python -m iid_store.db.admin ensure-database")
     url = CommonSettings().database_url
     if asyncio.run(create_database(url)):
         print(f"created database {make_url(url).database}")

@@ -1,0 +1,75 @@
+"""A LISTEN connection that survives PostgreSQL restarts.
+
+The worker listens for committed work (`iid_work`), API processes for changes to what they
+cache (`iid_cache`). A notification is only a hint to act sooner: whoever listens must also be
+correct without it (the worker polls; caches are dropped while the listener is down).
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+
+import asyncpg
+from sqlalchemy import make_url
+
+logger = logging.getLogger("iid_store.listen")
+
+# How often the idle connection is checked: a dead TCP connection is noticed only on use.
+CHECK_SECONDS = 5.0
+RETRY_SECONDS = 1.0
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    """The SQLAlchemy URL (postgresql+asyncpg://...) as a DSN asyncpg accepts."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class Listener:
+    """Calls `on_notify(channel, payload)` for every notification on `channels`, and
+    `on_state(connected)` whenever the connection comes up or goes down, so the owner can
+    drop what it may have missed. `run` loops until cancelled."""
+
+    def __init__(
+        self,
+        database_url: str,
+        channels: Sequence[str],
+        on_notify: Callable[[str, str], None],
+        on_state: Callable[[bool], None] = lambda connected: None,
+    ) -> None:
+        self.dsn = asyncpg_dsn(database_url)
+        self.channels = tuple(channels)
+        self.on_notify = on_notify
+        self.on_state = on_state
+        self.connected = False
+
+    def _notified(self, _connection: object, _pid: int, channel: str, payload: str) -> None:
+        self.on_notify(channel, payload)
+
+    def _set_state(self, connected: bool) -> None:
+        if connected != self.connected:
+            self.connected = connected
+            self.on_state(connected)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self._listen_until_lost()
+            except asyncio.CancelledError:
+                self._set_state(False)
+                raise
+            except Exception as exc:  # the server is down or restarting: try again soon
+                logger.info("LISTEN %s lost (%s); reconnecting", ",".join(self.channels), exc)
+            self._set_state(False)
+            await asyncio.sleep(RETRY_SECONDS)
+
+    async def _listen_until_lost(self) -> None:
+        connection = await asyncpg.connect(self.dsn, timeout=5)
+        try:
+            for channel in self.channels:
+                await connection.add_listener(channel, self._notified)
+            self._set_state(True)
+            while True:
+                await asyncio.sleep(CHECK_SECONDS)
+                await connection.execute("SELECT 1", timeout=CHECK_SECONDS)
+        finally:
+            connection.terminate()  # at once: a polite close could wait on a dead socket

@@ -1,0 +1,67 @@
+"""The one hand-off from a committed change to the worker: outbox rows in PostgreSQL.
+
+A change to a score input marks its region in the same transaction (`mark_regions_for_recompute`);
+a stored scorecard change, a change of cluster membership or a publication marks clusters for
+re-ranking (`mark_clusters_for_rerank`); a full recompute is a queued run row
+(`request_full_recompute`). Writing any of these rows is all a writer does: a statement-level
+trigger (migration c9d1e3f5a7b9) sends `NOTIFY iid_work`, which PostgreSQL delivers only when
+the transaction commits (and never on rollback). The worker listens, and also polls the tables
+as a safety net, so a lost notification delays work by a poll, never loses it.
+
+Each marker carries a generation that grows with every change, so the worker clears it only
+if nothing newer arrived while it computed.
+"""
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iid_store.db import insert_rows
+from iid_store.db.models import RankingMarker, RecomputeMarker, RecomputeRun
+
+# The channel the outbox triggers notify; the worker LISTENs on it.
+WORK_CHANNEL = "iid_work"
+
+
+def marker_upsert(key: Any, period_year: int, values: Sequence[str]) -> Any:
+    """The statement that inserts or bumps the markers of `values` (distinct) of the marker
+    table `key` belongs to, whatever their number."""
+    model = key.class_
+    statement = insert_rows(model, [{"period_year": period_year, key.key: v} for v in values])
+    return statement.on_conflict_do_update(
+        index_elements=["period_year", key.key],
+        set_={"generation": model.generation + 1, "requested_at": func.now()},
+    )
+
+
+async def mark_regions_for_recompute(
+    session: AsyncSession, period_year: int, region_codes: Collection[str]
+) -> None:
+    """One statement for any number of regions (sorted: two transactions marking overlapping
+    sets lock the marker rows in the same order)."""
+    if region_codes:
+        await session.execute(
+            marker_upsert(RecomputeMarker.region_code, period_year, sorted(set(region_codes)))
+        )
+
+
+async def mark_clusters_for_rerank(
+    session: AsyncSession, period_year: int, clusters: Collection[str]
+) -> None:
+    if clusters:
+        await session.execute(
+            marker_upsert(RankingMarker.cluster, period_year, sorted(set(clusters)))
+        )
+
+
+async def request_full_recompute(
+    session: AsyncSession, period_year: int, requested_by: str
+) -> RecomputeRun:
+    """A queued full recompute run; the worker picks it up after the commit."""
+    run = RecomputeRun(period_year=period_year, requested_by=requested_by, status="queued")
+    session.add(run)
+    await session.flush()
+    await session.refresh(run)
+    return run

@@ -1,0 +1,293 @@
+"""The worker's SQL: claiming outbox markers, reading and writing snapshots and rankings.
+
+The logic that uses these lives in `recompute` (rounds of regions, re-ranking), `drain` (the
+loop that follows the outbox) and `full_recompute`.
+"""
+
+from collections.abc import Collection, Sequence
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, text, tuple_, union, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iid_store.db import insert_rows
+from iid_store.db.models import (
+    ClusterMembership,
+    IdempotencyRecord,
+    InnovationEntry,
+    LoginThrottle,
+    Period,
+    RankingEntryRow,
+    RankingMarker,
+    RecomputeMarker,
+    RecomputeRun,
+    Region,
+    Scorecard,
+    SpdAnswer,
+)
+
+RANKING_FIELDS = ("position", "rank", "index", "rating", "total_score", "previous_rank", "movement")
+RANKING_KEYS = ("period_year", "cluster", "basis", "region_code")
+SCORECARD_KEYS = ("period_year", "region_code", "basis")
+
+
+def region_lock(period_year: int, region_code: str) -> str:
+    return f"recompute:{period_year}:{region_code}"
+
+
+def cluster_lock(period_year: int, cluster: str) -> str:
+    return f"rerank:{period_year}:{cluster}"
+
+
+# --- locks and markers ------------------------------------------------------------------------
+async def lock(session: AsyncSession, keys: Collection[str]) -> None:
+    """Transaction-scoped advisory locks, taken in one statement and in sorted order (so two
+    workers locking overlapping sets cannot deadlock)."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(key)) FROM unnest(CAST(:keys AS text[])) key"),
+        {"keys": sorted(keys)},
+    )
+
+
+_TRY_LOCKS = text(
+    "SELECT year, name FROM unnest(CAST(:years AS int[]), CAST(:names AS text[])) AS t(year, name)"
+    " WHERE pg_try_advisory_xact_lock(hashtext(:kind || ':' || year || ':' || name))"
+)
+# Candidates to try per place wanted: other claimers (processes, rounds in flight, workers)
+# hold some of the oldest markers.
+CANDIDATES_PER_CLAIM = 4
+
+
+async def _claim(
+    session: AsyncSession, kind: str, key: Any, limit: int, period_year: int | None
+) -> list[tuple[int, str]]:
+    """Up to `limit` of the longest-waiting markers of one period (the oldest's) that no other
+    claimer holds, under transaction advisory locks (the ones `lock` takes too). Only as many
+    locks are tried at a time as places are left, so a claim never holds more than it uses."""
+    model = key.class_
+    statement = select(model.period_year, key).order_by(
+        model.first_requested_at, model.period_year, key
+    )
+    if period_year is not None:
+        statement = statement.where(model.period_year == period_year)
+    rows = (await session.execute(statement.limit(limit * CANDIDATES_PER_CLAIM))).all()
+    candidates = [(year, name) for year, name in rows if year == rows[0][0]] if rows else []
+    claimed: list[tuple[int, str]] = []
+    while candidates and len(claimed) < limit:
+        batch, candidates = (
+            candidates[: limit - len(claimed)],
+            candidates[limit - len(claimed) :],
+        )
+        locked = await session.execute(
+            _TRY_LOCKS,
+            {"kind": kind, "years": [y for y, _ in batch], "names": [n for _, n in batch]},
+        )
+        claimed += [(year, name) for year, name in locked]
+    return claimed
+
+
+async def claim_regions(
+    session: AsyncSession, limit: int, period_year: int | None = None
+) -> list[tuple[int, str]]:
+    return await _claim(session, "recompute", RecomputeMarker.region_code, limit, period_year)
+
+
+async def claim_clusters(session: AsyncSession, limit: int) -> list[tuple[int, str]]:
+    return await _claim(session, "rerank", RankingMarker.cluster, limit, None)
+
+
+async def generations(
+    session: AsyncSession, key: Any, values: Sequence[str], period_year: int
+) -> dict[str, int]:
+    """Pending marker generations by `key` value (`key`: a marker model's column)."""
+    model = key.class_
+    rows = await session.execute(
+        select(key, model.generation).where(model.period_year == period_year, key.in_(values))
+    )
+    return {value: generation for value, generation in rows}
+
+
+async def clear_markers(
+    session: AsyncSession, key: Any, read: dict[str, int], values: Sequence[str], period_year: int
+) -> bool:
+    """Delete the markers still at the generation that was read; True when any of `values`
+    has a marker left (a change that arrived while computing)."""
+    model = key.class_
+    if read:
+        pairs = tuple_(key, model.generation).in_(list(read.items()))
+        await session.execute(delete(model).where(model.period_year == period_year, pairs))
+    return bool(await generations(session, key, values, period_year))
+
+
+async def pending_markers(session: AsyncSession, period_year: int | None = None) -> int:
+    statement = select(func.count()).select_from(RecomputeMarker)
+    if period_year is not None:
+        statement = statement.where(RecomputeMarker.period_year == period_year)
+    return int(await session.scalar(statement) or 0)
+
+
+# --- periods and regions ----------------------------------------------------------------------
+async def period(session: AsyncSession, period_year: int) -> Period | None:
+    return await session.get(Period, period_year)
+
+
+async def regions_of_period(session: AsyncSession, period_year: int) -> list[str]:
+    """Every region a full recompute covers: the assessable regions (each has scorecards,
+    Tidak Dapat Dinilai until it reports) and any other with data in the period."""
+    sources = union(
+        select(Region.code).where(Region.assessable),
+        select(ClusterMembership.region_code).where(ClusterMembership.period_year == period_year),
+        select(SpdAnswer.region_code).where(SpdAnswer.period_year == period_year),
+        select(InnovationEntry.region_code).where(InnovationEntry.period_year == period_year),
+        select(Scorecard.region_code).where(Scorecard.period_year == period_year),
+    )
+    return sorted(await session.scalars(select(sources.subquery().c[0])))
+
+
+async def clusters_of(
+    session: AsyncSession, period_year: int, region_codes: Collection[str] | None = None
+) -> list[str]:
+    """The period's clusters the regions belong to (None: every cluster of the period)."""
+    member = ClusterMembership
+    statement = select(member.cluster).where(member.period_year == period_year).distinct()
+    if region_codes is not None:
+        if not region_codes:
+            return []
+        statement = statement.where(member.region_code.in_(sorted(region_codes)))
+    return sorted(await session.scalars(statement))
+
+
+# --- snapshots ----------------------------------------------------------------------------------
+async def stored_snapshots(
+    session: AsyncSession, period_year: int, region_codes: Sequence[str]
+) -> dict[tuple[str, str], tuple[str, Decimal, Decimal]]:
+    """(region, basis) -> (inputs hash, index, total) of what is stored now."""
+    card = Scorecard
+    rows = await session.execute(
+        select(card.region_code, card.basis, card.inputs_hash, card.index, card.total_score).where(
+            card.period_year == period_year, card.region_code.in_(region_codes)
+        )
+    )
+    return {(code, basis): (digest, index, total) for code, basis, digest, index, total in rows}
+
+
+async def upsert(
+    session: AsyncSession, model: Any, rows: list[dict[str, Any]], keys: Sequence[str]
+) -> None:
+    """Insert the rows, or update every other column given (and `computed_at`) where their
+    keys exist (distinct), in one execution (see iid_store.db.insert_rows)."""
+    if not rows:
+        return
+    statement = insert_rows(model, rows)
+    updated = {name: statement.excluded[name] for name in rows[0] if name not in keys}
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(keys), set_={**updated, "computed_at": func.now()}
+        )
+    )
+
+
+# --- rankings -----------------------------------------------------------------------------------
+async def previous_published_year(session: AsyncSession, period_year: int) -> int | None:
+    return await session.scalar(
+        select(func.max(Period.year)).where(Period.year < period_year, Period.status == "published")
+    )
+
+
+async def ranks_in(
+    session: AsyncSession, period_year: int, cluster: str, basis: str
+) -> dict[str, int]:
+    rows = await session.execute(
+        select(RankingEntryRow.region_code, RankingEntryRow.rank).where(
+            RankingEntryRow.period_year == period_year,
+            RankingEntryRow.cluster == cluster,
+            RankingEntryRow.basis == basis,
+        )
+    )
+    return {region: rank for region, rank in rows}
+
+
+async def cluster_scorecards(
+    session: AsyncSession, period_year: int, cluster: str, basis: str
+) -> list[tuple[str, Decimal, Decimal, str]]:
+    """(region, index, total, rating) of the cluster's stored scorecards."""
+    card, member = Scorecard, ClusterMembership
+    rows = await session.execute(
+        select(card.region_code, card.index, card.total_score, card.rating)
+        .join(
+            member,
+            (member.region_code == card.region_code) & (member.period_year == card.period_year),
+        )
+        .where(card.period_year == period_year, card.basis == basis, member.cluster == cluster)
+    )
+    return [(region, index, total, rating) for region, index, total, rating in rows]
+
+
+async def stored_ranking(session: AsyncSession, keys: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
+    row = RankingEntryRow
+    columns = [getattr(row, name) for name in RANKING_FIELDS]
+    stored = await session.execute(select(row.region_code, *columns).filter_by(**keys))
+    return {region: tuple(values) for region, *values in stored}
+
+
+async def delete_ranking_rows(
+    session: AsyncSession, keys: dict[str, Any], regions: Collection[str]
+) -> None:
+    if regions:
+        row = RankingEntryRow
+        await session.execute(delete(row).filter_by(**keys).where(row.region_code.in_(regions)))
+
+
+# --- runs ---------------------------------------------------------------------------------------
+async def queued_runs(session: AsyncSession) -> list[Any]:
+    return list(
+        await session.scalars(select(RecomputeRun.id).where(RecomputeRun.status == "queued"))
+    )
+
+
+async def new_run(session: AsyncSession, period_year: int, requested_by: str, status: str) -> Any:
+    run = RecomputeRun(period_year=period_year, requested_by=requested_by, status=status)
+    session.add(run)
+    await session.flush()
+    return run.id
+
+
+async def set_run(session: AsyncSession, run_id: Any, **values: Any) -> None:
+    await session.execute(update(RecomputeRun).where(RecomputeRun.id == run_id).values(**values))
+
+
+async def count_run_progress(session: AsyncSession, run_id: Any, regions: int) -> None:
+    """An increment, as rounds of several processes commit in any order; only while the run
+    runs (a share still busy after its run failed does not count)."""
+    run = RecomputeRun
+    await session.execute(
+        update(run)
+        .where(run.id == run_id, run.status == "running")
+        .values(regions_done=run.regions_done + regions)
+    )
+
+
+async def open_periods(session: AsyncSession) -> list[int]:
+    return list(await session.scalars(select(Period.year).where(Period.status == "open")))
+
+
+# --- clean-ups ----------------------------------------------------------------------------------
+async def forget_expired_records(session: AsyncSession, kept_for: timedelta) -> dict[str, int]:
+    """Idempotency records older than `kept_for`; the login throttle of an email without an
+    account `kept_for` after its last failure, once unlocked. Counts per kind."""
+    cutoff = func.now() - kept_for
+    throttle = LoginThrottle
+    expired = {
+        "idempotency_keys": delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff),
+        "login_throttles": delete(throttle).where(
+            or_(throttle.last_failed_login_at.is_(None), throttle.last_failed_login_at < cutoff),
+            or_(throttle.locked_until.is_(None), throttle.locked_until < func.now()),
+        ),
+    }
+    forgotten = {}
+    for name, statement in expired.items():
+        result = await session.execute(statement)
+        forgotten[name] = int(getattr(result, "rowcount", 0) or 0)
+    return forgotten

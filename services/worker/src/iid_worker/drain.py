@@ -1,0 +1,137 @@
+"""Follow the outbox: drain dirty regions in rounds, then re-rank the clusters they moved.
+
+The worker listens on `iid_work` (sent by the outbox triggers when a change commits) and also
+polls every `drain_poll_seconds`, so a missed notification costs a poll, never a change. A
+round claims up to `REGIONS_PER_ROUND` of the longest-waiting regions that no other worker
+holds and stores them through the same code as the full recompute (`recompute_round`); after
+each round every cluster with a pending ranking marker is re-ranked once. Under load a round
+collects everything that arrived while the previous one computed, so the cost per region falls
+towards the full recompute's.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from iid_store.db.listen import Listener
+from iid_store.outbox import WORK_CHANNEL
+from iid_worker import data
+from iid_worker.recompute import RoundResult, recompute_round, rerank_cluster
+
+logger = logging.getLogger("iid_worker.drain")
+
+REGIONS_PER_ROUND = 50
+CLUSTERS_PER_ROUND = 20
+
+Factory = async_sessionmaker[AsyncSession]
+
+
+@dataclass
+class DrainStats:
+    rounds: int = 0
+    regions: int = 0
+    clusters: int = 0
+
+    def add(self, other: "DrainStats") -> None:
+        self.rounds += other.rounds
+        self.regions += other.regions
+        self.clusters += other.clusters
+
+
+async def recompute_claimed(
+    factory: Factory, limit: int, period_year: int | None = None
+) -> RoundResult | None:
+    """One round: claim up to `limit` dirty regions of one period and store their scorecards;
+    None when there is nothing to claim."""
+    async with factory() as session:
+        claimed = await data.claim_regions(session, limit, period_year)
+        if not claimed:
+            await session.rollback()
+            return None
+        return await recompute_round(session, claimed[0][0], [code for _, code in claimed])
+
+
+async def rerank_claimed(factory: Factory) -> int:
+    """Re-rank every cluster with a pending marker that no other worker holds, once each, in
+    one transaction (readers see the rankings of a round change together)."""
+    async with factory() as session:
+        claimed = await data.claim_clusters(session, CLUSTERS_PER_ROUND)
+        for year, cluster in claimed:
+            await rerank_cluster(session, year, cluster)
+        await session.commit()
+    return len(claimed)
+
+
+async def drain(factory: Factory, limit: int = REGIONS_PER_ROUND) -> DrainStats:
+    """Rounds until no marker is left that this worker can claim."""
+    stats = DrainStats()
+    while True:
+        result = await recompute_claimed(factory, limit)
+        if result is not None:
+            stats.rounds += 1
+            stats.regions += result.regions
+        reranked = await rerank_claimed(factory)
+        stats.clusters += reranked
+        if result is None and not reranked:
+            return stats
+
+
+class Drainer:
+    """The worker's loop over the outbox. `dispatch_runs` hands queued full recompute runs to
+    the job queue (arq), which gives them their timeout and retries."""
+
+    def __init__(
+        self,
+        factory: Factory,
+        database_url: str,
+        poll_seconds: float,
+        dispatch_runs: Callable[[list[Any]], Awaitable[None]],
+    ) -> None:
+        self.factory = factory
+        self.poll_seconds = poll_seconds
+        self.dispatch_runs = dispatch_runs
+        self.wake = asyncio.Event()
+        self.listener = Listener(database_url, [WORK_CHANNEL], self._notified, self._connected)
+        self.total = DrainStats()
+
+    def _notified(self, _channel: str, _payload: str) -> None:
+        self.wake.set()
+
+    def _connected(self, _up: bool) -> None:
+        self.wake.set()  # (re)connected or lost: look at the tables now
+
+    def start(self) -> "asyncio.Task[None]":
+        return asyncio.create_task(self.run(), name="iid-outbox-drain")
+
+    async def run(self) -> None:
+        listening = asyncio.create_task(self.listener.run(), name="iid-work-listener")
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), self.poll_seconds)
+                self.wake.clear()
+                await self.step()
+        finally:
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
+
+    async def step(self) -> DrainStats:
+        """Drain what is claimable and dispatch queued runs; errors (the database restarting)
+        are logged and retried at the next wake-up or poll."""
+        try:
+            stats = await drain(self.factory)
+            async with self.factory() as session:
+                runs = await data.queued_runs(session)
+            if runs:
+                await self.dispatch_runs(runs)
+        except Exception:
+            logger.warning("draining the outbox failed; retrying at the next poll", exc_info=True)
+            return DrainStats()
+        self.total.add(stats)
+        return stats

@@ -172,7 +172,7 @@ class Edition:
         if (
             isinstance(answer, bool)
             or not isinstance(answer, int)
-            or answer not in self.level_range
+            or not 0 <= answer <= self.max_level
         ):
             raise AnswerError(code, f"level {answer!r} outside {self.level_text}")
         return answer
@@ -198,6 +198,7 @@ class Edition:
             "provisional": self.provisional,
             "provisional_parts": list(self.provisional_parts),
             "provisional_note": self.provisional_note,
+            "max_level": self.max_level,  # answers take a level 0..max_level
             "rules": dict(self.document["rules"]),
             "count_score": dict(self.document["count_score"]),
             "maxima": {

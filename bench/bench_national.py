@@ -39,6 +39,7 @@ from bench_scoring import measure as scoring_figures  # noqa: E402
 from recompute_bench import recompute_against_sql, region_cost  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker  # noqa: E402
+from statements import statements_per_save  # noqa: E402
 
 from iid_scoring import load_edition  # noqa: E402
 from iid_store.config import CommonSettings, SeedSettings  # noqa: E402
@@ -49,6 +50,7 @@ from iid_worker.full_recompute import RecomputeProcesses, processes_for  # noqa:
 from iid_worker.settings import Settings as WorkerSettings  # noqa: E402
 from tests.conftest import run_alembic  # noqa: E402
 from tests.e2e.stack import Stack  # noqa: E402
+from tests.support.servers import free_port  # noqa: E402
 
 DEFAULT_JSON = HERE / "results" / "latest.json"
 
@@ -139,7 +141,16 @@ async def _scale_figures(
 async def _run_rush(stack: Stack, engine: AsyncEngine, options: Options, **kw: Any) -> Any:
     import rush  # locust is only needed for this part
 
-    return await rush.measure(stack, engine, options.users, options.rush_seconds, **kw)
+    rates = (25.0, 50.0) if options.quick else rush.OPEN_LOOP_RATES
+    return await rush.measure(
+        stack,
+        engine,
+        options.users,
+        options.rush_seconds,
+        rates=rates,
+        open_loop_seconds=options.rush_seconds,
+        **kw,
+    )
 
 
 async def run(options: Options) -> dict[str, Any]:
@@ -163,6 +174,7 @@ async def run(options: Options) -> dict[str, Any]:
         cost_region = _cost_region(regions)
         growth = [await _scale_figures(factory, processes, 1, cost_region)]
         if options.rush:
+            result["statements_per_save"] = await statements_per_save(stack.database_url)
             await stack_api(stack)
             avoid = {cost_region["code"]}
             result.update(await _run_rush(stack, engine, options, regions=regions, avoid=avoid))
@@ -183,6 +195,7 @@ async def run(options: Options) -> dict[str, Any]:
 async def stack_api(stack: Stack) -> None:
     """The API and one worker on the loaded database (started only now, so that no worker
     competes with the timed full recompute)."""
+    stack.worker_metrics_port = free_port()
     stack.api = stack._spawn("api", [sys.executable, "-m", "iid_api"])
     await stack.wait_until_healthy()
     stack.start_worker()

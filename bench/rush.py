@@ -322,6 +322,96 @@ def _ratios(figures: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Rates offered in the open-loop rush (requests per second, the rush's mix), each for
+# OPEN_LOOP_SECONDS; a rate is "sustained" with no error, p99 <= SUSTAINED_P99_MS, and the
+# answers keeping up with the offer.
+OPEN_LOOP_RATES = (50, 100, 200, 400, 800)
+SUSTAINED_P99_MS = 250
+KEEPING_UP = 0.95
+
+
+def worker_cpu_seconds(stack: Stack) -> float:
+    """CPU time (user + system) of the first worker process so far."""
+    fields = Path(f"/proc/{stack.workers[0].pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def regions_recomputed(stack: Stack) -> float:
+    """The first worker's count of regions recomputed (its metrics port)."""
+    url = f"http://127.0.0.1:{stack.worker_metrics_port}/metrics"
+    async with httpx.AsyncClient() as client:
+        text_ = (await client.get(url)).text
+    for line in text_.splitlines():
+        if line.startswith("iid_worker_regions_recomputed_total "):
+            return float(line.split()[1])
+    return 0.0
+
+
+async def _open_loop_rate(stack: Stack, plan: Path, rate: float, seconds: float) -> dict[str, Any]:
+    out = stack.logs / f"open-loop-{rate:g}.json"
+    command = [sys.executable, str(HERE / "open_loop.py"), str(plan), stack.base_url,
+               str(rate), str(seconds), str(out)]  # fmt: skip
+    process = await asyncio.create_subprocess_exec(*command)
+    if await process.wait() != 0:
+        raise RuntimeError(f"the open-loop generator failed at {rate}/s")
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+async def open_loop_rush(
+    stack: Stack,
+    engine: AsyncEngine,
+    plan: Path,
+    probe: Probe,
+    rates: tuple[float, ...],
+    seconds: float,
+) -> dict[str, Any]:
+    """Each rate offered for `seconds`, the probe measuring freshness meanwhile, the worker's
+    CPU per region recomputed counted from its process and its metrics."""
+    table, cpu_total, regions_total = [], 0.0, 0.0
+    async with httpx.AsyncClient(base_url=stack.base_url, headers=probe.headers, timeout=60) as api:
+        for rate in rates:
+            await drain(engine)
+            probe.samples = []
+            cpu, regions = worker_cpu_seconds(stack), await regions_recomputed(stack)
+            sampling = asyncio.create_task(probe.freshness(api))
+            try:
+                row = await _open_loop_rate(stack, plan, rate, seconds)
+            finally:
+                sampling.cancel()
+                with suppress(asyncio.CancelledError):
+                    await sampling
+            row["drain_after_seconds"] = await drain(engine)
+            cpu = worker_cpu_seconds(stack) - cpu
+            regions = await regions_recomputed(stack) - regions
+            cpu_total, regions_total = cpu_total + cpu, regions_total + regions
+            row["worker_regions_recomputed"] = int(regions)
+            row["worker_ms_per_region"] = round(cpu * 1000 / regions, 2) if regions else None
+            table.append({**row, **_quantiles(probe.samples)})
+            print(f"open loop {rate}/s: {_one_line(table[-1])}", file=sys.stderr)
+    sustained = [
+        row["offered_per_second"]
+        for row in table
+        if row["errors"] == 0
+        and (row["p99_ms"] or 0) <= SUSTAINED_P99_MS
+        and row["achieved_per_second"] >= KEEPING_UP * row["offered_per_second"]
+    ]
+    at_100 = next((row for row in table if row["offered_per_second"] == 100), table[0])
+    return {
+        "rush_open_loop": table,
+        "rush_sustained_saves_per_second": max(sustained, default=0),
+        "freshness_p95_ms_at_100": at_100["freshness_p95_ms"],
+        "worker_ms_per_region_under_load": (
+            round(cpu_total * 1000 / regions_total, 2) if regions_total else None
+        ),
+    }
+
+
+def _one_line(row: dict[str, Any]) -> str:
+    keys = ("achieved_per_second", "errors", "p50_ms", "p99_ms", "freshness_p95_ms")
+    return ", ".join(f"{key} {row[key]}" for key in keys)
+
+
 async def measure(
     stack: Stack,
     engine: AsyncEngine,
@@ -330,12 +420,16 @@ async def measure(
     *,
     regions: list[dict[str, Any]],
     avoid: set[str],
+    rates: tuple[float, ...] = OPEN_LOOP_RATES,
+    open_loop_seconds: float = 20,
 ) -> dict[str, Any]:
     usable = [r for r in regions if r["code"] not in avoid]
     probe_region = next((r for r in usable if r["kind"] == "kota"), usable[0])
     plan = await _plan(stack, engine, [r for r in usable if r is not probe_region])
     key = json.loads(plan.read_text())["key"]
-    rush = await deadline_rush(stack, plan, Probe(engine, key, probe_region), users, seconds)
+    probe = Probe(engine, key, probe_region)
+    rush = await deadline_rush(stack, plan, probe, users, seconds)
     rush["rush_drain_seconds"] = await drain(engine)
+    open_loop = await open_loop_rush(stack, engine, plan, probe, rates, open_loop_seconds)
     compared = await comparisons(stack, engine, plan, users, seconds / 2)
-    return {**rush, **compared}
+    return {**rush, **open_loop, **compared}

@@ -54,6 +54,12 @@ async def move_period(client: AsyncClient, *states: str, year: int = YEAR) -> No
         ok(await client.post(f"/v1/periods/{year}/transitions", json={"to": state}))
 
 
+async def publish(client: AsyncClient, year: int = YEAR, *, force: bool = False) -> Any:
+    """Publish a verifying period (`force`: although answers are undecided)."""
+    body = {"to": "published", "force": True} if force else {"to": "published"}
+    return ok(await client.post(f"/v1/periods/{year}/transitions", json=body))
+
+
 async def create_agency(
     client: AsyncClient, region: str = REGION, name: str = "Dinas Kesehatan"
 ) -> dict[str, Any]:

@@ -62,6 +62,7 @@ RULES: dict[str, tuple[int | str, ...]] = {
     "innovation_write":  (401,    OK,       403,     403,       "ok|404",  "ok|404",  "403|404"),
     "verify":            (401,    OK,       OK,      403,       "403|404", "403|404", "403|404"),
     "verification_read": (401,    OK,       OK,      OK,        "ok|404",  "403|404", "ok|404"),
+    "verification_list": (401,    OK,       OK,      OK,        OK,        403,       OK),
     "account_admin":     (401,    OK,       403,     403,       "ok|404",  "403|404", "403|404"),
     "admin_list":        (401,    OK,       403,     403,       OK,        403,       403),
 }
@@ -146,7 +147,8 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/periods/{year}/regions/{code}/scorecard/preview"): Case("public", params=PUBLISHED, query={"basis": "verified"}),  # noqa: E501
     ("GET", "/v1/periods/{year}/regions/{code}/scorecard/improvements"): Case("tenant_read"),
     ("GET", "/v1/periods/{year}/rankings"): Case("public", params=PUBLISHED, query={"cluster": "kota"}),  # noqa: E501
-    ("GET", "/v1/regions/{code}/history"): Case("tenant_read"),
+    ("GET", "/v1/regions/{code}/history"): Case("public"),
+    ("POST", "/v1/history/imports"): Case("national_admin", files={"file": ("hasil.csv", b"region_code,year,index\n73.72,2021,49.63\n", "text/csv")}),  # noqa: E501
     ("GET", "/v1/periods/{year}/summary"): Case("public", params=PUBLISHED),
     # evidence
     ("POST", "/v1/innovations/{entry_id}/answers/{indicator}/evidence"): Case("innovation_write", params=SID, files={"file": ("sk.pdf", PDF, "application/pdf")}),  # noqa: E501
@@ -178,6 +180,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("PUT", "/v1/innovations/{entry_id}/rejection"): Case("verify", params=VERIFYING, body={"note": "kegiatan rutin"}),  # noqa: E501
     ("DELETE", "/v1/innovations/{entry_id}/rejection"): Case("verify", params=VERIFYING),
     ("GET", "/v1/periods/{year}/regions/{code}/verification"): Case("verification_read", params=VERIFYING),  # noqa: E501
+    ("GET", "/v1/periods/{year}/undecided-answers"): Case("verification_list", params=VERIFYING),
     ("GET", "/v1/audit"): Case("admin_list"),
 }
 # fmt: on

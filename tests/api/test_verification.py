@@ -22,6 +22,7 @@ from tests.api.support import (
     move_period,
     ok,
     problem,
+    publish,
 )
 from tests.conftest import RoleHeaders
 
@@ -112,8 +113,12 @@ async def test_verification_round_trip_matches_the_scoring_library(
     assert [row["verified_level"] for row in results["spd"]] == [3, 0, 0]
     by_id = {item["entry_id"]: item for item in results["innovations"]}
     assert by_id[rejected["id"]]["rejection"]["note"] == rejection["note"]
+    # the rejection decides the rejected innovation's answers: only 33 of the kept one is left
     assert results["undecided_answers"] == 1
-    assert {row["verified_level"] for row in by_id[rejected["id"]]["answers"]} == {0}
+    assert {
+        (row["decision"], row["verified_level"], row["decided_with_innovation"])
+        for row in by_id[rejected["id"]]["answers"]
+    } == {("reject", 0, True)}
     trail = ok(
         await client.get(f"/v1/audit?region={REGION}&object_type=spd_decision", headers=admin)
     )
@@ -166,7 +171,7 @@ async def test_who_may_not_verify_or_claim(client: AsyncClient, as_role: RoleHea
         )
     )
 
-    await move_period(client, "published")
+    await publish(client, force=True)
     refused = problem(
         await client.put(decision, json={"decision": "accept"}, headers=verifier), 409
     )

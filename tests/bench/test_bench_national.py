@@ -27,6 +27,11 @@ TRACKED_KEYS = (
     "save_vs_baseline_ratio",
     "read_vs_baseline_ratio",
     "recompute_growth",
+    "rush_open_loop",
+    "rush_sustained_saves_per_second",
+    "freshness_p95_ms_at_100",
+    "worker_ms_per_region_under_load",
+    "statements_per_save",
 )
 
 pytestmark = pytest.mark.e2e
@@ -53,4 +58,6 @@ def test_quick_national_benchmark(tmp_path: Path) -> None:
     # 40 regions the quick run loads with data
     assert [g["regions"] for g in result["growth"]] == [546, 586, 666]
     assert result["rush_errors"] == 0
+    assert [row["offered_per_second"] for row in result["rush_open_loop"]] == [25, 50]
+    assert all(count <= 2 for count in result["statements_per_save"].values())
     assert result["comparison_errors"] == 0

@@ -35,6 +35,8 @@ class Stack:
         self.port = free_port()
         self.api: subprocess.Popen[bytes] | None = None
         self.workers: list[subprocess.Popen[bytes]] = []
+        # the first worker's metrics port, when a caller wants to read its counters
+        self.worker_metrics_port: int | None = None
         self.logs = self.postgres.folder / "logs"
         self.database_url = (
             make_url(self.postgres.url).set(database="iid").render_as_string(hide_password=False)
@@ -53,6 +55,11 @@ class Stack:
             "IID_HOST": "127.0.0.1",
             "IID_PORT": str(self.port),
             "IID_SWEEP_INTERVAL_SECONDS": "5",
+            **(
+                {"IID_WORKER_METRICS_PORT": str(self.worker_metrics_port)}
+                if self.worker_metrics_port is not None and not self.workers
+                else {}
+            ),
         }
 
     async def start(self) -> None:

@@ -5,10 +5,12 @@ settings object, read from `IID_*` environment variables or a `.env` file.
 """
 
 from enum import StrEnum
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from iid_store.logs import LogFormat
 
 
 class Environment(StrEnum):
@@ -27,9 +29,12 @@ class CommonSettings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     # Connections per process (and as many again in overflow). A request waits up to
     # database_pool_timeout seconds for one: in the deadline rush a slow answer beats a 503.
-    database_pool_size: int = 20
+    database_pool_size: int = 10
     database_pool_timeout: float = 30
     database_statement_timeout_ms: int = 30_000
+    # text: readable lines (development); json: one JSON object per line (production)
+    log_format: LogFormat = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @property
     def is_production(self) -> bool:

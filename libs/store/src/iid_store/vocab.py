@@ -63,3 +63,8 @@ if TYPE_CHECKING:  # a Literal built from a tuple is beyond a type checker: a st
     RoleName = str
 else:  # the stored roles as a Literal: what request and response schemas validate against
     RoleName = Literal[ROLES]
+
+# Ratings (predikat) and the scales published results were given on: 0-100 from 2021 on, a
+# raw sum of scores before (methodology.md section 3).
+RATINGS: Final = ("sangat_inovatif", "inovatif", "kurang_inovatif", "tidak_dapat_dinilai")
+SCALES: Final = ("index_0_100", "raw_sum")

@@ -14,9 +14,13 @@ from iid_api.completeness.router import router as completeness_router
 from iid_api.editions.router import router as editions_router
 from iid_api.evidence.router import router as evidence_router
 from iid_api.health.router import router as health_router
+from iid_api.history.router import router as history_router
 from iid_api.innovations.router import router as innovations_router
+from iid_api.kit.cache import Caches
 from iid_api.kit.errors import install_error_handlers
 from iid_api.kit.idempotency import IdempotencyMiddleware
+from iid_api.kit.request_id import RequestIdMiddleware
+from iid_api.metrics import MetricsMiddleware, instrument_pool
 from iid_api.periods.router import router as periods_router
 from iid_api.rankings.router import router as rankings_router
 from iid_api.regions.router import router as regions_router
@@ -41,9 +45,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.engine = create_engine(settings)
     app.state.session_factory = create_session_factory(app.state.engine)
+    app.state.caches = Caches(settings.database_url, settings.principal_cache_seconds)
+    await app.state.caches.start()
+    # iid_store.db.create_engine allows as many connections again in overflow
+    uninstrument_pool = instrument_pool(app.state.engine, limit=2 * settings.database_pool_size)
     try:
         yield
     finally:
+        uninstrument_pool()
+        await app.state.caches.stop()
         await app.state.engine.dispose()
 
 
@@ -57,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestIdMiddleware)  # the outermost: every log line has the id
     for router in (
         health_router,
         editions_router,
@@ -69,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         evidence_router,
         completeness_router,
         rankings_router,
+        history_router,
         auth_router,
         users_router,
         apikeys_router,

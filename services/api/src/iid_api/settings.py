@@ -1,6 +1,8 @@
 """The API's one settings object (IID_* environment variables or .env)."""
 
+import os
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 
@@ -17,12 +19,27 @@ MIB = 1024 * 1024
 class Settings(CommonSettings, StorageSettings):
     host: str = "127.0.0.1"
     port: int = 8000
-    # Seconds a readiness probe waits for PostgreSQL or Redis before calling it down.
+    # Seconds a readiness probe waits for PostgreSQL before calling it down.
     readiness_timeout: float = 2.0
     # Idle keep-alive connections stay open this long. It must outlast the idle time of the
     # clients and proxies in front of us (httpx 5 s, nginx and load balancers 60 s): a server
     # that closes first races a client reusing the connection, and that request is dropped.
     keep_alive_seconds: int = Field(default=75, ge=1)
+    # API processes `iid-api` starts (uvicorn workers on one socket); unset: one per CPU this
+    # process may run on. Each holds up to 2 x IID_DATABASE_POOL_SIZE connections, plus one
+    # that listens for cache invalidations (README: the connection budget).
+    web_concurrency: int | None = Field(default=None, ge=1)
+
+    @property
+    def processes(self) -> int:
+        return self.web_concurrency or len(os.sched_getaffinity(0))
+
+    # Prometheus metrics of all those processes at http://IID_HOST:IID_METRICS_PORT/metrics;
+    # unset: not served. A port of its own keeps them off the public API (and its proxy).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # Where the processes write their metrics for that port to add up (prometheus-client's
+    # multiprocess mode), emptied at start; unset: a new temporary folder (TMPDIR) per start.
+    metrics_dir: Path | None = None
 
     # --- evidence uploads ---------------------------------------------------------------
     # The largest file of each kind (regional systems allow PDF 10 MB, images 1-3 MB) and how
@@ -44,6 +61,9 @@ class Settings(CommonSettings, StorageSettings):
     login_lock_minutes: int = 15
     # API keys record their last use at most this often (a write per request is too many).
     api_key_touch_seconds: int = 60
+    # Who a credential belongs to is cached this long at most (a revocation, logout or
+    # deactivation reaches every process at once through NOTIFY; see kit/cache.py).
+    principal_cache_seconds: float = Field(default=60, ge=0)
 
     def _local_defaults(self) -> list[tuple[str, object]]:
         return [*super()._local_defaults(), ("secret_key", SecretStr(DEFAULT_SECRET_KEY))]

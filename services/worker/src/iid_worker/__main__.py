@@ -8,14 +8,14 @@ import asyncio
 
 from iid_store.db import create_engine, create_session_factory
 from iid_store.db.models import RecomputeRun
+from iid_store.logs import configure_logging
 from iid_worker import data
 from iid_worker.full_recompute import processes_for, run_full_recompute
 from iid_worker.main import run_until_signalled
 from iid_worker.settings import Settings
 
 
-async def _recompute(period_year: int) -> RecomputeRun:
-    settings = Settings()
+async def _recompute(settings: Settings, period_year: int) -> RecomputeRun:
     engine = create_engine(settings)
     factory = create_session_factory(engine)
     processes = processes_for(settings)
@@ -42,11 +42,13 @@ def main() -> None:
     recompute = commands.add_parser("recompute", help="full recompute of one period")
     recompute.add_argument("--period", type=int, required=True)
     arguments = parser.parse_args()
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
     if arguments.command == "recompute":
-        run = asyncio.run(_recompute(arguments.period))
+        run = asyncio.run(_recompute(settings, arguments.period))
         print(f"run {run.id}: {run.status}, {run.regions_done} regions")
     else:
-        asyncio.run(run_until_signalled(Settings()))
+        asyncio.run(run_until_signalled(settings))
 
 
 if __name__ == "__main__":

@@ -111,14 +111,27 @@ async def generations(
 
 async def clear_markers(
     session: AsyncSession, key: Any, read: dict[str, int], values: Sequence[str], period_year: int
-) -> bool:
+) -> tuple[bool, tuple[float, ...]]:
     """Delete the markers still at the generation that was read; True when any of `values`
-    has a marker left (a change that arrived while computing)."""
+    has a marker left (a change that arrived while computing), and the seconds since each
+    deleted marker's latest change (the freshness of what the caller stores)."""
     model = key.class_
+    ages: tuple[float, ...] = ()
     if read:
         pairs = tuple_(key, model.generation).in_(list(read.items()))
-        await session.execute(delete(model).where(model.period_year == period_year, pairs))
-    return bool(await generations(session, key, values, period_year))
+        age = func.extract("epoch", func.clock_timestamp() - model.requested_at)
+        deleted = await session.scalars(
+            delete(model).where(model.period_year == period_year, pairs).returning(age)
+        )
+        ages = tuple(float(seconds) for seconds in deleted)
+    return bool(await generations(session, key, values, period_year)), ages
+
+
+async def outbox_backlog(session: AsyncSession) -> tuple[int, float]:
+    """Regions marked for recompute, and the seconds the oldest has waited (0: none)."""
+    waited = func.extract("epoch", func.now() - func.min(RecomputeMarker.first_requested_at))
+    count, oldest = (await session.execute(select(func.count(), waited))).one()
+    return int(count), float(oldest or 0)
 
 
 async def pending_markers(session: AsyncSession, period_year: int | None = None) -> int:

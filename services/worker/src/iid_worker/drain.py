@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from iid_store.db.listen import Listener
 from iid_store.outbox import WORK_CHANNEL
 from iid_worker import data
+from iid_worker.metrics import observe_freshness, observe_regions_recomputed
 from iid_worker.recompute import RoundResult, recompute_round, rerank_cluster
 
 logger = logging.getLogger("iid_worker.drain")
@@ -75,6 +76,8 @@ async def drain(factory: Factory, limit: int = REGIONS_PER_ROUND) -> DrainStats:
         if result is not None:
             stats.rounds += 1
             stats.regions += result.regions
+            observe_regions_recomputed(result.regions)
+            observe_freshness(result.marker_ages)
         reranked = await rerank_claimed(factory)
         stats.clusters += reranked
         if result is None and not reranked:

@@ -32,6 +32,7 @@ from iid_store.db.models import RecomputeRun
 from iid_store.outbox import mark_regions_for_recompute
 from iid_worker import data
 from iid_worker.drain import REGIONS_PER_ROUND, recompute_claimed
+from iid_worker.metrics import observe_regions_recomputed
 from iid_worker.recompute import rerank_cluster
 from iid_worker.settings import Settings
 
@@ -79,6 +80,7 @@ async def run_full_recompute(
                 session, run_id, status="done", regions_done=len(regions), finished_at=func.now()
             )
             await session.commit()
+        observe_regions_recomputed(len(regions))
     except BaseException as exc:  # a job timeout cancels the task: record that too
         async with factory() as session:
             reason = str(exc) or type(exc).__name__

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import signal
 import uuid
+from functools import partial
 from typing import Any
 
 from arq import cron, func
@@ -34,6 +35,7 @@ from iid_worker.jobs import (
     nightly_full_recompute,
     sweep,
 )
+from iid_worker.metrics import instrumented, measure_backlog, serve_metrics
 from iid_worker.settings import Settings
 
 logger = logging.getLogger("iid_worker")
@@ -49,11 +51,11 @@ def _every(seconds: int) -> set[int]:
 
 def _crons(settings: Settings) -> list[CronJob]:
     def daily(job: Any, hour: int, minute: int, timeout: int) -> CronJob:
-        return cron(job, hour={hour}, minute={minute}, second={0}, timeout=timeout)
+        return cron(instrumented(job), hour={hour}, minute={minute}, second={0}, timeout=timeout)
 
     short = settings.cron_timeout_seconds
     return [
-        cron(sweep, second=_every(settings.sweep_interval_seconds), timeout=short),
+        cron(instrumented(sweep), second=_every(settings.sweep_interval_seconds), timeout=short),
         daily(nightly_full_recompute, settings.nightly_hour_utc, 0, short),
         daily(forget_expired_records, settings.nightly_hour_utc, 30, short),
         daily(
@@ -65,11 +67,15 @@ def _crons(settings: Settings) -> list[CronJob]:
     ]
 
 
+def job_functions(settings: Settings) -> list[Any]:
+    return [func(instrumented(full_recompute), timeout=settings.job_timeout_seconds)]
+
+
 def job_queue(settings: Settings, ctx: dict[str, Any]) -> Worker:
     redis_settings = RedisSettings.from_dsn(settings.redis_url)
     redis_settings.conn_retries = 1  # `serve_job_queue` keeps retrying, the drain goes on
     return Worker(
-        functions=[func(full_recompute, timeout=settings.job_timeout_seconds)],
+        functions=job_functions(settings),
         cron_jobs=_crons(settings),
         redis_settings=redis_settings,
         handle_signals=False,  # `main` cancels the whole process in order
@@ -130,9 +136,17 @@ async def serve(settings: Settings) -> None:
         # whatever is marked now waited for a worker: the drain's first pass takes it at once
         "drain_task": drainer.start(),
     }
+    metrics = None
+    if settings.worker_metrics_port is not None:
+        measure = partial(measure_backlog, queue, factory)
+        metrics = await serve_metrics(
+            settings.worker_metrics_host, settings.worker_metrics_port, measure
+        )
     try:
         await serve_job_queue(settings, ctx)
     finally:
+        if metrics is not None:
+            metrics.close()
         ctx["drain_task"].cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await ctx["drain_task"]

@@ -36,6 +36,8 @@ class RoundResult:
     regions: int
     clusters_to_rerank: frozenset[str]
     still_dirty: bool
+    # seconds since each cleared marker's latest change: the freshness of what was stored
+    marker_ages: tuple[float, ...] = ()
 
 
 _INNOVATION_FIELDS = attrgetter(
@@ -119,11 +121,11 @@ async def recompute_round(
     await data.upsert(session, ScorecardRow, rows, data.SCORECARD_KEYS)
     clusters = await data.clusters_of(session, period_year, moved)
     await mark_clusters_for_rerank(session, period_year, clusters)
-    still_dirty = await data.clear_markers(
+    still_dirty, ages = await data.clear_markers(
         session, region_key, generations, region_codes, period_year
     )
     await session.commit()
-    return RoundResult(len(region_codes), frozenset(clusters), still_dirty)
+    return RoundResult(len(region_codes), frozenset(clusters), still_dirty, ages)
 
 
 async def rerank_cluster(session: AsyncSession, period_year: int, cluster: str) -> bool:
@@ -146,7 +148,10 @@ async def rerank_cluster(session: AsyncSession, period_year: int, cluster: str) 
             if stored.get(region) != tuple(values[name] for name in data.RANKING_FIELDS)
         ]
         await data.upsert(session, RankingEntryRow, changed, data.RANKING_KEYS)
-    return await data.clear_markers(session, cluster_key, generations, [cluster], period_year)
+    still_dirty, _ = await data.clear_markers(
+        session, cluster_key, generations, [cluster], period_year
+    )
+    return still_dirty
 
 
 async def _ranking_rows(

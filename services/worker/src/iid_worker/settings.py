@@ -33,6 +33,10 @@ class Settings(CommonSettings, StorageSettings):
     # Processes a full recompute spreads its regions over; None: one per CPU core; 1: in the
     # worker's own process.
     recompute_processes: int | None = Field(default=None, ge=1)
+    # Prometheus metrics at http://HOST:PORT/metrics and the worker's liveness at /healthz
+    # (the orchestrator's probe); unset: not served (two workers on one machine need two).
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
 
     def _local_defaults(self) -> list[tuple[str, object]]:
         return [*super()._local_defaults(), ("redis_url", DEFAULT_REDIS_URL)]

@@ -175,6 +175,8 @@ class InnovationEntry(Base):
         CheckConstraint(
             "(status = 'sent') = (registration_number IS NOT NULL)", name="registration"
         ),
+        CheckConstraint("implemented_on >= trial_on", name="implemented_after_trial"),
+        CheckConstraint("developed_on >= implemented_on", name="developed_after_implemented"),
         # One live entry per innovation and year; soft-deleted ones do not block a re-entry.
         Index(
             "uq_innovation_entries_live",
@@ -622,3 +624,38 @@ class IdempotencyRecord(Base):
     response_headers: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = _created_at()
+
+
+class ImportedResult(Base):
+    """A region's published result of a year assessed before this service (imported from the
+    ministry's published figures), on the scale of its year: one row per region and year."""
+
+    __tablename__ = "imported_results"
+    __table_args__ = (
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="year"),
+        CheckConstraint(one_of("scale", vocab.SCALES), name="scale"),
+        CheckConstraint(
+            "score >= 0 AND (scale <> 'index_0_100' OR score <= 100)", name="score_on_scale"
+        ),
+        CheckConstraint(f"rating IS NULL OR {one_of('rating', vocab.RATINGS)}", name="rating"),
+        CheckConstraint(f"cluster IS NULL OR {one_of('cluster', vocab.CLUSTERS)}", name="cluster"),
+        CheckConstraint("rank >= 1", name="rank_positive"),
+        CheckConstraint("innovations >= 0", name="innovations"),
+        CheckConstraint("agencies_taking_part >= 0", name="agencies_taking_part"),
+    )
+
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    scale: Mapped[str] = mapped_column(String(12))
+    score: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    rating: Mapped[str | None] = mapped_column(String(24))
+    cluster: Mapped[str | None] = mapped_column(String(16))
+    rank: Mapped[int | None] = mapped_column(Integer)
+    innovations: Mapped[int | None] = mapped_column(Integer)
+    agencies_taking_part: Mapped[int | None] = mapped_column(Integer)
+    # the import (one upload, or the seed) that wrote the row
+    import_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    imported_by: Mapped[str] = mapped_column(String(200))
+    imported_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

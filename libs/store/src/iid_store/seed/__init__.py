@@ -1,4 +1,5 @@
-"""Seed data: the packaged editions, the 552 regions, and a demo period a newcomer can explore.
+"""Seed data: the packaged editions, the 552 regions, and a demo a newcomer can explore (an
+open period, and results regions published before the service).
 
 Idempotent: running it twice changes nothing (fixed keys, ON CONFLICT DO NOTHING, and the demo
 is skipped when its period exists). A packaged edition file that changed since it was seeded
@@ -21,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_scoring import URUSAN, Edition, available_editions, load_edition
+from iid_store import published_results
 from iid_store.config import CommonSettings, SeedSettings
 from iid_store.db import create_engine, create_session_factory, models, session_scope
 from iid_store.editions import edition_row
@@ -244,6 +246,24 @@ async def _seed_innovation(
         )
 
 
+async def seed_published_results(session: AsyncSession) -> None:
+    """The demo history: results regions published before the service (never replacing a
+    result imported since)."""
+    results = []
+    for line, row in enumerate(_rows("history", "published-results.csv"), start=2):
+        result, errors, _ = published_results.parse_row(row)
+        if result is None:
+            raise ValueError(f"published-results.csv line {line}: {errors}")
+        results.append(result)
+    await published_results.store(
+        session,
+        results,
+        import_id=_demo_id("history"),
+        imported_by=SEED_ACTOR,
+        replace=False,
+    )
+
+
 async def seed_bootstrap_admin(session: AsyncSession, settings: SeedSettings) -> bool:
     """The first national admin (IID_BOOTSTRAP_ADMIN_EMAIL / _PASSWORD), created only when no
     user has that email: a password changed later is never reset by a re-seed."""
@@ -275,6 +295,7 @@ async def seed(settings: CommonSettings, *, demo: bool = True) -> None:
                 await seed_bootstrap_admin(session, settings)
             if demo:
                 await seed_demo(session)
+                await seed_published_results(session)
     finally:
         await engine.dispose()
 

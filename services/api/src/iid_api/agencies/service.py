@@ -1,16 +1,18 @@
 """Agencies (OPD, UPTD, puskesmas ...) of a region."""
 
 import uuid
+from datetime import UTC, datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_api.agencies import repository
 from iid_api.agencies.schemas import AgencyCreate, AgencyOut, AgencyPatch
 from iid_api.audit.repository import record_audit
+from iid_api.catalog import service as catalog
+from iid_api.innovations.repository import live_entries_of_agency
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
-from iid_api.kit.pagination import PageParams, fetch_page
+from iid_api.kit.pagination import PageParams
 from iid_api.kit.tenancy import Scope
-from iid_api.regions.service import get_region
 from iid_store.db import models
 
 
@@ -22,28 +24,15 @@ async def list_agencies(
     session: AsyncSession, scope: Scope, region_code: str, params: PageParams, name: str | None
 ) -> tuple[list[models.Agency], int]:
     scope.require_visible_region(region_code)
-    await get_region(session, region_code)
-    statement = select(models.Agency).where(
-        models.Agency.region_code == region_code, models.Agency.deleted_at.is_(None)
-    )
-    if name:
-        statement = statement.where(models.Agency.name.icontains(name, autoescape=True))
-    return await fetch_page(
-        session, statement.order_by(models.Agency.name, models.Agency.id), params
-    )
+    await catalog.region(session, region_code)
+    return await repository.page(session, region_code, name, params)
 
 
 async def get_agency(
     session: AsyncSession, scope: Scope, agency_id: uuid.UUID, *, for_update: bool = False
 ) -> models.Agency:
-    statement = select(models.Agency).where(
-        models.Agency.id == agency_id,
-        models.Agency.deleted_at.is_(None),
-        scope.regions(models.Agency.region_code),
-    )
-    if for_update:
-        statement = statement.with_for_update()
-    agency = await session.scalar(statement)
+    visible = scope.regions(models.Agency.region_code)
+    agency = await repository.live(session, agency_id, visible, for_update=for_update)
     if agency is None:
         raise NotFound(f"agency {agency_id} not found")
     return agency
@@ -53,11 +42,10 @@ async def create_agency(
     session: AsyncSession, scope: Scope, region_code: str, data: AgencyCreate
 ) -> models.Agency:
     scope.require_region_admin(region_code, "create agencies")
-    await get_region(session, region_code)
-    agency = models.Agency(region_code=region_code, name=data.name, kind=data.kind)
-    session.add(agency)
-    await session.flush()
-    await session.refresh(agency)
+    await catalog.region(session, region_code)
+    agency = await repository.add(
+        session, models.Agency(region_code=region_code, name=data.name, kind=data.kind)
+    )
     await record_audit(
         session,
         actor=scope.principal.subject,
@@ -79,7 +67,7 @@ async def update_agency(
     before = _snapshot(agency)
     for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(agency, field, value)
-    await session.flush()
+    await repository.saved(session, agency)
     await record_audit(
         session,
         actor=scope.principal.subject,
@@ -97,17 +85,12 @@ async def update_agency(
 async def delete_agency(session: AsyncSession, scope: Scope, agency_id: uuid.UUID) -> None:
     agency = await get_agency(session, scope, agency_id, for_update=True)
     scope.require_region_admin(agency.region_code, "delete agencies")
-    live_entries = await session.scalar(
-        select(func.count()).where(
-            models.InnovationEntry.agency_id == agency.id,
-            models.InnovationEntry.deleted_at.is_(None),
-        )
-    )
+    live_entries = await live_entries_of_agency(session, agency.id)
     if live_entries:
         raise Conflict(f"agency {agency_id} still owns {live_entries} innovation(s)")
     before = _snapshot(agency)
-    agency.deleted_at = func.now()
-    await session.flush()
+    agency.deleted_at = datetime.now(UTC)
+    await repository.saved(session, agency)
     await record_audit(
         session,
         actor=scope.principal.subject,
@@ -126,9 +109,7 @@ async def require_live_agency(
     """The agency exists, is not deleted and belongs to the region, else 422 on
     /body/agency_id. `lock`: a shared row lock, so that a concurrent delete of the agency
     waits for the caller's transaction (and then sees what it wrote)."""
-    agency = await session.get(
-        models.Agency, agency_id, with_for_update={"read": True} if lock else None
-    )
+    agency = await repository.any_with_share_lock(session, agency_id, lock=lock)
     if agency is None or agency.deleted_at is not None or agency.region_code != region_code:
         raise InvalidInput.at(
             "/body/agency_id", f"agency {agency_id} is not an agency of {region_code}"

@@ -4,14 +4,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_api.apikeys import repository
 from iid_api.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from iid_api.audit.repository import record_audit
 from iid_api.kit.credentials import digest, new_api_key
 from iid_api.kit.errors import InvalidInput, NotFound
-from iid_api.kit.pagination import PageParams, fetch_page
+from iid_api.kit.pagination import PageParams
 from iid_api.kit.tenancy import Scope
 from iid_api.users.service import check_account_scope
 from iid_store.db import models
@@ -41,19 +41,19 @@ async def create_key(session: AsyncSession, scope: Scope, data: ApiKeyCreate) ->
     if data.expires_at is not None and data.expires_at <= datetime.now(UTC):
         raise InvalidInput.at("/body/expires_at", "expires_at is in the past")
     secret, prefix = new_api_key()
-    key = models.ApiKey(
-        name=data.name,
-        prefix=prefix,
-        key_hash=digest(secret),
-        role=data.role,
-        region_code=data.region_code,
-        agency_id=data.agency_id,
-        expires_at=data.expires_at,
-        created_by=scope.principal.subject,
+    key = await repository.add(
+        session,
+        models.ApiKey(
+            name=data.name,
+            prefix=prefix,
+            key_hash=digest(secret),
+            role=data.role,
+            region_code=data.region_code,
+            agency_id=data.agency_id,
+            expires_at=data.expires_at,
+            created_by=scope.principal.subject,
+        ),
     )
-    session.add(key)
-    await session.flush()
-    await session.refresh(key)
     await _audit(session, scope, key, "create", before=None)
     await session.commit()
     return ApiKeyCreated.model_validate({**_snapshot(key), "key": secret})
@@ -67,19 +67,14 @@ async def list_keys(
     include_revoked: bool,
 ) -> tuple[list[models.ApiKey], int]:
     scope.require_admin("list API keys")
-    statement = select(models.ApiKey).where(scope.regions(models.ApiKey.region_code))
-    if region_code is not None:
-        statement = statement.where(models.ApiKey.region_code == region_code)
-    if not include_revoked:
-        statement = statement.where(models.ApiKey.revoked_at.is_(None))
-    order = (models.ApiKey.created_at.desc(), models.ApiKey.id)
-    return await fetch_page(session, statement.order_by(*order), params)
+    visible = scope.regions(models.ApiKey.region_code)
+    return await repository.page(session, visible, region_code, include_revoked, params)
 
 
 async def get_key(
     session: AsyncSession, scope: Scope, key_id: uuid.UUID, *, for_update: bool = False
 ) -> models.ApiKey:
-    key = await session.get(models.ApiKey, key_id, with_for_update=for_update)
+    key = await repository.get(session, key_id, for_update=for_update)
     if key is None:
         raise NotFound(f"API key {key_id} not found")
     scope.require_account_admin(key.region_code, f"API key {key_id}")
@@ -94,6 +89,6 @@ async def revoke_key(session: AsyncSession, scope: Scope, key_id: uuid.UUID) -> 
         return
     before = _snapshot(key)
     key.revoked_at = datetime.now(UTC)
-    await session.flush()
+    await repository.saved(session, key)
     await _audit(session, scope, key, "revoke", before=before)
     await session.commit()

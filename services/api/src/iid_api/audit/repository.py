@@ -1,10 +1,22 @@
 """The audit trail: every write appends who, when, what, before and after."""
 
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_api.kit.pagination import PageParams, fetch_page
 from iid_store.db.models import AuditEntry
+
+FILTER_COLUMNS = {
+    "region": AuditEntry.region_code,
+    "object_type": AuditEntry.object_type,
+    "object_id": AuditEntry.object_id,
+    "actor": AuditEntry.actor,
+    "action": AuditEntry.action,
+    "period": AuditEntry.period_year,
+}
 
 
 async def record_audit(
@@ -32,3 +44,20 @@ async def record_audit(
         )
     )
     await session.flush()
+
+
+async def page(
+    session: AsyncSession,
+    visible: ColumnElement[bool],
+    filters: dict[str, Any],
+    params: PageParams,
+) -> tuple[list[AuditEntry], int]:
+    """Newest first."""
+    statement = select(AuditEntry).where(visible)
+    for field, column in FILTER_COLUMNS.items():
+        if filters.get(field) is not None:
+            statement = statement.where(column == filters[field])
+    since: datetime | None = filters.get("since")
+    if since is not None:
+        statement = statement.where(AuditEntry.at >= since)
+    return await fetch_page(session, statement.order_by(AuditEntry.id.desc()), params)

@@ -13,17 +13,16 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.audit.repository import record_audit
+from iid_api.auth import repository
 from iid_api.auth.schemas import TokenOut
 from iid_api.kit.credentials import digest, encode_access_token, new_refresh_token
 from iid_api.kit.errors import InvalidInput, TooManyRequests, Unauthorized
 from iid_api.kit.principal import CHALLENGE, user_subject
 from iid_api.settings import Settings
-from iid_store.db.models import LoginCounters, LoginThrottle, RefreshFamily, RefreshToken, User
+from iid_store.db.models import LoginCounters, RefreshFamily, RefreshToken, User
 from iid_store.passwords import (
     dummy_hash,
     hash_password_in_thread,
@@ -34,21 +33,12 @@ from iid_store.passwords import (
 BAD_CREDENTIALS = "wrong email or password"
 
 
-async def revoke_families(session: AsyncSession, user_id: uuid.UUID, reason: str) -> None:
-    """End every sign-in of the user (their access tokens stop working at once)."""
-    await session.execute(
-        update(RefreshFamily)
-        .where(RefreshFamily.user_id == user_id, RefreshFamily.revoked_at.is_(None))
-        .values(revoked_at=datetime.now(UTC), revoked_reason=reason)
-    )
-
-
 # --- sign-in --------------------------------------------------------------------------------
 async def login(session: AsyncSession, settings: Settings, email: str, password: str) -> TokenOut:
     email = email.strip().lower()
-    user = await session.scalar(select(User).where(User.email == email).with_for_update())
+    user = await repository.user_by_email_locked(session, email)
     account = user if user is not None and user.active else None
-    counters: LoginCounters = account or await _throttle(session, email)
+    counters: LoginCounters = account or await repository.throttle_locked(session, email)
     now = datetime.now(UTC)
     wait = seconds_to_wait(counters, settings, now)
     if wait:
@@ -64,24 +54,11 @@ async def login(session: AsyncSession, settings: Settings, email: str, password:
     account.failed_logins, account.locked_until, account.last_login_at = 0, None, now
     if needs_rehash(account.password_hash):
         account.password_hash = await hash_password_in_thread(password)
-    family = RefreshFamily(user_id=account.id)
-    session.add(family)
-    await session.flush()
+    family = await repository.new_family(session, account.id)
     tokens = await _issue(session, settings, account, family.id, now)
     await _audit(session, account, "login", {"family_id": str(family.id)})
     await session.commit()
     return tokens
-
-
-async def _throttle(session: AsyncSession, email: str) -> LoginThrottle:
-    """The email's throttle row, created if needed and locked (concurrent attempts count one
-    after the other)."""
-    await session.execute(insert(LoginThrottle).values(email=email).on_conflict_do_nothing())
-    throttle = await session.scalar(
-        select(LoginThrottle).where(LoginThrottle.email == email).with_for_update()
-    )
-    assert throttle is not None  # inserted above, and only the nightly cleanup deletes
-    return throttle
 
 
 def seconds_to_wait(counters: LoginCounters, settings: Settings, now: datetime) -> int:
@@ -141,11 +118,7 @@ async def _issue(
 ) -> TokenOut:
     refresh = new_refresh_token()
     refresh_lifetime = timedelta(days=settings.refresh_token_days)
-    session.add(
-        RefreshToken(
-            family_id=family_id, token_hash=digest(refresh), expires_at=now + refresh_lifetime
-        )
-    )
+    repository.add_refresh_token(session, family_id, digest(refresh), now + refresh_lifetime)
     access_lifetime = timedelta(minutes=settings.access_token_minutes)
     secret = settings.secret_key.get_secret_value()
     return TokenOut(
@@ -172,14 +145,12 @@ async def _audit(session: AsyncSession, user: User, action: str, after: dict[str
 async def _spendable(
     session: AsyncSession, token: str
 ) -> tuple[RefreshToken, RefreshFamily, User] | None:
-    row = await session.scalar(
-        select(RefreshToken).where(RefreshToken.token_hash == digest(token)).with_for_update()
-    )
+    row = await repository.refresh_token_locked(session, digest(token))
     if row is None:
         return None
-    family = await session.get(RefreshFamily, row.family_id, with_for_update=True)
+    family = await repository.family_locked(session, row.family_id)
     assert family is not None, "refresh tokens reference their family (foreign key)"
-    user = await session.get(User, family.user_id)
+    user = await repository.user(session, family.user_id)
     assert user is not None
     return row, family, user
 
@@ -221,13 +192,13 @@ async def logout(session: AsyncSession, token: str) -> None:
 async def change_password(
     session: AsyncSession, user_id: uuid.UUID, current: str, new: str
 ) -> None:
-    user = await session.get(User, user_id, with_for_update=True)
+    user = await repository.user_locked(session, user_id)
     assert user is not None, "the principal was just loaded from this user"
     if not await verify_password_in_thread(user.password_hash, current):
         raise InvalidInput.at("/body/current_password", "the current password is wrong")
     if current == new:
         raise InvalidInput.at("/body/new_password", "the new password equals the current one")
     user.password_hash = await hash_password_in_thread(new)
-    await revoke_families(session, user.id, "password_changed")
+    await repository.revoke_families(session, user.id, "password_changed")
     await _audit(session, user, "change_password", {})
     await session.commit()

@@ -3,7 +3,6 @@
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 
 from iid_api.answers.schemas import Aspect
 from iid_api.completeness.schemas import (
@@ -11,9 +10,8 @@ from iid_api.completeness.schemas import (
     MandatoryEmpty,
     MissingEvidence,
 )
+from iid_api.kit.figures import percent_half_up
 from iid_scoring import Indicator
-
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -39,15 +37,9 @@ class Tally:
             indicators=self.indicators,
             answered=self.answered,
             evidenced=self.evidenced,
-            answered_percent=percent(self.answered, self.indicators),
-            evidenced_percent=percent(self.evidenced, self.indicators),
+            answered_percent=percent_half_up(self.answered, self.indicators),
+            evidenced_percent=percent_half_up(self.evidenced, self.indicators),
         )
-
-
-def percent(part: int, whole: int) -> Decimal | None:
-    if whole == 0:
-        return None
-    return (Decimal(100 * part) / Decimal(whole)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass

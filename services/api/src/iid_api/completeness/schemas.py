@@ -14,8 +14,13 @@ class Figures(OutputModel):
     evidenced: int = Field(
         description="answered above level 0 with evidence of a kind the edition accepts"
     )
-    answered_percent: Decimal | None = Field(description="null when there is nothing to answer")
-    evidenced_percent: Decimal | None
+    answered_percent: Decimal | None = Field(
+        description="percent of the indicators, two places, rounded half-up; null when there "
+        "is nothing to answer"
+    )
+    evidenced_percent: Decimal | None = Field(
+        description="percent of the indicators, two places, rounded half-up"
+    )
 
 
 class AgencyRef(OutputModel):

@@ -7,11 +7,11 @@ their own agency's innovations (and the region's SPD rows, which they may read a
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_api.catalog import service as catalog
+from iid_api.completeness import repository
 from iid_api.completeness.figures import (
     Answer,
     Assessment,
@@ -19,6 +19,7 @@ from iid_api.completeness.figures import (
     Tally,
     assess,
 )
+from iid_api.completeness.repository import KindsByAnswer
 from iid_api.completeness.schemas import (
     Agencies,
     AgencyCompleteness,
@@ -33,81 +34,8 @@ from iid_api.completeness.schemas import (
 )
 from iid_api.innovations.sending import sending_problems
 from iid_api.kit.tenancy import Scope
-from iid_api.periods.service import get_period
-from iid_api.regions.service import get_region
 from iid_scoring import Edition
 from iid_store.db import models
-from iid_store.editions import period_edition
-
-KindsByAnswer = dict[uuid.UUID, set[str]]
-
-
-async def _entries(
-    session: AsyncSession, scope: Scope, year: int, region_code: str
-) -> list[models.InnovationEntry]:
-    entry = models.InnovationEntry
-    rows = await session.scalars(
-        select(entry)
-        .where(
-            entry.period_year == year,
-            entry.region_code == region_code,
-            entry.deleted_at.is_(None),
-            scope.agencies(entry.agency_id),
-        )
-        .order_by(entry.created_at, entry.id)
-    )
-    return list(rows)
-
-
-async def _agencies(session: AsyncSession, scope: Scope, region_code: str) -> list[models.Agency]:
-    rows = await session.scalars(
-        select(models.Agency)
-        .where(models.Agency.region_code == region_code, scope.agencies(models.Agency.id))
-        .order_by(models.Agency.name, models.Agency.id)
-    )
-    return list(rows)
-
-
-async def _spd_answers(session: AsyncSession, year: int, region_code: str) -> dict[str, Answer]:
-    rows = await session.execute(
-        select(models.SpdAnswer.id, models.SpdAnswer.indicator, models.SpdAnswer.level).where(
-            models.SpdAnswer.period_year == year, models.SpdAnswer.region_code == region_code
-        )
-    )
-    return {code: Answer(answer_id, level) for answer_id, code, level in rows}
-
-
-async def _sid_answers(
-    session: AsyncSession, entry_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, dict[str, Answer]]:
-    by_entry: dict[uuid.UUID, dict[str, Answer]] = defaultdict(dict)
-    if entry_ids:
-        answer = models.SidAnswer
-        rows = await session.execute(
-            select(answer.id, answer.entry_id, answer.indicator, answer.level).where(
-                answer.entry_id.in_(entry_ids)
-            )
-        )
-        for answer_id, entry_id, code, level in rows:
-            by_entry[entry_id][code] = Answer(answer_id, level)
-    return by_entry
-
-
-async def _evidence_kinds(session: AsyncSession, answer_ids: Sequence[uuid.UUID]) -> KindsByAnswer:
-    """The kinds of live evidence of each answer."""
-    kinds: KindsByAnswer = defaultdict(set)
-    evidence = models.Evidence
-    # the ids are of one region and period: a few thousand at most
-    for column in (evidence.spd_answer_id, evidence.sid_answer_id):
-        rows = await session.execute(
-            select(column, evidence.kind)
-            .where(column.in_(answer_ids), evidence.deleted_at.is_(None))
-            .distinct()
-        )
-        for answer_id, kind in rows:
-            if answer_id is not None:
-                kinds[answer_id].add(kind)
-    return kinds
 
 
 def _agencies_summary(
@@ -151,15 +79,14 @@ async def region_completeness(
     session: AsyncSession, scope: Scope, year: int, region_code: str
 ) -> CompletenessOut:
     scope.require_visible_region(region_code)
-    region = await get_region(session, region_code)
-    period = await get_period(session, year)
-    edition = await period_edition(session, period)
-    entries = await _entries(session, scope, year, region_code)
-    agencies = await _agencies(session, scope, region_code)
-    spd = await _spd_answers(session, year, region_code)
-    sid = await _sid_answers(session, [entry.id for entry in entries])
+    region = await catalog.region(session, region_code)
+    _, edition = await catalog.period_edition(session, year)
+    entries = await repository.entries(session, scope, year, region_code)
+    agencies = await repository.agencies(session, scope, region_code)
+    spd = await repository.spd_answers(session, year, region_code)
+    sid = await repository.sid_answers(session, [entry.id for entry in entries])
     answer_ids = [a.id for a in spd.values()] + [a.id for s in sid.values() for a in s.values()]
-    kinds = await _evidence_kinds(session, answer_ids)
+    kinds = await repository.evidence_kinds(session, answer_ids)
 
     spd_result = assess(Sheet("spd", edition.spd_indicators, spd), kinds)
     report = _Report(edition)

@@ -14,15 +14,16 @@ transaction. A failure in (2) or (3) aborts the temporary object, so nothing is 
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.answers.schemas import Aspect
 from iid_api.answers.service import find_indicator, sid_target, spd_target, unknown_indicator
 from iid_api.audit.repository import record_audit
+from iid_api.evidence import repository
 from iid_api.evidence.kinds import FILE_KINDS
 from iid_api.evidence.schemas import EvidenceLinkIn, EvidenceOut
 from iid_api.evidence.upload import ReceivedFile, receive_file
@@ -87,10 +88,7 @@ async def resolve(session: AsyncSession, scope: Scope, ref: AnswerRef, *, writin
     indicator = find_indicator(where, ref.indicator)
     if indicator is None:
         raise NotFound(unknown_indicator(where, ref.indicator))
-    statement = select(where.model).filter_by(**where.key, indicator=indicator.code)
-    if writing:  # uploads to one answer serialise here (the duplicate check relies on it)
-        statement = statement.with_for_update()
-    answer: models.SpdAnswer | models.SidAnswer | None = await session.scalar(statement)
+    answer = await repository.answer(session, where.model, where.key, indicator.code, lock=writing)
     if writing and answer is None:
         raise Conflict(
             f"indicator {indicator.code} of {where.label} is not answered yet: "
@@ -159,12 +157,7 @@ def file_limits(indicator: Indicator, settings: Settings) -> dict[str, int]:
 async def _live(session: AsyncSession, target: Target) -> list[models.Evidence]:
     """The answer's evidence that is not detached, oldest first."""
     assert target.answer is not None
-    rows = await session.scalars(
-        select(models.Evidence)
-        .where(target.answer_column == target.answer.id, models.Evidence.deleted_at.is_(None))
-        .order_by(models.Evidence.created_at, models.Evidence.id)
-    )
-    return list(rows)
+    return await repository.live(session, target.answer_column, target.answer.id)
 
 
 def _duplicate_or_room(
@@ -274,9 +267,7 @@ async def _insert(
     else:
         row.sid_answer_id = target.answer.id
     row.created_by = scope.principal.subject
-    session.add(row)
-    await session.flush()
-    await session.refresh(row)
+    await repository.add(session, row)
     await _audit(session, scope, target, row, "attach")
     await session.commit()
     return to_out(row, target)
@@ -287,20 +278,13 @@ async def _locate(
     session: AsyncSession, evidence_id: uuid.UUID, *, for_update: bool = False
 ) -> tuple[models.Evidence, AnswerRef]:
     """The live evidence row and the answer it belongs to (no tenancy check yet)."""
-    statement = (
-        select(models.Evidence, models.SpdAnswer, models.SidAnswer)
-        .outerjoin(models.SpdAnswer, models.Evidence.spd_answer_id == models.SpdAnswer.id)
-        .outerjoin(models.SidAnswer, models.Evidence.sid_answer_id == models.SidAnswer.id)
-        .where(models.Evidence.id == evidence_id, models.Evidence.deleted_at.is_(None))
-    )
-    if for_update:
-        statement = statement.with_for_update(of=models.Evidence)
-    found = (await session.execute(statement)).one_or_none()
+    found = await repository.with_answer(session, evidence_id, for_update=for_update)
     if found is None:
         raise NotFound(f"evidence {evidence_id} not found")
     row, spd, sid = found
     if spd is not None:
         return row, AnswerRef.spd(spd.period_year, spd.region_code, spd.indicator)
+    assert sid is not None  # exactly one answer (CHECK exactly_one_answer)
     return row, AnswerRef.sid(sid.entry_id, sid.indicator)
 
 
@@ -326,8 +310,7 @@ async def detach(session: AsyncSession, scope: Scope, evidence_id: uuid.UUID) ->
     _, visible = await _visible(session, scope, evidence_id)  # 404 before 403 or 409
     target = await resolve(session, scope, visible.ref, writing=True)
     row, _ = await _locate(session, evidence_id, for_update=True)
-    row.deleted_at = func.now()
-    await session.flush()
-    await session.refresh(row)
+    row.deleted_at = datetime.now(UTC)
+    await repository.saved(session, row)
     await _audit(session, scope, target, row, "detach")
     await session.commit()

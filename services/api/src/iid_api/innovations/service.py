@@ -2,58 +2,65 @@
 period is open and the entry is a draft, then sent (checked, frozen, numbered)."""
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Sequence, func, select
+from sqlalchemy import ColumnElement
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.agencies.service import require_live_agency
 from iid_api.audit.repository import record_audit
+from iid_api.catalog import service as catalog
+from iid_api.innovations import repository
 from iid_api.innovations.schemas import InnovationCreate, InnovationOut, InnovationPatch
 from iid_api.innovations.sending import sending_problems
 from iid_api.kit.errors import Conflict, FieldError, InvalidInput, NotFound
 from iid_api.kit.etag import check_version
-from iid_api.kit.pagination import PageParams, fetch_page
+from iid_api.kit.pagination import PageParams
 from iid_api.kit.tenancy import Scope
-from iid_api.periods.service import get_period, require_open
-from iid_api.regions.service import get_region
 from iid_store.db import models
-from iid_store.editions import period_edition
 from iid_store.outbox import mark_regions_for_recompute
 
-REGISTRATION_SEQUENCE = Sequence("innovation_registration_seq")
+# The date-order CHECKs of innovation_entries, and the field each one names.
+DATE_CHECKS = {
+    "ck_innovation_entries_implemented_after_trial": (
+        "/body/implemented_on",
+        "implemented_on is before trial_on",
+    ),
+    "ck_innovation_entries_developed_after_implemented": (
+        "/body/developed_on",
+        "developed_on is before implemented_on",
+    ),
+}
 
 
 def snapshot(entry: models.InnovationEntry) -> dict[str, Any]:
     return InnovationOut.model_validate(entry).model_dump(mode="json")
 
 
+def _visible(scope: Scope) -> tuple[ColumnElement[bool], ...]:
+    entry = models.InnovationEntry
+    return (scope.regions(entry.region_code), scope.agencies(entry.agency_id))
+
+
 async def get_entry(
     session: AsyncSession, scope: Scope, entry_id: uuid.UUID, *, for_update: bool = False
 ) -> models.InnovationEntry:
-    statement = select(models.InnovationEntry).where(
-        models.InnovationEntry.id == entry_id,
-        models.InnovationEntry.deleted_at.is_(None),
-        scope.regions(models.InnovationEntry.region_code),
-        scope.agencies(models.InnovationEntry.agency_id),
-    )
-    if for_update:
-        statement = statement.with_for_update()
-    entry = await session.scalar(statement)
-    if entry is None:
+    found = await repository.entry(session, entry_id, _visible(scope), for_update=for_update)
+    if found is None:
         raise NotFound(f"innovation {entry_id} not found")
-    return entry
+    return found
 
 
 async def editable_entry(
     session: AsyncSession, scope: Scope, entry_id: uuid.UUID
-) -> tuple[models.InnovationEntry, models.Period]:
+) -> tuple[models.InnovationEntry, catalog.PeriodInfo]:
     """The entry locked for a change, after every rule that allows changing it."""
     entry = await get_entry(session, scope, entry_id, for_update=True)
     scope.require_innovation_editor(entry.region_code, entry.agency_id, str(entry_id))
-    period = await get_period(session, entry.period_year)
-    require_open(period)
+    period = await catalog.fresh_period(session, entry.period_year)
+    catalog.require_open(period)
     if entry.status == "sent":
         raise Conflict(
             f"innovation {entry_id} was sent as {entry.registration_number} and is frozen"
@@ -61,34 +68,24 @@ async def editable_entry(
     return entry, period
 
 
-def _check_dates_before_period_end(data: InnovationPatch, period: models.Period) -> None:
-    period_end = date(period.year, 12, 31)
+def _check_dates_before_period_end(data: InnovationPatch, year: int) -> None:
+    period_end = date(year, 12, 31)
     for field in ("trial_on", "implemented_on", "developed_on"):
         value = getattr(data, field)
         if value is not None and value > period_end:
-            raise InvalidInput.at(f"/body/{field}", f"{value} is after the end of {period.year}")
+            raise InvalidInput.at(f"/body/{field}", f"{value} is after the end of {year}")
 
 
 async def _identity_for(
     session: AsyncSession, region_code: str, year: int, continues: uuid.UUID | None
 ) -> models.Innovation:
     if continues is None:
-        identity = models.Innovation(region_code=region_code)
-        session.add(identity)
-        await session.flush()
-        return identity
-    earlier = await session.get(models.Innovation, continues)
+        return await repository.new_identity(session, region_code)
+    earlier = await repository.identity(session, continues)
     if earlier is None or earlier.region_code != region_code:
         raise InvalidInput.at("/body/continues", f"no innovation {continues} in {region_code}")
-    already = await session.scalar(
-        select(models.InnovationEntry.id).where(
-            models.InnovationEntry.innovation_id == continues,
-            models.InnovationEntry.period_year == year,
-            models.InnovationEntry.deleted_at.is_(None),
-        )
-    )
-    if already is not None:
-        raise Conflict(f"innovation {continues} already has an entry for {year}: {already}")
+    if await repository.entry_of_year(session, continues, year) is not None:
+        raise Conflict(f"innovation {continues} already has an entry for {year}")
     return earlier
 
 
@@ -96,24 +93,24 @@ async def create_entry(
     session: AsyncSession, scope: Scope, year: int, region_code: str, data: InnovationCreate
 ) -> models.InnovationEntry:
     scope.require_innovation_editor(region_code, data.agency_id, "new")
-    await get_region(session, region_code)
-    period = await get_period(session, year)
-    require_open(period)
+    await catalog.region(session, region_code)
+    period = await catalog.fresh_period(session, year)
+    catalog.require_open(period)
     await require_live_agency(session, data.agency_id, region_code, lock=True)
-    _check_dates_before_period_end(data, period)
+    _check_dates_before_period_end(data, year)
     identity = await _identity_for(session, region_code, year, data.continues)
     # fields left out take the column defaults (empty texts, no dates)
     fields = data.model_dump(exclude={"continues"}, exclude_none=True, mode="python")
-    entry = models.InnovationEntry(
-        **_as_columns(fields),
-        innovation_id=identity.id,
-        period_year=year,
-        region_code=region_code,
-        created_by=scope.principal.subject,
+    entry = await repository.add_entry(
+        session,
+        {
+            **_as_columns(fields),
+            "innovation_id": identity.id,
+            "period_year": year,
+            "region_code": region_code,
+            "created_by": scope.principal.subject,
+        },
     )
-    session.add(entry)
-    await session.flush()
-    await session.refresh(entry)
     await _changed(session, scope, entry, "create", before=None)
     return entry
 
@@ -127,21 +124,11 @@ async def list_entries(
     filters: dict[str, Any],
 ) -> tuple[list[models.InnovationEntry], int]:
     scope.require_visible_region(region_code)
-    await get_region(session, region_code)
-    await get_period(session, year)
-    entry = models.InnovationEntry
-    statement = select(entry).where(
-        entry.period_year == year,
-        entry.region_code == region_code,
-        entry.deleted_at.is_(None),
-        scope.agencies(entry.agency_id),
+    await catalog.region(session, region_code)
+    await catalog.period(session, year)
+    return await repository.entries_page(
+        session, year, region_code, _visible(scope), filters, params
     )
-    for field in ("agency_id", "stage", "status"):
-        if filters.get(field) is not None:
-            statement = statement.where(getattr(entry, field) == filters[field])
-    if filters.get("q"):
-        statement = statement.where(entry.name.icontains(filters["q"], autoescape=True))
-    return await fetch_page(session, statement.order_by(entry.created_at, entry.id), params)
 
 
 async def update_entry(
@@ -150,23 +137,73 @@ async def update_entry(
     entry_id: uuid.UUID,
     data: InnovationPatch,
     expected_version: int | None,
-) -> models.InnovationEntry:
-    entry, period = await editable_entry(session, scope, entry_id)
-    check_version(expected_version, entry.version, f"innovation {entry_id}")
-    changes = data.model_dump(exclude_unset=True, mode="python")
+) -> InnovationOut:
+    """One statement on the warm path (innovations/repository.py)."""
+    home = await catalog.entry_home(session, entry_id)
+    if home is None or not scope.can_see_region(home.region_code):
+        raise NotFound(f"innovation {entry_id} not found")
+    scope.require_innovation_editor_role()
+    catalog.require_open(await catalog.period(session, home.period_year))
+    changes = _as_columns(data.model_dump(exclude_unset=True, mode="python"))
     if "agency_id" in changes:
-        await require_live_agency(session, changes["agency_id"], entry.region_code, lock=True)
-        scope.require_innovation_editor(entry.region_code, changes["agency_id"], str(entry_id))
-    _check_dates_before_period_end(data, period)
-    before = snapshot(entry)
-    for field, value in _as_columns(changes).items():
-        setattr(entry, field, value)
-    _check_merged_dates(entry)
-    entry.version += 1
-    await session.flush()
-    await session.refresh(entry)
-    await _changed(session, scope, entry, "update", before=before)
-    return entry
+        scope.require_innovation_editor(home.region_code, changes["agency_id"], str(entry_id))
+    _check_dates_before_period_end(data, home.period_year)
+    if not changes:
+        return InnovationOut.model_validate(await get_entry(session, scope, entry_id))
+    updated = await _patch(session, scope, entry_id, home.period_year, changes, expected_version)
+    if updated is None:
+        await session.rollback()
+        await _patch_refusal(session, scope, entry_id, changes, expected_version)
+        updated = await _patch(
+            session, scope, entry_id, home.period_year, changes, expected_version
+        )
+        if updated is None:
+            raise Conflict(f"innovation {entry_id} changed while saving; reload and retry")
+    await session.commit()
+    return InnovationOut.model_validate(updated)
+
+
+async def _patch(
+    session: AsyncSession,
+    scope: Scope,
+    entry_id: uuid.UUID,
+    year: int,
+    changes: dict[str, Any],
+    expected_version: int | None,
+) -> dict[str, Any] | None:
+    try:
+        return await repository.patch_entry(
+            session,
+            entry_id=entry_id,
+            year=year,
+            changes=changes,
+            scope_region=scope.principal.region_code,
+            scope_agency=scope.principal.agency_id,
+            expected_version=expected_version,
+            actor=scope.principal.subject,
+        )
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+        if constraint not in DATE_CHECKS:
+            raise
+        await session.rollback()
+        pointer, detail = DATE_CHECKS[constraint]
+        raise InvalidInput.at(pointer, detail) from exc
+
+
+async def _patch_refusal(
+    session: AsyncSession,
+    scope: Scope,
+    entry_id: uuid.UUID,
+    changes: dict[str, Any],
+    expected_version: int | None,
+) -> None:
+    """Why a PATCH wrote nothing: raise 404, 403, 409, 412 or 422 (agency), from the database
+    as it is now; return when nothing stands in the way any more."""
+    entry, _ = await editable_entry(session, scope, entry_id)
+    check_version(expected_version, entry.version, f"innovation {entry_id}")
+    if "agency_id" in changes:
+        await require_live_agency(session, changes["agency_id"], entry.region_code)
 
 
 def _as_columns(fields: dict[str, Any]) -> dict[str, Any]:
@@ -177,20 +214,11 @@ def _as_columns(fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _check_merged_dates(entry: models.InnovationEntry) -> None:
-    """A patch may move one date past another that it did not send."""
-    trial, implemented, developed = entry.trial_on, entry.implemented_on, entry.developed_on
-    if trial and implemented and implemented < trial:
-        raise InvalidInput.at("/body/implemented_on", "implemented_on is before trial_on")
-    if implemented and developed and developed < implemented:
-        raise InvalidInput.at("/body/developed_on", "developed_on is before implemented_on")
-
-
 async def delete_entry(session: AsyncSession, scope: Scope, entry_id: uuid.UUID) -> None:
     entry, _ = await editable_entry(session, scope, entry_id)
     before = snapshot(entry)
-    entry.deleted_at = func.now()
-    await session.flush()
+    entry.deleted_at = datetime.now(UTC)
+    await repository.refreshed(session, entry)
     await _changed(session, scope, entry, "delete", before=before, deleted=True)
 
 
@@ -205,31 +233,25 @@ async def send_entry(
         detail = f"innovation {entry_id} cannot be sent: " + "; ".join(details)
         raise InvalidInput(detail, errors=problems)
     before = snapshot(entry)
-    number = await session.scalar(REGISTRATION_SEQUENCE.next_value())
+    number = await repository.next_registration_number(session)
     entry.status = "sent"
     entry.registration_number = f"{period.year}/{entry.region_code}/{number:06d}"
-    entry.sent_at = func.now()
+    entry.sent_at = datetime.now(UTC)
     entry.version += 1
-    await session.flush()
-    await session.refresh(entry)
+    await repository.refreshed(session, entry)
     await _changed(session, scope, entry, "send", before=before)
     return entry
 
 
 async def _sending_problems(
-    session: AsyncSession, entry: models.InnovationEntry, period: models.Period
+    session: AsyncSession, entry: models.InnovationEntry, period: catalog.PeriodInfo
 ) -> list[FieldError]:
-    answered = await session.scalars(
-        select(models.SidAnswer.indicator).where(
-            models.SidAnswer.entry_id == entry.id, models.SidAnswer.level > 0
-        )
-    )
     checks = sending_problems(
-        await period_edition(session, period),
+        await catalog.edition(session, period.edition_code),
         design=entry.design,
         implemented_on=entry.implemented_on,
         developed_on=entry.developed_on,
-        answered=set(answered),
+        answered=await repository.answered_indicators(session, entry.id),
     )
     return [
         FieldError(pointer=pointer, detail=check.detail)

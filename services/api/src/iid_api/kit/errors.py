@@ -49,11 +49,14 @@ class Problem(Exception):
         *,
         errors: Sequence[FieldError] | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = list(errors) if errors else None
         self.headers = headers
+        # RFC 9457 extension members: more fields of the body, documented per route
+        self.extensions = extensions
 
 
 class BadRequest(Problem):
@@ -127,6 +130,7 @@ def problem_response(
     detail: str,
     errors: Sequence[FieldError] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body = ProblemBody(
         type=f"/problems/{slug}",
@@ -137,7 +141,7 @@ def problem_response(
         errors=list(errors) if errors else None,
     )
     return JSONResponse(
-        body.model_dump(exclude_none=True),
+        {**(extensions or {}), **body.model_dump(exclude_none=True)},
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,
@@ -180,6 +184,7 @@ def install_error_handlers(app: FastAPI) -> None:
             detail=exc.detail,
             errors=exc.errors,
             headers=exc.headers,
+            extensions=exc.extensions,
         )
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:

@@ -2,9 +2,13 @@
 
 Credentials, in this order:
 - `Authorization: Bearer <access token>`: a short-lived JWT from `POST /v1/auth/token`; it
-  names the user and the sign-in (refresh token family), both checked on every request so
-  that logout and deactivation take effect at once;
+  names the user and the sign-in (refresh token family);
 - `Authorization: Bearer iid_...` or `X-API-Key: iid_...`: an API key (government systems).
+
+Who a credential belongs to is read through the process cache (kit/cache.py): a logout, a
+revoked key or a deactivated user notifies every API process when it commits, so it takes
+effect at the next request; without that notification channel nothing is cached. A key's
+expiry and a token's own expiry are checked on every request.
 
 No credentials at all make the caller the anonymous public. `current_principal` (and so
 `PrincipalDep` and `ScopeDep`) refuses the public with 401; only endpoints that serve
@@ -19,9 +23,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_api.auth import repository
+from iid_api.kit.cache import caches_of
 from iid_api.kit.credentials import (
     InvalidToken,
     decode_access_token,
@@ -30,7 +35,7 @@ from iid_api.kit.credentials import (
 )
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import Unauthorized
-from iid_store.db.models import ApiKey, RefreshFamily, User
+from iid_store.db.models import ApiKey, User
 from iid_store.vocab import Role as Role  # the one list of roles; the public is ANONYMOUS
 
 
@@ -76,23 +81,45 @@ def _unauthorized(detail: str) -> Unauthorized:
     return Unauthorized(detail, headers=CHALLENGE)
 
 
+@dataclass(frozen=True)
+class _KeyHolder:
+    """A cached API key: who it acts as, and until when."""
+
+    principal: Principal
+    expires_at: datetime | None
+
+
 async def _from_api_key(request: Request, session: AsyncSession, key: str) -> Principal:
-    row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == digest(key)))
-    now = datetime.now(UTC)
-    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
+    cache, key_digest = caches_of(session).principals, digest(key)
+    holder = cache.get(("key", key_digest))
+    if not isinstance(holder, _KeyHolder):
+        row = await repository.api_key_by_digest(session, key_digest)
+        if row is None or row.revoked_at is not None:
+            raise _unauthorized("the API key is not valid (unknown, revoked or expired)")
+        principal = Principal(
+            subject=f"key:{row.prefix}",
+            role=Role(row.role),
+            region_code=row.region_code,
+            agency_id=row.agency_id,
+            api_key_id=row.id,
+        )
+        holder = _KeyHolder(principal, row.expires_at)
+        await _record_use(request, session, row)
+        cache.put(("key", key_digest), holder)
+    if holder.expires_at is not None and holder.expires_at <= datetime.now(UTC):
         raise _unauthorized("the API key is not valid (unknown, revoked or expired)")
+    return holder.principal
+
+
+async def _record_use(request: Request, session: AsyncSession, row: ApiKey) -> None:
+    """The key's last use, at most every `api_key_touch_seconds`: checked when the key is
+    read from the database, which the cache makes at most once a minute or so per key."""
+    now = datetime.now(UTC)
     touch_every = timedelta(seconds=request.app.state.settings.api_key_touch_seconds)
     if row.last_used_at is None or now - row.last_used_at >= touch_every:
-        row.last_used_at = now
+        await repository.touch_api_keys(session, [row.id], now)
         # committed at once: the request may still fail, the use happened anyway
         await session.commit()
-    return Principal(
-        subject=f"key:{row.prefix}",
-        role=Role(row.role),
-        region_code=row.region_code,
-        agency_id=row.agency_id,
-        api_key_id=row.id,
-    )
 
 
 async def _from_access_token(request: Request, session: AsyncSession, token: str) -> Principal:
@@ -101,25 +128,22 @@ async def _from_access_token(request: Request, session: AsyncSession, token: str
         claims = decode_access_token(secret, token)
     except InvalidToken as exc:
         raise _unauthorized(str(exc)) from exc
-    user = await session.scalar(
-        select(User)
-        .join(RefreshFamily, RefreshFamily.user_id == User.id)
-        .where(
-            User.id == claims.user_id,
-            User.active,
-            RefreshFamily.id == claims.family_id,
-            RefreshFamily.revoked_at.is_(None),
-        )
-    )
+    cache, sign_in = caches_of(session).principals, ("token", claims.user_id, claims.family_id)
+    principal = cache.get(sign_in)
+    if isinstance(principal, Principal):
+        return principal
+    user = await repository.user_of_sign_in(session, claims.user_id, claims.family_id)
     if user is None:
         raise _unauthorized("the sign-in has ended (logged out, revoked or user deactivated)")
-    return Principal(
+    principal = Principal(
         subject=user_subject(user),
         role=Role(user.role),
         region_code=user.region_code,
         agency_id=user.agency_id,
         user_id=user.id,
     )
+    cache.put(sign_in, principal)
+    return principal
 
 
 async def public_principal(

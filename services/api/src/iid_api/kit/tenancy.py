@@ -26,6 +26,8 @@ ADMIN_ROLES = (Role.NATIONAL_ADMIN, Role.REGION_ADMIN)
 # Roles a region admin may hand out, in its own region only.
 REGION_GRANTABLE = (Role.REGION_ADMIN, Role.AGENCY_OPERATOR, Role.VIEWER)
 PUBLISHED = "published"
+# Roles that enter innovations and their SID answers (within their region and agency).
+INNOVATION_EDITORS = (Role.NATIONAL_ADMIN, Role.REGION_ADMIN, Role.AGENCY_OPERATOR)
 
 
 class Scope:
@@ -104,8 +106,10 @@ class Scope:
     def require_innovation_editor(self, region_code: str, agency_id: uuid.UUID, ref: str) -> None:
         """Innovation and SID writes: the region's admin or the owning agency's operator."""
         self.require_visible_innovation(region_code, agency_id, ref)
-        allowed = (Role.NATIONAL_ADMIN, Role.REGION_ADMIN, Role.AGENCY_OPERATOR)
-        if self.principal.role not in allowed:
+        self.require_innovation_editor_role()
+
+    def require_innovation_editor_role(self) -> None:
+        if self.principal.role not in INNOVATION_EDITORS:
             raise Forbidden(f"role {self.principal.role} may not edit innovations")
 
     # --- verification --------------------------------------------------------------------
@@ -119,6 +123,11 @@ class Scope:
         """Verification results: everyone who sees the region except agency operators,
         whose view is limited to their agency's innovations."""
         self.require_visible_region(region_code)
+        self.require_verification_list()
+
+    def require_verification_list(self) -> None:
+        """Verification progress across regions (filtered through `regions`): everyone but
+        agency operators."""
         if self.principal.role is Role.AGENCY_OPERATOR:
             raise Forbidden("agency operators may not read a region's verification results")
 

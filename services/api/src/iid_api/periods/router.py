@@ -1,15 +1,18 @@
+"""periods domain."""
+
 import uuid
 from typing import Any
 
 from fastapi import APIRouter, status
 
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_RESPONSES
+from iid_api.kit.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.principal import PrincipalDep
 from iid_api.kit.tenancy import PublicScopeDep, ScopeDep
 from iid_api.periods import service
 from iid_api.periods.schemas import PeriodCreate, PeriodOut, RecomputeRunOut, Transition
+from iid_api.verification.schemas import UndecidedProblem
 
 router = APIRouter(prefix="/v1/periods", tags=["periods"], responses=PROBLEM_RESPONSES)
 
@@ -18,8 +21,7 @@ router = APIRouter(prefix="/v1/periods", tags=["periods"], responses=PROBLEM_RES
 async def create_period(body: PeriodCreate, session: SessionDep, scope: ScopeDep) -> Any:
     """Open a new assessment year in `draft`, pinned to one edition. Every assessable region
     joins the cluster of its kind; the other clusters are set per region."""
-    scope.require_national_admin("create periods")
-    return await service.create_period(session, body, scope.principal.subject)
+    return await service.create_period(session, scope, body)
 
 
 @router.get("", response_model=Page[PeriodOut])
@@ -31,19 +33,34 @@ async def list_periods(session: SessionDep, page: PageDep, scope: PublicScopeDep
 
 @router.get("/{year}", response_model=PeriodOut)
 async def get_period(year: int, session: SessionDep, scope: PublicScopeDep) -> Any:
-    period = await service.get_period(session, year)
-    scope.require_visible_period(year, period.status)
-    return period
+    return await service.visible_period(session, scope, year)
 
 
-@router.post("/{year}/transitions", response_model=PeriodOut)
+@router.post(
+    "/{year}/transitions",
+    response_model=PeriodOut,
+    responses={
+        409: {
+            "model": UndecidedProblem,
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+            "description": "An illegal move (`type` /problems/conflict), or a publication "
+            "while answers are undecided (`type` /problems/undecided-answers, with the "
+            "`undecided` regions and `undecided_url`)",
+        }
+    },
+)
 async def transition_period(
     year: int, body: Transition, session: SessionDep, scope: ScopeDep
 ) -> Any:
     """Move the period along `draft -> open -> closed -> verifying -> published`
-    (`closed -> open` re-opens for an extension). An illegal move answers 409."""
-    scope.require_national_admin("change a period's status")
-    return await service.transition(session, year, body.to, scope.principal.subject)
+    (`closed -> open` re-opens for an extension). An illegal move answers 409.
+
+    Publication is refused (409, `/problems/undecided-answers`) while any SPD answer of the
+    period or any answer of a sent innovation has no verifier's decision (an innovation rejected
+    as a whole decides its answers). The answer lists the first 50 regions with their counts
+    and the sums; `undecided_url` pages through all of them. `"force": true` publishes anyway,
+    and the audit trail (`action: force_publish`) records every region's counts."""
+    return await service.transition(session, scope, year, body)
 
 
 @router.post(
@@ -52,8 +69,7 @@ async def transition_period(
 async def request_recompute(year: int, session: SessionDep, scope: ScopeDep) -> Any:
     """Recompute every scorecard and ranking of the period in the worker. Answers 202 with the
     run; follow it at `/v1/periods/{year}/recompute/{id}`."""
-    scope.require_national_admin("request a full recompute")
-    return await service.request_recompute(session, year, scope.principal.subject)
+    return await service.request_recompute(session, scope, year)
 
 
 @router.get("/{year}/recompute/{run_id}", response_model=RecomputeRunOut)

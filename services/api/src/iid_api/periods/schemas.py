@@ -2,7 +2,7 @@ import uuid
 from datetime import date, datetime
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from iid_api.kit.schemas import InputModel, OutputModel
 
@@ -39,6 +39,18 @@ class PeriodOut(OutputModel):
 
 class Transition(InputModel):
     to: PeriodStatus = Field(examples=["open"])
+    force: bool = Field(
+        default=False,
+        description="publish although answers are undecided (national admins; the audit "
+        "trail records what was left undecided). Only with `to: published`.",
+    )
+
+    @field_validator("force")
+    @classmethod
+    def _force_publishes(cls, force: bool, info: ValidationInfo) -> bool:
+        if force and info.data.get("to") != "published":
+            raise ValueError("force applies to publication only")
+        return force
 
 
 class RecomputeRunOut(OutputModel):

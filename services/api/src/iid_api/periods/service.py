@@ -1,16 +1,16 @@
 """Periods: an assessment year, its edition and its status."""
 
 import uuid
-from collections import defaultdict
 
-from sqlalchemy import insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.audit.repository import record_audit
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
-from iid_api.kit.pagination import PageParams, fetch_page
+from iid_api.kit.pagination import PageParams
 from iid_api.kit.tenancy import Scope
-from iid_api.periods.schemas import PeriodCreate, PeriodOut
+from iid_api.periods import repository
+from iid_api.periods.schemas import PeriodCreate, PeriodOut, Transition
+from iid_api.verification.undecided import guard_publication
 from iid_store import vocab
 from iid_store.db import models
 from iid_store.editions import edition_by_code
@@ -24,12 +24,16 @@ from iid_store.outbox import (
 async def get_period(
     session: AsyncSession, year: int, *, for_update: bool = False
 ) -> models.Period:
-    statement = select(models.Period).where(models.Period.year == year)
-    if for_update:
-        statement = statement.with_for_update()
-    period = await session.scalar(statement)
+    period = await repository.period(session, year, for_update=for_update)
     if period is None:
         raise NotFound(f"period {year} not found")
+    return period
+
+
+async def visible_period(session: AsyncSession, scope: Scope, year: int) -> models.Period:
+    """The period, if the caller may see it (the public: published ones only)."""
+    period = await get_period(session, year)
+    scope.require_visible_period(year, period.status)
     return period
 
 
@@ -54,16 +58,18 @@ def _snapshot(period: models.Period) -> dict[str, object]:
     return PeriodOut.model_validate(period).model_dump(mode="json")
 
 
-async def create_period(session: AsyncSession, data: PeriodCreate, actor: str) -> models.Period:
+async def create_period(session: AsyncSession, scope: Scope, data: PeriodCreate) -> models.Period:
+    scope.require_national_admin("create periods")
     edition = await edition_by_code(session, data.edition)
     if edition is None:
         raise InvalidInput.at("/body/edition", f"edition {data.edition} is not registered")
-    if await session.get(models.Period, data.year) is not None:
+    if await repository.period(session, data.year) is not None:
         raise Conflict(f"period {data.year} already exists")
     # The window is the edition's rule (a different window is a different edition): the
     # period shows it, the engine and the sending check read it from the edition.
     window_start, window_end = edition.implementation_window
-    period = models.Period(
+    period = await repository.add_period(
+        session,
         year=data.year,
         edition_code=edition.code,
         status="draft",
@@ -72,13 +78,10 @@ async def create_period(session: AsyncSession, data: PeriodCreate, actor: str) -
         implementation_starts_on=window_start,
         implementation_ends_on=window_end,
     )
-    session.add(period)
-    await session.flush()
-    await _add_kind_clusters(session, data.year)
-    await session.refresh(period)
+    await repository.add_kind_clusters(session, data.year)
     await record_audit(
         session,
-        actor=actor,
+        actor=scope.principal.subject,
         action="create",
         object_type="period",
         object_id=data.year,
@@ -89,86 +92,63 @@ async def create_period(session: AsyncSession, data: PeriodCreate, actor: str) -
     return period
 
 
-async def _add_kind_clusters(session: AsyncSession, year: int) -> None:
-    """Every assessable region joins the cluster of its kind (provinsi, kabupaten, kota)."""
-    await session.execute(
-        insert(models.ClusterMembership).from_select(
-            ["period_year", "cluster", "region_code"],
-            select(literal(year), models.Region.kind, models.Region.code).where(
-                models.Region.assessable
-            ),
-        )
-    )
-
-
 async def list_periods(
     session: AsyncSession, params: PageParams, scope: Scope
 ) -> tuple[list[models.Period], int]:
-    statement = (
-        select(models.Period)
-        .where(scope.periods(models.Period.status))
-        .order_by(models.Period.year.desc())
-    )
-    return await fetch_page(session, statement, params)
+    return await repository.page_of_periods(session, params, scope)
 
 
-async def transition(session: AsyncSession, year: int, target: str, actor: str) -> models.Period:
+async def transition(
+    session: AsyncSession, scope: Scope, year: int, data: Transition
+) -> models.Period:
+    """Move the period; publication waits until every answer is decided, unless forced (the
+    audit row then records what was left undecided)."""
+    scope.require_national_admin("change a period's status")
     period = await get_period(session, year, for_update=True)
     allowed = vocab.PERIOD_TRANSITIONS[period.status]
-    if target not in allowed:
+    if data.to not in allowed:
         options = ", ".join(allowed) or "nothing (final)"
         raise Conflict(
-            f"period {year} cannot move from {period.status} to {target}; allowed: {options}"
+            f"period {year} cannot move from {period.status} to {data.to}; allowed: {options}"
         )
+    left_undecided = None
+    if data.to == "published":
+        left_undecided = await guard_publication(session, year, force=data.force)
     before = _snapshot(period)
-    period.status = target
-    await session.flush()
-    await session.refresh(period)
-    if target == "open":
+    period.status = data.to
+    await repository.save(session, period)
+    if data.to == "open":
         # every region of the period's clusters gets both scorecards (Tidak Dapat Dinilai
         # until it reports), so every ranking lists every member
-        await mark_regions_for_recompute(session, year, await _member_regions(session, year))
-    if target == "published":
-        await _rerank_later_periods(session, year)
+        await mark_regions_for_recompute(
+            session, year, await repository.member_regions(session, year)
+        )
+    if data.to == "published":
+        # later periods measure their ranking movement against the latest published period
+        for later_year, clusters in (await repository.clusters_after(session, year)).items():
+            await mark_clusters_for_rerank(session, later_year, clusters)
+    after = _snapshot(period)
+    if left_undecided is not None:
+        after["forced_with_undecided"] = left_undecided
     await record_audit(
         session,
-        actor=actor,
-        action="transition",
+        actor=scope.principal.subject,
+        action="force_publish" if left_undecided is not None else "transition",
         object_type="period",
         object_id=year,
         period_year=year,
         before=before,
-        after=_snapshot(period),
+        after=after,
     )
     await session.commit()
     return period
 
 
-async def _member_regions(session: AsyncSession, year: int) -> list[str]:
-    member = models.ClusterMembership
-    rows = await session.scalars(
-        select(member.region_code).where(member.period_year == year).distinct()
-    )
-    return list(rows)
-
-
-async def _rerank_later_periods(session: AsyncSession, year: int) -> None:
-    """Later periods measure their ranking movement against the latest published period."""
-    clusters = await session.execute(
-        select(models.ClusterMembership.period_year, models.ClusterMembership.cluster)
-        .where(models.ClusterMembership.period_year > year)
-        .distinct()
-    )
-    by_year: dict[int, list[str]] = defaultdict(list)
-    for later_year, cluster in clusters.all():
-        by_year[later_year].append(cluster)
-    for later_year, later_clusters in by_year.items():
-        await mark_clusters_for_rerank(session, later_year, later_clusters)
-
-
-async def request_recompute(session: AsyncSession, year: int, actor: str) -> models.RecomputeRun:
+async def request_recompute(session: AsyncSession, scope: Scope, year: int) -> models.RecomputeRun:
     """Record a full recompute run; the worker picks it up from the outbox after the commit."""
+    scope.require_national_admin("request a full recompute")
     await get_period(session, year)
+    actor = scope.principal.subject
     run = await request_full_recompute(session, year, actor)
     await record_audit(
         session,
@@ -184,7 +164,7 @@ async def request_recompute(session: AsyncSession, year: int, actor: str) -> mod
 
 
 async def get_run(session: AsyncSession, year: int, run_id: uuid.UUID) -> models.RecomputeRun:
-    run = await session.get(models.RecomputeRun, run_id)
+    run = await repository.run(session, run_id)
     if run is None or run.period_year != year:
         raise NotFound(f"recompute run {run_id} of {year} not found")
     return run

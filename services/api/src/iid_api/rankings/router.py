@@ -5,9 +5,9 @@ from fastapi import APIRouter, Query
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.pagination import Page, PageDep
-from iid_api.kit.tenancy import PublicScopeDep, ScopeDep
+from iid_api.kit.tenancy import PublicScopeDep
 from iid_api.rankings import service
-from iid_api.rankings.schemas import HistoryEntry, RankingRow, Summary
+from iid_api.rankings.schemas import RankingRow, Summary
 from iid_api.regions.schemas import Cluster
 from iid_store.scoring_inputs import Basis
 
@@ -35,16 +35,11 @@ async def get_ranking(
     return Page[RankingRow].build(rows, total, page)
 
 
-@router.get("/v1/regions/{code}/history", response_model=list[HistoryEntry])
-async def region_history(code: str, session: SessionDep, scope: ScopeDep) -> Any:
-    """Index, rating and rank per period, newest first."""
-    return await service.history(session, scope, code)
-
-
 @router.get("/v1/periods/{year}/summary", response_model=Summary)
 async def period_summary(
     year: int, session: SessionDep, scope: PublicScopeDep, basis: BasisQuery = None
 ) -> Any:
-    """The national picture: regions per rating, mean index, innovations per stage (public
-    for a published period)."""
+    """The national picture: regions per rating, the mean index (half-up to two places),
+    innovations per stage (public for a published period, on the verified basis: of sent
+    innovations only)."""
     return await service.summary(session, scope, year, basis)

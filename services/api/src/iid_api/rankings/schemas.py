@@ -20,27 +20,13 @@ class RankingRow(OutputModel):
     computed_at: datetime
 
 
-class ClusterRank(OutputModel):
-    cluster: str
-    rank: int
-    movement: int | None
-
-
-class HistoryEntry(OutputModel):
-    period: int
-    period_status: str
-    basis: str = Field(description="verified for published periods, claimed before")
-    index: Decimal
-    rating: str
-    computed_at: datetime
-    ranks: list[ClusterRank]
-
-
 class Summary(OutputModel):
     period: int
     basis: str
     regions_scored: int
-    mean_index: Decimal | None
+    mean_index: Decimal | None = Field(
+        description="mean index of the scored regions, two places, rounded half-up"
+    )
     ratings: dict[str, int]
     innovations_by_stage: dict[str, int]
     innovations_sent: int

@@ -7,7 +7,6 @@ from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.principal import PublicPrincipalDep
 from iid_api.kit.tenancy import PublicScopeDep, ScopeDep
-from iid_api.periods.service import get_period
 from iid_api.regions import service
 from iid_api.regions.schemas import (
     Cluster,
@@ -50,10 +49,7 @@ async def get_region(code: str, session: SessionDep, _: PublicPrincipalDep) -> A
 @router.get("/v1/periods/{year}/regions/{code}/clusters", response_model=ClusterMembershipOut)
 async def get_clusters(year: int, code: str, session: SessionDep, scope: PublicScopeDep) -> Any:
     """The region's award clusters in the period (public once the period is published)."""
-    period = await get_period(session, year)
-    scope.require_visible_period(year, period.status)
-    await service.get_region(session, code)
-    clusters = await service.clusters_of(session, year, code)
+    clusters = await service.visible_clusters(session, scope, year, code)
     return ClusterMembershipOut(period=year, region=code, clusters=clusters)
 
 
@@ -63,8 +59,5 @@ async def set_clusters(
 ) -> Any:
     """Set the region's award clusters for the period (national admins): the kind cluster plus
     any of tertinggal, perbatasan, papua."""
-    scope.require_national_admin("set clusters")
-    clusters = await service.set_clusters(
-        session, year, code, body.clusters, scope.principal.subject
-    )
+    clusters = await service.set_clusters(session, scope, year, code, body.clusters)
     return ClusterMembershipOut(period=year, region=code, clusters=clusters)

@@ -2,20 +2,22 @@
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.audit.repository import record_audit
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
-from iid_api.kit.pagination import PageParams, fetch_page
-from iid_api.periods.service import get_period
+from iid_api.kit.pagination import PageParams
+from iid_api.kit.tenancy import Scope
+from iid_api.periods.service import get_period, visible_period
+from iid_api.regions import repository
 from iid_store import vocab
 from iid_store.db import models
 from iid_store.outbox import mark_clusters_for_rerank, mark_regions_for_recompute
 
 
 async def get_region(session: AsyncSession, code: str) -> models.Region:
-    region = await session.get(models.Region, code)
+    region = await repository.region(session, code)
     if region is None:
         raise NotFound(f"region {code} not found")
     return region
@@ -39,31 +41,24 @@ async def list_regions(
     if name:
         conditions.append(models.Region.name.icontains(name, autoescape=True))
     if cluster:
-        year = period or await session.scalar(
-            select(models.Period.year).order_by(models.Period.year.desc())
-        )
+        year = period or await repository.latest_period_year(session)
         if year is None:
             return [], 0
-        conditions.append(
-            models.Region.code.in_(
-                select(models.ClusterMembership.region_code).where(
-                    models.ClusterMembership.period_year == year,
-                    models.ClusterMembership.cluster == cluster,
-                )
-            )
-        )
-    statement = select(models.Region).where(*conditions).order_by(models.Region.code)
-    return await fetch_page(session, statement, params)
+        conditions.append(repository.in_cluster(year, cluster))
+    return await repository.page_of_regions(session, params, conditions)
 
 
 async def clusters_of(session: AsyncSession, year: int, region_code: str) -> list[str]:
-    rows = await session.scalars(
-        select(models.ClusterMembership.cluster).where(
-            models.ClusterMembership.period_year == year,
-            models.ClusterMembership.region_code == region_code,
-        )
-    )
-    return _in_catalog_order(rows)
+    return _in_catalog_order(await repository.clusters_of(session, year, region_code))
+
+
+async def visible_clusters(
+    session: AsyncSession, scope: Scope, year: int, region_code: str
+) -> list[str]:
+    """The region's clusters in the period (public once the period is published)."""
+    await visible_period(session, scope, year)
+    await get_region(session, region_code)
+    return await clusters_of(session, year, region_code)
 
 
 _CLUSTER_ORDER = {cluster: index for index, cluster in enumerate(vocab.CLUSTERS)}
@@ -87,8 +82,9 @@ def _check_clusters(region: models.Region, clusters: set[str]) -> None:
 
 
 async def set_clusters(
-    session: AsyncSession, year: int, region_code: str, clusters: Sequence[str], actor: str
+    session: AsyncSession, scope: Scope, year: int, region_code: str, clusters: Sequence[str]
 ) -> list[str]:
+    scope.require_national_admin("set clusters")
     period = await get_period(session, year, for_update=True)
     if period.status == "published":
         raise Conflict(f"period {year} is published: its clusters are final")
@@ -96,17 +92,7 @@ async def set_clusters(
     wanted = set(clusters)
     _check_clusters(region, wanted)
     before = await clusters_of(session, year, region_code)
-    await session.execute(
-        delete(models.ClusterMembership).where(
-            models.ClusterMembership.period_year == year,
-            models.ClusterMembership.region_code == region_code,
-        )
-    )
-    session.add_all(
-        models.ClusterMembership(period_year=year, cluster=cluster, region_code=region_code)
-        for cluster in wanted
-    )
-    await session.flush()
+    await repository.replace_clusters(session, year, region_code, wanted)
     after = _in_catalog_order(wanted)
     # the rankings of the clusters it left and joined change; a region new to the period's
     # clusters gets its scorecards (a recompute of unchanged inputs stores nothing)
@@ -114,7 +100,7 @@ async def set_clusters(
     await mark_regions_for_recompute(session, year, [region_code])
     await record_audit(
         session,
-        actor=actor,
+        actor=scope.principal.subject,
         action="set_clusters",
         object_type="region_clusters",
         object_id=region_code,

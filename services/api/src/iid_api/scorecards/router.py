@@ -1,9 +1,10 @@
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES
+from iid_api.kit.rendered import NOT_MODIFIED, json_response
 from iid_api.kit.tenancy import PublicScopeDep, ScopeDep
 from iid_api.scorecards import service
 from iid_api.scorecards.schemas import ImprovementPlan, PreviewScorecard, StoredScorecard
@@ -16,15 +17,21 @@ router = APIRouter(
 )
 
 
-@router.get("", response_model=StoredScorecard)
+@router.get("", response_model=StoredScorecard, responses=NOT_MODIFIED)
 async def get_scorecard(
-    year: int, code: str, session: SessionDep, scope: PublicScopeDep, basis: Basis = Basis.CLAIMED
-) -> dict[str, Any]:
+    year: int,
+    code: str,
+    request: Request,
+    session: SessionDep,
+    scope: PublicScopeDep,
+    basis: Basis = Basis.CLAIMED,
+) -> Response:
     """The stored scorecard snapshot (written by the worker within about a second of a change),
     with the breakdown by indicator, variable and innovation (status and points; an
     innovation's levels are its answers, or the preview's), `computed_at`, and `stale: true`
-    while a recompute is pending. The verified scorecard of a published period is public."""
-    return await service.stored(session, scope, year, code, basis)
+    while a recompute is pending. The verified scorecard of a published period is public.
+    Carries an `ETag`: send it as `If-None-Match` to get 304 while nothing changed."""
+    return json_response(request, await service.stored(session, scope, year, code, basis))
 
 
 @router.get("/preview", response_model=PreviewScorecard)

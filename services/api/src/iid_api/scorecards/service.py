@@ -4,36 +4,36 @@ and the improvement plan (computed on request from the current answers)."""
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_api.catalog import service as catalog
 from iid_api.kit.errors import NotFound
+from iid_api.kit.rendered import render, splice_object
 from iid_api.kit.tenancy import Scope
-from iid_api.periods.service import get_period
-from iid_api.regions.service import get_region
-from iid_scoring import improvement_plan, score_region
+from iid_api.scorecards import repository
+from iid_scoring import Edition, improvement_plan, score_region
 from iid_store.db import models
-from iid_store.editions import period_edition
 from iid_store.scoring_inputs import Basis, LoadedInput, load_region_input
 
 
 async def _results_period(
     session: AsyncSession, scope: Scope, year: int, region_code: str, basis: Basis
-) -> models.Period:
+) -> catalog.PeriodInfo:
     """The period, once the caller may see this region's results on this basis (the verified
     results of a published period are public)."""
-    period = await get_period(session, year)
+    period = await catalog.period(session, year)
     scope.require_visible_period(year, period.status)
     scope.require_visible_results(region_code, period.status, verified=basis is Basis.VERIFIED)
-    await get_region(session, region_code)
+    await catalog.region(session, region_code)
     return period
 
 
 async def _live_input(
     session: AsyncSession, scope: Scope, year: int, region_code: str, basis: Basis
-) -> tuple[Any, LoadedInput]:
+) -> tuple[Edition, LoadedInput]:
     period = await _results_period(session, scope, year, region_code, basis)
-    edition = await period_edition(session, period)
+    edition = await catalog.edition(session, period.edition_code)
     return edition, await load_region_input(session, year, region_code, basis)
 
 
@@ -66,27 +66,27 @@ async def improvements(
 
 async def stored(
     session: AsyncSession, scope: Scope, year: int, region_code: str, basis: Basis
-) -> dict[str, Any]:
+) -> bytes:
+    """The stored snapshot as JSON, rendered from the stored text."""
     await _results_period(session, scope, year, region_code, basis)
-    snapshot = await session.get(models.Scorecard, (year, region_code, basis.value))
+    snapshot = await repository.stored(session, year, region_code, basis.value)
     if snapshot is None:
         raise NotFound(f"no {basis.value} scorecard of {region_code} for {year} has been computed")
-    pending = await session.scalar(
-        select(models.RecomputeMarker.generation).where(
-            models.RecomputeMarker.period_year == year,
-            models.RecomputeMarker.region_code == region_code,
-        )
-    )
-    return {
-        **await _within_agency(session, scope, year, region_code, snapshot.payload),
+    fields = {
         "period": year,
         "basis": basis.value,
         "undecided_answers": snapshot.undecided_answers,
         "computed_at": snapshot.computed_at,
         "generation": snapshot.generation,
         "inputs_hash": snapshot.inputs_hash,
-        "stale": pending is not None,
+        "stale": snapshot.stale,
     }
+    if scope.principal.agency_id is None:
+        return splice_object(fields, snapshot.payload)
+    limited = await _within_agency(
+        session, scope, year, region_code, orjson.loads(snapshot.payload)
+    )
+    return render({**fields, **limited})
 
 
 async def _within_agency(
@@ -96,17 +96,8 @@ async def _within_agency(
     (their ids, levels and the changes proposed to them), as everywhere else."""
     if scope.principal.agency_id is None:
         return result
-    entry = models.InnovationEntry
-    own = {
-        str(entry_id)
-        for entry_id in await session.scalars(
-            select(entry.id).where(
-                entry.period_year == year,
-                entry.region_code == region_code,
-                scope.agencies(entry.agency_id),
-            )
-        )
-    }
+    visible = scope.agencies(models.InnovationEntry.agency_id)
+    own = await repository.entry_ids(session, year, region_code, visible)
     limited = dict(result)
     if "innovations" in result:
         limited["innovations"] = [item for item in result["innovations"] if item["id"] in own]

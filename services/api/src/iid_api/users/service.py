@@ -4,16 +4,16 @@ region roles). Passwords are hashed with argon2 and never leave this module."""
 import uuid
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.agencies.service import require_live_agency
 from iid_api.audit.repository import record_audit
-from iid_api.auth.service import revoke_families
+from iid_api.auth.repository import revoke_families
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
-from iid_api.kit.pagination import PageParams, fetch_page
+from iid_api.kit.pagination import PageParams
 from iid_api.kit.principal import Role
 from iid_api.kit.tenancy import Scope
+from iid_api.users import repository
 from iid_api.users.schemas import UserCreate, UserOut, UserPatch
 from iid_store.db import models
 from iid_store.passwords import hash_password_in_thread
@@ -28,7 +28,7 @@ async def check_account_scope(
 ) -> None:
     """The caller may grant `role` there, and the region and agency exist and fit."""
     scope.require_grant(Role(role), region_code)
-    if region_code is not None and await session.get(models.Region, region_code) is None:
+    if region_code is not None and not await repository.region_exists(session, region_code):
         raise InvalidInput.at("/body/region_code", f"region {region_code} does not exist")
     if agency_id is not None:
         await require_live_agency(session, agency_id, region_code)
@@ -59,21 +59,20 @@ async def _audit(
 
 async def create_user(session: AsyncSession, scope: Scope, data: UserCreate) -> models.User:
     await check_account_scope(session, scope, data.role, data.region_code, data.agency_id)
-    taken = await session.scalar(select(models.User.id).where(models.User.email == data.email))
-    if taken is not None:
+    if await repository.email_taken(session, data.email):
         raise Conflict(f"a user with email {data.email} already exists")
-    user = models.User(
-        email=data.email,
-        full_name=data.full_name,
-        password_hash=await hash_password_in_thread(data.password),
-        role=data.role,
-        region_code=data.region_code,
-        agency_id=data.agency_id,
-        created_by=scope.principal.subject,
+    user = await repository.add(
+        session,
+        models.User(
+            email=data.email,
+            full_name=data.full_name,
+            password_hash=await hash_password_in_thread(data.password),
+            role=data.role,
+            region_code=data.region_code,
+            agency_id=data.agency_id,
+            created_by=scope.principal.subject,
+        ),
     )
-    session.add(user)
-    await session.flush()
-    await session.refresh(user)
     await _audit(session, scope, user, "create", before=None)
     await session.commit()
     return user
@@ -83,20 +82,14 @@ async def list_users(
     session: AsyncSession, scope: Scope, params: PageParams, filters: dict[str, Any]
 ) -> tuple[list[models.User], int]:
     scope.require_admin("list users")
-    user = models.User
-    statement = select(user).where(scope.regions(user.region_code))
-    for field in ("role", "region_code", "active"):
-        if filters.get(field) is not None:
-            statement = statement.where(getattr(user, field) == filters[field])
-    if filters.get("q"):
-        statement = statement.where(user.email.icontains(filters["q"], autoescape=True))
-    return await fetch_page(session, statement.order_by(user.email), params)
+    visible = scope.regions(models.User.region_code)
+    return await repository.page(session, visible, filters, params)
 
 
 async def get_user(
     session: AsyncSession, scope: Scope, user_id: uuid.UUID, *, for_update: bool = False
 ) -> models.User:
-    user = await session.get(models.User, user_id, with_for_update=for_update)
+    user = await repository.get(session, user_id, for_update=for_update)
     if user is None:
         raise NotFound(f"user {user_id} not found")
     scope.require_account_admin(user.region_code, f"user {user_id}")
@@ -120,8 +113,7 @@ async def update_user(
         user.active = data.active
     if data.password is not None or data.active is False:
         await revoke_families(session, user.id, "changed_by_admin")
-    await session.flush()
-    await session.refresh(user)
+    await repository.saved(session, user)
     await _audit(session, scope, user, "update", before=before)
     await session.commit()
     return user
@@ -133,7 +125,6 @@ async def deactivate_user(session: AsyncSession, scope: Scope, user_id: uuid.UUI
     before = snapshot(user)
     user.active = False
     await revoke_families(session, user.id, "deactivated")
-    await session.flush()
-    await session.refresh(user)
+    await repository.saved(session, user)
     await _audit(session, scope, user, "deactivate", before=before)
     await session.commit()

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.etag import IfMatchDep
+from iid_api.kit.pagination import PageDep
 from iid_api.kit.tenancy import ScopeDep
 from iid_api.verification import service
 from iid_api.verification.schemas import (
@@ -14,6 +15,7 @@ from iid_api.verification.schemas import (
     RegionVerificationOut,
     RejectionIn,
     RejectionOut,
+    UndecidedPage,
 )
 
 router = APIRouter(tags=["verification"], responses=PROBLEM_RESPONSES)
@@ -70,3 +72,12 @@ async def region_verification(year: int, code: str, session: SessionDep, scope: 
     """Every claimed answer of the region with its decision (or none yet) and the rejected
     innovations. Region admins and viewers read their own region's results."""
     return await service.region_results(session, scope, year, code)
+
+
+@router.get("/v1/periods/{year}/undecided-answers", response_model=UndecidedPage)
+async def undecided_answers(year: int, session: SessionDep, page: PageDep, scope: ScopeDep) -> Any:
+    """What verifiers have left to decide: per region (by code), the answers without a
+    decision and the sent innovations holding them, with the sums over every region. Answers
+    of an innovation rejected as a whole are decided with it. A region's admins and viewers
+    see their own region; publication waits until this list is empty (or is forced)."""
+    return await service.undecided_for_reader(session, scope, year, page)

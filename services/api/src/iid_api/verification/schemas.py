@@ -4,6 +4,8 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
+from iid_api.kit.errors import ProblemBody
+from iid_api.kit.pagination import Page
 from iid_api.kit.schemas import InputModel, OutputModel
 from iid_api.periods.schemas import PeriodStatus
 
@@ -40,6 +42,12 @@ class DecisionOut(OutputModel):
     decided_by: str | None
     decided_at: datetime | None
     stale: bool = Field(description="the claim changed after the decision")
+    decided_with_innovation: bool = Field(
+        default=False,
+        description="the whole innovation is rejected: the answer is decided with it (reject, "
+        "scoring 0, with the rejection's note); lifting the rejection restores its own decision "
+        "or leaves it undecided again",
+    )
 
 
 class RejectionIn(InputModel):
@@ -66,6 +74,36 @@ class RegionVerificationOut(OutputModel):
     period: int
     period_status: PeriodStatus
     region: str
-    undecided_answers: int
+    undecided_answers: int = Field(
+        description="answers without a decision, not counting those of rejected innovations"
+    )
     spd: list[DecisionOut]
     innovations: list[InnovationVerificationOut] = Field(description="sent innovations")
+
+
+class RegionUndecidedOut(OutputModel):
+    region_code: str
+    region_name: str
+    undecided_answers: int = Field(description="SPD and SID answers without a decision")
+    undecided_innovations: int = Field(
+        description="sent innovations (not rejected as a whole) with undecided answers"
+    )
+
+
+class UndecidedPage(Page[RegionUndecidedOut]):
+    """The regions with undecided answers (`total` of them), by region code, and the sums."""
+
+    undecided_answers: int = Field(description="in every region, not only this page")
+    undecided_innovations: int = Field(description="in every region, not only this page")
+
+
+class UndecidedProblem(ProblemBody):
+    """A publication refused (409) while answers are undecided."""
+
+    undecided: UndecidedPage = Field(
+        description="the first page of `undecided_url`: regions by code, with the sums"
+    )
+    undecided_url: str = Field(
+        examples=["/v1/periods/2026/undecided-answers"],
+        description="every region with undecided answers, paginated (page, limit)",
+    )

@@ -6,41 +6,38 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iid_api.answers.service import AnswerRow
+from iid_api.answers.repository import AnswerRow
 from iid_api.audit.repository import record_audit
 from iid_api.innovations.service import get_entry
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.etag import check_version
+from iid_api.kit.pagination import PageParams
 from iid_api.kit.tenancy import Scope
 from iid_api.periods.service import get_period, require_verifying
 from iid_api.regions.service import get_region
+from iid_api.verification import repository
+from iid_api.verification.repository import Decided
 from iid_api.verification.schemas import (
     DecisionIn,
     DecisionOut,
     InnovationVerificationOut,
     RegionVerificationOut,
     RejectionOut,
+    UndecidedPage,
 )
+from iid_api.verification.undecided import undecided_page
 from iid_scoring import Decision, Indicator, verified_level
 from iid_store.db import models
 from iid_store.editions import period_edition
 from iid_store.outbox import mark_regions_for_recompute
 
 
-def to_out(
-    answer: AnswerRow,
-    decision: models.VerificationDecision | None,
-    *,
-    innovation_rejected: bool = False,
-) -> DecisionOut:
+def to_out(answer: AnswerRow, decision: models.VerificationDecision | None) -> DecisionOut:
     # the scoring library's rule, the one the verified scorecard is computed with
     verified = verified_level(
-        answer.level,
-        Decision(decision.decision, decision.level) if decision else None,
-        innovation_rejected=innovation_rejected,
+        answer.level, Decision(decision.decision, decision.level) if decision else None
     )
     return DecisionOut(
         indicator=answer.indicator,
@@ -53,6 +50,24 @@ def to_out(
         decided_by=decision.decided_by if decision else None,
         decided_at=decision.decided_at if decision else None,
         stale=decision is not None and decision.answer_version != answer.version,
+    )
+
+
+def _rejected_with(answer: AnswerRow, rejection: models.InnovationRejection) -> DecisionOut:
+    """An answer of a rejected innovation: decided with it (its own decision, if any, waits
+    underneath until the rejection is lifted)."""
+    return DecisionOut(
+        indicator=answer.indicator,
+        claimed_level=answer.level,
+        claim_version=answer.version,
+        decision="reject",
+        level=None,
+        verified_level=verified_level(answer.level, None, innovation_rejected=True),
+        note=rejection.note,
+        decided_by=rejection.decided_by,
+        decided_at=rejection.decided_at,
+        stale=False,
+        decided_with_innovation=True,
     )
 
 
@@ -78,15 +93,7 @@ async def decide_spd(
     scope.require_verifier(region_code, "record verification decisions")
     await get_region(session, region_code)
     require_verifying(await get_period(session, year))
-    answer = await session.scalar(
-        select(models.SpdAnswer)
-        .where(
-            models.SpdAnswer.period_year == year,
-            models.SpdAnswer.region_code == region_code,
-            models.SpdAnswer.indicator == indicator,
-        )
-        .with_for_update()
-    )
+    answer = await repository.spd_answer_for_update(session, year, region_code, indicator)
     if answer is None:
         raise NotFound(f"{region_code} has no SPD answer {indicator!r} in {year}")
     return await _decide(session, scope, answer, data, expected_version, region_code, year)
@@ -113,11 +120,7 @@ async def decide_sid(
     expected_version: int | None,
 ) -> DecisionOut:
     entry = await _sent_entry(session, scope, entry_id)
-    answer = await session.scalar(
-        select(models.SidAnswer)
-        .where(models.SidAnswer.entry_id == entry.id, models.SidAnswer.indicator == indicator)
-        .with_for_update()
-    )
+    answer = await repository.sid_answer_for_update(session, entry.id, indicator)
     if answer is None:
         raise NotFound(f"innovation {entry_id} has no answer {indicator!r}")
     return await _decide(
@@ -140,23 +143,19 @@ async def _decide(
         raise InvalidInput.at(
             "/body/level", f"lower means below the claimed level {answer.level}; got {data.level}"
         )
-    spd = isinstance(answer, models.SpdAnswer)
-    key = {"spd_answer_id": answer.id} if spd else {"sid_answer_id": answer.id}
-    decision = await session.scalar(select(models.VerificationDecision).filter_by(**key))
+    decision = await repository.decision_of(session, answer)
     before = _snapshot(decision) if decision else None
     if decision is None:
-        decision = models.VerificationDecision(**key)
-        session.add(decision)
+        decision = models.VerificationDecision(**repository.decision_key(answer))
     decision.decision, decision.level, decision.note = data.decision, data.level, data.note
     decision.answer_version, decision.decided_by = answer.version, scope.principal.subject
-    await session.flush()
-    await session.refresh(decision)
+    await repository.save(session, decision)
     await mark_regions_for_recompute(session, year, [region_code])
     await record_audit(
         session,
         actor=scope.principal.subject,
         action="decide",
-        object_type="spd_decision" if spd else "sid_decision",
+        object_type="spd_decision" if isinstance(answer, models.SpdAnswer) else "sid_decision",
         object_id=answer.id,
         region_code=region_code,
         period_year=year,
@@ -172,26 +171,23 @@ async def reject_innovation(
     session: AsyncSession, scope: Scope, entry_id: uuid.UUID, note: str
 ) -> RejectionOut:
     entry = await _sent_entry(session, scope, entry_id)
-    rejection = await session.get(models.InnovationRejection, entry.id)
+    rejection = await repository.rejection_of(session, entry.id)
     before = {"note": rejection.note} if rejection else None
     if rejection is None:
         rejection = models.InnovationRejection(entry_id=entry.id)
-        session.add(rejection)
     rejection.note, rejection.decided_by = note, scope.principal.subject
-    await session.flush()
-    await session.refresh(rejection)
+    await repository.save(session, rejection)
     await _rejection_changed(session, scope, entry, "reject", before, {"note": note})
     return RejectionOut.model_validate(rejection)
 
 
 async def withdraw_rejection(session: AsyncSession, scope: Scope, entry_id: uuid.UUID) -> None:
     entry = await _sent_entry(session, scope, entry_id)
-    rejection = await session.get(models.InnovationRejection, entry.id)
+    rejection = await repository.rejection_of(session, entry.id)
     if rejection is None:
         return
     before = {"note": rejection.note}
-    await session.delete(rejection)
-    await session.flush()
+    await repository.delete_rejection(session, rejection)
     await _rejection_changed(session, scope, entry, "withdraw_rejection", before, None)
 
 
@@ -220,16 +216,15 @@ async def _rejection_changed(
 
 # --- results --------------------------------------------------------------------------------
 def _in_edition_order(
-    rows: Sequence[tuple[AnswerRow, models.VerificationDecision | None]],
+    rows: Sequence[Decided],
     indicators: Sequence[Indicator],
-    innovation_rejected: bool = False,
+    rejection: models.InnovationRejection | None = None,
 ) -> list[DecisionOut]:
     order = {indicator.code: position for position, indicator in enumerate(indicators)}
     ordered = sorted(rows, key=lambda row: order.get(row[0].indicator, len(order)))
-    return [
-        to_out(answer, decision, innovation_rejected=innovation_rejected)
-        for answer, decision in ordered
-    ]
+    if rejection is not None:
+        return [_rejected_with(answer, rejection) for answer, _ in ordered]
+    return [to_out(answer, decision) for answer, decision in ordered]
 
 
 async def region_results(
@@ -239,60 +234,37 @@ async def region_results(
     await get_region(session, region_code)
     period = await get_period(session, year)
     edition = await period_edition(session, period)
-    decision = models.VerificationDecision
-    spd_rows = await session.execute(
-        select(models.SpdAnswer, decision)
-        .outerjoin(decision, decision.spd_answer_id == models.SpdAnswer.id)
-        .where(models.SpdAnswer.period_year == year, models.SpdAnswer.region_code == region_code)
-    )
-    spd = _in_edition_order([(row[0], row[1]) for row in spd_rows], edition.spd_indicators)
-    innovations = await _innovation_results(session, year, region_code, edition.sid_indicators)
-    answers = spd + [answer for item in innovations for answer in item.answers]
+    spd_rows = await repository.spd_results(session, year, region_code)
+    entries = await repository.sent_entries(session, year, region_code)
+    sid_rows = await repository.sid_results(session, [entry.id for entry, _ in entries])
+    indicators = edition.sid_indicators
     return RegionVerificationOut(
         period=year,
         period_status=period.status,
         region=region_code,
-        undecided_answers=sum(1 for answer in answers if answer.verified_level is None),
-        spd=spd,
-        innovations=innovations,
+        undecided_answers=await repository.undecided_in_region(session, year, region_code),
+        spd=_in_edition_order(spd_rows, edition.spd_indicators),
+        innovations=[
+            InnovationVerificationOut(
+                entry_id=entry.id,
+                name=entry.name,
+                agency_id=entry.agency_id,
+                registration_number=entry.registration_number,
+                rejection=RejectionOut.model_validate(rejected) if rejected else None,
+                answers=_in_edition_order(sid_rows.get(entry.id, []), indicators, rejected),
+            )
+            for entry, rejected in entries
+        ],
     )
 
 
-async def _innovation_results(
-    session: AsyncSession, year: int, region_code: str, indicators: Sequence[Indicator]
-) -> list[InnovationVerificationOut]:
-    entry, rejection = models.InnovationEntry, models.InnovationRejection
-    result = await session.execute(
-        select(entry, rejection)
-        .outerjoin(rejection, rejection.entry_id == entry.id)
-        .where(
-            entry.period_year == year,
-            entry.region_code == region_code,
-            entry.status == "sent",
-            entry.deleted_at.is_(None),
-        )
-        .order_by(entry.registration_number)
-    )
-    entries = [(row[0], row[1]) for row in result]
-    decision = models.VerificationDecision
-    sid_rows = await session.execute(
-        select(models.SidAnswer, decision)
-        .outerjoin(decision, decision.sid_answer_id == models.SidAnswer.id)
-        .where(models.SidAnswer.entry_id.in_([row.id for row, _ in entries]))
-    )
-    by_entry: dict[uuid.UUID, list[tuple[AnswerRow, models.VerificationDecision | None]]] = {}
-    for answer, decided in sid_rows:
-        by_entry.setdefault(answer.entry_id, []).append((answer, decided))
-    return [
-        InnovationVerificationOut(
-            entry_id=row.id,
-            name=row.name,
-            agency_id=row.agency_id,
-            registration_number=row.registration_number,
-            rejection=RejectionOut.model_validate(rejected) if rejected else None,
-            answers=_in_edition_order(
-                by_entry.get(row.id, []), indicators, innovation_rejected=rejected is not None
-            ),
-        )
-        for row, rejected in entries
-    ]
+# --- what is left to decide -----------------------------------------------------------------
+async def undecided_for_reader(
+    session: AsyncSession, scope: Scope, year: int, params: PageParams
+) -> UndecidedPage:
+    """What is left to decide, for the verifiers and the regions (each region admin or viewer
+    sees its own region; agency operators do not read verification results)."""
+    scope.require_verification_list()
+    period = await get_period(session, year)
+    scope.require_visible_period(year, period.status)
+    return await undecided_page(session, year, params, scope.regions)

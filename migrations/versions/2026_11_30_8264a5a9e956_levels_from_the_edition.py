@@ -8,17 +8,17 @@ sid_answers gets its own constraint name (it carried spd_answers' name by mistak
 
 Downgrade restores the 0..3 and 0..2 checks; it fails while a row holds a level above them.
 
-Revision ID: d2f4a6c8e0b1
-Revises: c9d1e3f5a7b9
-Create Date: 2026-11-30 11:00:00
+Revision ID: 8264a5a9e956
+Revises: d2f4a6c8e0b1
+Create Date: 2026-11-30 11:30:00
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "d2f4a6c8e0b1"
-down_revision: str | None = "c9d1e3f5a7b9"
+revision: str = "8264a5a9e956"
+down_revision: str | None = "d2f4a6c8e0b1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""history domain: a region's results year by year, computed here or imported."""

@@ -1,0 +1,160 @@
+"""Process caches for what rarely changes: who a credential belongs to, periods, editions,
+regions, which period and region an innovation entry belongs to.
+
+One staleness rule for all of them: an entry is dropped as soon as a change of a table it was
+read from commits, and lives at most its cache's `ttl` anyway. The process that commits the
+change forgets at once (`_forget_committed_tables`, so its next request sees it); every other
+process forgets when PostgreSQL notifies it (channel `iid_cache`, sent by triggers when the
+transaction commits, migration c9d1e3f5a7b9), milliseconds later. While the listening
+connection is down nothing is cached at all (every lookup reads the database), so a missed
+notification can never keep a revoked key or a closed period alive.
+Writes that must never slip through a stale entry also guard in their own statement (a save
+checks the period is open in the statement that writes).
+
+The caches live on the app (one set per process and database) and reach services through the
+request's session (`caches_of`).
+"""
+
+import asyncio
+import contextlib
+import time
+from collections import OrderedDict
+from collections.abc import Collection, Hashable
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Generic, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from iid_store.db.listen import Listener
+
+CACHE_CHANNEL = "iid_cache"
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+@dataclass
+class TableCache(Generic[K, V]):
+    """A bounded LRU map whose entries expire after `ttl` seconds or when one of `tables`
+    changes. `get` misses whenever caching is off."""
+
+    tables: frozenset[str]
+    ttl: float
+    max_entries: int
+    enabled: bool = False
+    _entries: OrderedDict[K, tuple[float, V]] = field(default_factory=OrderedDict)
+
+    def get(self, key: K) -> V | None:
+        if not self.enabled:
+            return None
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        stored_at, value = found
+        if time.monotonic() - stored_at > self.ttl:
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        if not self.enabled:
+            return
+        self._entries[key] = (time.monotonic(), value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+class Caches:
+    """Every process cache of the API, and the listener that invalidates them."""
+
+    def __init__(self, database_url: str | None, principal_seconds: float) -> None:
+        self.principals: TableCache[tuple[object, ...], object] = TableCache(
+            frozenset({"users", "refresh_families", "api_keys"}), principal_seconds, 100_000
+        )
+        self.periods: TableCache[int, object] = TableCache(frozenset({"periods"}), 300, 1_000)
+        self.editions: TableCache[str, object] = TableCache(frozenset({"editions"}), 300, 100)
+        self.regions: TableCache[str, object] = TableCache(frozenset({"regions"}), 3600, 2_000)
+        # an entry's period and region never change (only its agency, checked when writing)
+        self.entries: TableCache[object, object] = TableCache(frozenset(), 3600, 200_000)
+        self._all = (self.principals, self.periods, self.editions, self.regions, self.entries)
+        self._listener = (
+            Listener(database_url, [CACHE_CHANNEL], self._notified, self._connected)
+            if database_url is not None
+            else None
+        )
+        self._task: asyncio.Task[None] | None = None
+
+    def _notified(self, _channel: str, table: str) -> None:
+        self.forget({table})
+
+    def forget(self, tables: Collection[str]) -> None:
+        """Drop every entry read from any of `tables`."""
+        for cache in self._all:
+            if cache.tables & set(tables):
+                cache.clear()
+
+    def _connected(self, up: bool) -> None:
+        for cache in self._all:
+            cache.clear()
+            cache.enabled = up
+
+    async def start(self) -> None:
+        if self._listener is not None:
+            self._task = asyncio.create_task(self._listener.run(), name="iid-cache-listener")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+CACHES_KEY = "iid_caches"
+# For sessions not opened by a request (scripts, tests calling services): nothing cached.
+_NO_CACHES = Caches(None, 0)
+
+
+def caches_of(session: AsyncSession | Session) -> Caches:
+    found = session.info.get(CACHES_KEY)
+    return found if isinstance(found, Caches) else _NO_CACHES
+
+
+# --- the committing process forgets what it changed ------------------------------------------
+_WRITTEN = "iid_written_tables"
+
+
+def _note(session: Session, table: str) -> None:
+    session.info.setdefault(_WRITTEN, set()).add(table)
+
+
+@event.listens_for(Session, "before_flush")
+def _note_flushed_tables(session: Session, _context: object, _instances: object) -> None:
+    for row in chain(session.new, session.dirty, session.deleted):
+        _note(session, row.__table__.name)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement_tables(state: ORMExecuteState) -> None:
+    if state.is_update or state.is_delete or state.is_insert:
+        table = getattr(state.statement, "table", None)
+        if table is not None:
+            _note(state.session, table.name)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_committed_tables(session: Session) -> None:
+    written = session.info.pop(_WRITTEN, None)
+    if written:
+        caches_of(session).forget(written)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_noted_tables(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)

@@ -1,0 +1,26 @@
+"""Counting the SQL statements an app sends (SQLAlchemy's `before_cursor_execute`, on the real
+database): the budget test of the change path and `make bench` use it."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import event
+
+
+@contextmanager
+def counted(app: FastAPI) -> Iterator[list[str]]:
+    """The SQL statements the app sends while the block runs (BEGIN and COMMIT are not
+    statements to the driver: asyncpg opens and ends transactions itself)."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

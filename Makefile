@@ -6,18 +6,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 PACKAGES := libs/scoring libs/store services/api services/worker
+# Pinned by `make lock`: runtime.txt what the service runs on, dev.txt the tools beside it.
+PINS := requirements/runtime.txt requirements/dev.txt
 # what `make setup` installs editable: the store with its S3 extra (the tests use it)
 INSTALL := libs/scoring libs/store[s3] services/api services/worker
 STAMP := $(VENV)/.installed
 
-.PHONY: setup services migrate seed run test bench lint format lock clean
+.PHONY: setup services migrate seed run test bench lint audit format lock clean
 
 setup: $(STAMP)
 
-$(STAMP): constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+# Exactly the pins (no resolving: --no-deps), then the four packages editable; pip check
+# finds a dependency a pyproject.toml declares that the pins miss.
+$(STAMP): $(PINS) $(addsuffix /pyproject.toml,$(PACKAGES))
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt $(addprefix -e ,$(INSTALL)) -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps $(addprefix -r ,$(PINS))
+	$(BIN)/python -m pip install --quiet --no-deps $(addprefix -e ,$(INSTALL))
+	$(BIN)/python -m pip check || { echo "setup: the pins miss a dependency: make lock" >&2; exit 1; }
 	touch $(STAMP)
 
 services:
@@ -45,15 +50,27 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy libs/scoring/src libs/store/src services/api/src services/worker/src
+	$(BIN)/python requirements/audit.py
+
+# Known vulnerabilities in the pins (also the last step of lint); accepted ones are listed,
+# with why, in requirements/audit.py.
+audit: setup
+	$(BIN)/python requirements/audit.py
 
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-lock: setup
-	( echo "# Exact versions CI tested; \`make setup\` installs with -c constraints.txt."; \
-	  echo "# Regenerate: make lock"; \
-	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^iid-' ) > constraints.txt
+# Compile the pins from what is declared (requirements/runtime.in: the four packages;
+# requirements/dev.in: the tools, held to the runtime pins). Versions already pinned stay
+# unless UPGRADE=1. Needs uv from an earlier `make setup`.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --python $(BIN)/python \
+	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
+lock:
+	test -x $(BIN)/uv || $(MAKE) setup
+	$(UV_COMPILE) requirements/runtime.in -o requirements/runtime.txt \
+	  $(addprefix --no-emit-package ,iid-scoring iid-store iid-api iid-worker)
+	$(UV_COMPILE) requirements/dev.in -o requirements/dev.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -110,6 +110,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/readyz"): Case("public"),
     # catalog and periods
     ("GET", "/v1/editions"): Case("public"),
+    ("GET", "/v1/editions/schema"): Case("public"),
     ("GET", "/v1/editions/{code}"): Case("public", params={"code": "edition"}),
     ("POST", "/v1/editions"): Case("national_admin", body=_edition_body),
     ("GET", "/v1/periods"): Case("public"),

@@ -1,9 +1,10 @@
 """Editions, periods and regions."""
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 
-from iid_scoring import load_edition
+from iid_scoring import edition_json_schema, load_edition
 from tests.api.support import create_period, ok, pointers, problem
 
 
@@ -61,6 +62,36 @@ async def test_register_edition_validates_and_never_overwrites(client: AsyncClie
     assert ok(await client.get("/v1/editions/iid-2027"))["code"] == "iid-2027"
 
 
+async def test_edition_document_schema_is_public_and_documents_registration(
+    public: AsyncClient, fastapi_app: FastAPI
+) -> None:
+    schema = ok(await public.get("/v1/editions/schema"))
+    assert schema == edition_json_schema()
+    assert schema["properties"]["indicators"]["items"] == {"$ref": "#/$defs/IndicatorDoc"}
+
+    # the registration body's `document` is documented with the same models
+    spec = fastapi_app.openapi()
+    document = spec["components"]["schemas"]["EditionRegistration"]["properties"]["document"]
+    assert document["required"] == schema["required"]
+    assert document["properties"]["rules"] == {"$ref": "#/components/schemas/RulesDoc"}
+    assert set(schema["$defs"]) <= set(spec["components"]["schemas"])
+
+
+async def test_registration_names_the_place_of_a_bad_field(client: AsyncClient) -> None:
+    document = dict(load_edition("iid-2026").document)
+    indicators = [dict(indicator) for indicator in document["indicators"]]
+    indicators[5]["weight"] = "abc"
+    body = problem(
+        await client.post(
+            "/v1/editions",
+            json={"document": {**document, "code": "iid-2027", "indicators": indicators}},
+        ),
+        422,
+    )
+    assert pointers(body) == ["/body/document"]
+    assert 'indicators[5] (code "5a").weight: expected a decimal number' in str(body)
+
+
 async def test_period_lifecycle(client: AsyncClient) -> None:
     period = await create_period(client, open_it=False)
     assert period["status"] == "draft"
@@ -110,6 +141,20 @@ async def test_period_input_errors(client: AsyncClient) -> None:
     problem(await client.post("/v1/periods/2026/transitions", json={"to": "sideways"}), 422)
     ok(await client.post("/v1/periods", json=base), 201)
     problem(await client.post("/v1/periods", json=base), 409)
+
+
+async def test_a_period_takes_its_editions_implementation_window(client: AsyncClient) -> None:
+    """The window is the edition's rule: a period shows it and cannot set another one."""
+    body = {
+        "year": 2026,
+        "edition": "iid-2026",
+        "reporting_opens_on": "2026-06-01",
+        "reporting_closes_on": "2026-08-31",
+        "implementation_starts_on": "2023-01-01",
+        "implementation_ends_on": "2025-12-31",
+    }
+    refused = problem(await client.post("/v1/periods", json=body), 422)
+    assert "/body/implementation_starts_on" in pointers(refused)
 
 
 async def test_regions_filters_and_pagination(client: AsyncClient) -> None:

@@ -164,8 +164,9 @@ async def test_verified_preview_applies_decisions(client: AsyncClient, db: Async
         ),
     ).to_dict()
     assert {key: preview[key] for key in expected} == expected
-    # undecided: SPD 9, and 32, 33 of the sent one, all five of the rejected one
-    assert preview["undecided_answers"] == 1 + 2 + 5
+    # undecided: SPD 9, and 32, 33 of the sent one; the rejected one's five answers are
+    # decided with it (issue 11)
+    assert preview["undecided_answers"] == 1 + 2
     assert preview["counted_innovations"] == 2
     statuses = {item["id"]: item["status"] for item in preview["innovations"]}
     assert statuses == {sent["id"]: "counted", rejected["id"]: "rejected"}

@@ -100,7 +100,8 @@ async def test_verification_round_trip_matches_the_scoring_library(
         ),
     ).to_dict()
     assert {key: scorecard[key] for key in expected} == expected
-    assert scorecard["undecided_answers"] == 1 + 5  # 33 of the kept one, all of the rejected
+    # 33 of the kept one; the rejected one's answers are decided with it (issue 11)
+    assert scorecard["undecided_answers"] == 1
 
     marker = await db.scalar(select(RecomputeMarker).where(RecomputeMarker.region_code == REGION))
     assert marker is not None

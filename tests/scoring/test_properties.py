@@ -1,4 +1,5 @@
-"""Property tests: bounds, monotonicity, order independence, JSON round trip, plan gains."""
+"""Property tests: bounds, monotonicity, order independence, JSON round trip, plan gains, and
+the engine's two validation paths agreeing."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scoring_helpers import E23, E26
@@ -15,12 +17,14 @@ from test_improvements import apply
 from iid_scoring import (
     STAGES,
     URUSAN,
+    AnswerError,
     Edition,
     InnovationInput,
     RegionInput,
     improvement_plan,
     score_region,
 )
+from iid_scoring.engine import _levels_in_bulk, _levels_one_by_one, tables
 
 EDITIONS = st.sampled_from([E23, E26])
 LEVEL = st.integers(min_value=0, max_value=3)
@@ -122,3 +126,42 @@ def test_plan_gains_equal_rescoring(case: tuple[Edition, RegionInput]) -> None:
         rescored = score_region(edition, apply(edition, region, item)).index
         assert item.new_index == rescored
         assert item.index_gain == rescored - current
+
+
+@given(edition_and_region())
+def test_both_validation_paths_give_the_same_levels(case: tuple[Edition, RegionInput]) -> None:
+    """The engine checks plain input in bulk and anything else innovation by innovation: on
+    valid input both give the same levels (and valid integer input is plain)."""
+    edition, region = case
+    t = tables(edition)
+    bulk = _levels_in_bulk(t, region.innovations)
+    assert bulk is not None
+    assert bulk == _levels_one_by_one(edition, t, region.innovations)
+
+
+@given(edition_and_region(), st.data())
+def test_input_that_is_not_plain_goes_one_by_one(
+    case: tuple[Edition, RegionInput], data: st.DataObject
+) -> None:
+    """Anything the bulk check refuses is left to the path that names the bad field."""
+    edition, region = case
+    if not region.innovations:
+        return
+    k = data.draw(st.integers(0, len(region.innovations) - 1))
+    bad = data.draw(
+        st.sampled_from(
+            [
+                {"answers": {"16": True}},
+                {"answers": {"16": edition.max_level + 1}},
+                {"answers": {"99": 1}},
+                {"stage": "pilot"},
+                {"urusan": ("pupr",)},
+                {"id": region.innovations[0].id} if k else {"answers": {"16": -1}},
+            ]
+        )
+    )
+    innovations = list(region.innovations)
+    innovations[k] = replace(innovations[k], **bad)
+    assert _levels_in_bulk(tables(edition), innovations) is None
+    with pytest.raises(AnswerError, match=rf"^innovations\[{k}\]"):
+        score_region(edition, replace(region, innovations=innovations))

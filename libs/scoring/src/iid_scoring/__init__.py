@@ -3,6 +3,7 @@
 Only the names below are public (see docs/scoring-contract.md).
 """
 
+from iid_scoring.document import EditionDocument, edition_json_schema
 from iid_scoring.editions import Edition, Indicator, Level, RatingBand, Variable
 from iid_scoring.engine import score_region
 from iid_scoring.errors import AnswerError, EditionError
@@ -18,13 +19,24 @@ from iid_scoring.scorecard import (
     VariableScore,
     diff_scorecards,
 )
+from iid_scoring.verification import (
+    Decision,
+    Decisions,
+    VerifiedInput,
+    check_decisions,
+    verified_input,
+    verified_level,
+)
 from iid_scoring.vocab import STAGES, URUSAN, Urusan
 
 __all__ = [
     "STAGES",
     "URUSAN",
     "AnswerError",
+    "Decision",
+    "Decisions",
     "Edition",
+    "EditionDocument",
     "EditionError",
     "Improvement",
     "ImprovementPlan",
@@ -43,12 +55,17 @@ __all__ = [
     "Urusan",
     "Variable",
     "VariableScore",
+    "VerifiedInput",
     "available_editions",
+    "check_decisions",
     "diff_scorecards",
     "edition_checksum",
+    "edition_json_schema",
     "improvement_plan",
     "load_edition",
     "parse_edition",
     "rank_entries",
     "score_region",
+    "verified_input",
+    "verified_level",
 ]

@@ -1,11 +1,13 @@
 """`iid-score`: score regions offline.
 
-    iid-score --edition iid-2023 FILE|-             one scorecard JSON per region
-    iid-score editions                              list the packaged editions
-    iid-score explain --edition iid-2023 FILE|-     readable scorecard and improvement plan
+    iid-score --edition iid-2023 [--basis verified] FILE|-   one scorecard JSON per region
+    iid-score editions                                         list the packaged editions
+    iid-score explain --edition iid-2023 FILE|-                readable scorecard and plan
 
 FILE holds one region as a JSON object or many as JSON Lines. A bad region is reported on
 stderr (line, field, reason) and the exit status is 1; the other regions still print.
+`--basis verified` scores what verifiers kept: the region's `decisions` applied to its claims
+(libs/scoring/README.md), with the count of undecided answers beside the scorecard.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ from iid_scoring.engine import score_region
 from iid_scoring.errors import AnswerError, EditionError
 from iid_scoring.improvements import ImprovementPlan, improvement_plan
 from iid_scoring.inputs import RegionInput
-from iid_scoring.jsonio import region_from_json
+from iid_scoring.jsonio import decisions_from_json, region_from_json
 from iid_scoring.loading import available_editions, load_edition
 from iid_scoring.scorecard import Scorecard
+from iid_scoring.verification import check_decisions, verified_input
+
+_Region = tuple[RegionInput, Any]  # the input and the JSON it came from
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,13 +46,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     text = _read(options.file)
     failed = False
-    for line, region in _regions(text):
-        if isinstance(region, str):
+    for line, parsed in _regions(text):
+        if isinstance(parsed, str):
             failed = True
-            print(f"iid-score: line {line}: {region}", file=sys.stderr)
+            print(f"iid-score: line {line}: {parsed}", file=sys.stderr)
             continue
+        region, data = parsed
         try:
-            out = _explain(edition, region, options.top) if explain else _score(edition, region)
+            scored, undecided = _on_basis(edition, region, data, options.basis)
+            if explain:
+                out = _explain(edition, scored, options.top)
+            else:
+                out = _score(edition, scored, undecided)
         except AnswerError as exc:
             failed = True
             label = f' (region "{region.region}")' if region.region else ""
@@ -64,6 +74,12 @@ def _parser(explain: bool) -> argparse.ArgumentParser:
         "Other commands: `iid-score editions`, `iid-score explain`.",
     )
     parser.add_argument("--edition", required=True, help="edition code, see `iid-score editions`")
+    parser.add_argument(
+        "--basis",
+        choices=("claimed", "verified"),
+        default="claimed",
+        help="claimed (default): the answers as given; verified: with the region's decisions",
+    )
     parser.add_argument("file", help="input file, or - for stdin")
     if explain:
         parser.add_argument("--top", type=int, default=20, help="improvements to show (default 20)")
@@ -89,7 +105,7 @@ def _read(path: str) -> str:
         return handle.read()
 
 
-def _regions(text: str) -> Iterator[tuple[int, RegionInput | str]]:
+def _regions(text: str) -> Iterator[tuple[int, _Region | str]]:
     """(line number, region or error message). A document that parses as a whole is one
     region (it may be pretty-printed over many lines); otherwise every line is one region."""
     try:
@@ -104,7 +120,7 @@ def _regions(text: str) -> Iterator[tuple[int, RegionInput | str]]:
             yield number, _parse_line(line)
 
 
-def _parse_line(line: str) -> RegionInput | str:
+def _parse_line(line: str) -> _Region | str:
     try:
         data = json.loads(line, parse_float=Decimal)
     except json.JSONDecodeError as exc:
@@ -112,9 +128,9 @@ def _parse_line(line: str) -> RegionInput | str:
     return _region(data)
 
 
-def _region(data: Any) -> RegionInput | str:
+def _region(data: Any) -> _Region | str:
     try:
-        return region_from_json(data)
+        return region_from_json(data), data
     except AnswerError as exc:
         label = (
             f' (region "{data["region"]}")'
@@ -124,8 +140,23 @@ def _region(data: Any) -> RegionInput | str:
         return f"{exc.field}: {exc.reason}{label}"
 
 
-def _score(edition: Edition, region: RegionInput) -> str:
-    return json.dumps(score_region(edition, region).to_dict(), ensure_ascii=False)
+def _on_basis(
+    edition: Edition, region: RegionInput, data: Any, basis: str
+) -> tuple[RegionInput, int | None]:
+    """The input to score, and on the verified basis the number of undecided answers."""
+    if basis == "claimed":
+        return region, None
+    decisions = decisions_from_json(data)
+    check_decisions(edition, region, decisions)
+    verified = verified_input(region, decisions)
+    return verified.region_input, verified.undecided_answers
+
+
+def _score(edition: Edition, region: RegionInput, undecided: int | None) -> str:
+    card = score_region(edition, region).to_dict()
+    if undecided is not None:
+        card["undecided_answers"] = undecided
+    return json.dumps(card, ensure_ascii=False)
 
 
 # --- explain --------------------------------------------------------------------------------

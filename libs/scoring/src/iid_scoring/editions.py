@@ -13,9 +13,6 @@ from iid_scoring._decimal import fmt2
 from iid_scoring.errors import AnswerError
 from iid_scoring.inputs import Answer, Measured
 
-LEVELS = (1, 2, 3)
-EVIDENCE_KINDS = ("pdf", "image", "video", "video_link")
-
 
 @dataclass(frozen=True)
 class Level:
@@ -84,9 +81,13 @@ class Indicator:
     mandatory: bool
     provisional: bool
 
+    @property
+    def max_level(self) -> int:
+        return self.levels[-1].level  # levels are 1..top, as the edition's scale
+
     @cached_property  # read for every row of every scorecard
     def max_points(self) -> Decimal:
-        return self.weight * 3
+        return self.weight * self.max_level
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,6 +109,7 @@ class Edition:
     rating_from_rounded_index: bool
     rejected_count_in_n: bool
     gate_uses_main_urusan: bool
+    max_level: int  # the level scale is 0..max_level (0: no option applies)
     count_score_per_innovation: Decimal
     count_score_cap: int
     count_score_variable: str
@@ -126,6 +128,11 @@ class Edition:
         return {i.code: i for i in self.indicators}
 
     @property
+    def level_range(self) -> range:
+        """The levels an answer can mean, 0..max_level."""
+        return range(self.max_level + 1)
+
+    @property
     def max_sid(self) -> Decimal:
         return self.max_sid_per_innovation + self.max_count_score
 
@@ -140,18 +147,40 @@ class Edition:
     def indicator(self, code: str) -> Indicator:
         return self._by_code[code]
 
+    def in_implementation_window(
+        self, implemented_on: date | None, developed_on: date | None
+    ) -> bool:
+        """The window rule: an innovation counts when it was implemented, or last developed,
+        inside the edition's implementation window (both ends included). The engine scores
+        with it and the API refuses to send an innovation that breaks it."""
+        start, end = self.implementation_window
+        return (implemented_on is not None and start <= implemented_on <= end) or (
+            developed_on is not None and start <= developed_on <= end
+        )
+
     def resolve_level(self, code: str, answer: Answer) -> int:
-        """The level 0..3 an answer means for indicator `code`."""
+        """The level (in `level_range`) an answer means for indicator `code`."""
         indicator = self._by_code.get(code)
         if indicator is None:
             raise AnswerError(code, f"unknown indicator code {code!r} in {self.code}")
         if isinstance(answer, Measured):
             if indicator.numeric is None:
-                raise AnswerError(code, "a value was given but this row takes a level 0..3")
+                raise AnswerError(
+                    code, f"a value was given but this row takes a level {self.level_text}"
+                )
             return indicator.numeric.level_for(answer.value)
-        if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer <= 3:
-            raise AnswerError(code, f"level {answer!r} outside 0..3")
+        if (
+            isinstance(answer, bool)
+            or not isinstance(answer, int)
+            or not 0 <= answer <= self.max_level
+        ):
+            raise AnswerError(code, f"level {answer!r} outside {self.level_text}")
         return answer
+
+    @property
+    def level_text(self) -> str:
+        """The level scale as people read it: "0..3"."""
+        return f"0..{self.max_level}"
 
     def rating_for(self, index: Decimal) -> RatingBand:
         """The band holding `index`; with unrounded indices a value in a gap between bands
@@ -169,6 +198,7 @@ class Edition:
             "provisional": self.provisional,
             "provisional_parts": list(self.provisional_parts),
             "provisional_note": self.provisional_note,
+            "max_level": self.max_level,  # answers take a level 0..max_level
             "rules": dict(self.document["rules"]),
             "count_score": dict(self.document["count_score"]),
             "maxima": {

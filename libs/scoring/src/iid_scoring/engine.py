@@ -22,7 +22,6 @@ from iid_scoring.inputs import Answer, InnovationInput, RegionInput
 from iid_scoring.scorecard import IndicatorScore, InnovationScore, Scorecard, VariableScore
 from iid_scoring.vocab import STAGES, URUSAN
 
-_LEVEL_VALUES = frozenset(range(4))
 _INT_TYPE = frozenset({int})
 _STAGE_SET = frozenset(STAGES)
 _URUSAN_SET = frozenset(URUSAN)
@@ -40,6 +39,7 @@ class Tables:
     count_per: int  # count score per innovation x D
     max_total: int  # max total x D
     max_innovation: int  # max SID points of one innovation x D
+    levels: frozenset[int]  # the edition's level scale, 0..max_level
     band_floor: tuple[tuple[int, RatingBand], ...]  # (min in hundredths, band), highest first
     basic_service: frozenset[str]
     sid_rows: tuple[tuple[str, int, Callable[[Mapping[str, int]], int]], ...]  # code, w, getter
@@ -81,14 +81,15 @@ def _build_tables(edition: Edition) -> Tables:
         sid_codes=frozenset(sid_weight),
         count_per=scaled(edition.count_score_per_innovation),
         max_total=scaled(edition.max_total),
-        max_innovation=3 * sum(sid_weight.values()),
+        max_innovation=edition.max_level * sum(sid_weight.values()),
+        levels=frozenset(edition.level_range),
         band_floor=tuple(
             sorted(((int(b.min * 100), b) for b in edition.ratings), key=lambda p: -p[0])
         ),
         basic_service=frozenset(edition.basic_service_urusan),
         sid_rows=tuple((code, w, itemgetter(code)) for code, w in sid_weight.items()),
         sid_level_points={
-            (c, level): w * level for c, w in sid_weight.items() for level in range(4)
+            (c, level): w * level for c, w in sid_weight.items() for level in edition.level_range
         },
         variable_max=_variable_maxima(edition),
     )
@@ -271,19 +272,35 @@ def _innovations(
 def _checked_levels(
     edition: Edition, t: Tables, innovations: Sequence[InnovationInput]
 ) -> list[dict[str, int]]:
-    """Each innovation's SID levels, after checking the innovations. Plain input (unique ids,
-    known stages, urusan and codes, every answer an int level 0..3) is checked in bulk with
-    set operations, a tenth of the engine's time saved; anything else goes innovation by
-    innovation, which resolves measured answers and reports the first bad field."""
-    if _plain(t, innovations):
-        answers = (innovation.answers for innovation in innovations)
-        return cast(list[dict[str, int]], list(map(dict, answers)))  # checked: all int levels
+    """Each innovation's SID levels, after checking the innovations. Two paths, which give the
+    same levels for any valid input (property-tested): plain input in bulk, anything else one
+    by one, which also resolves measured answers and names the first bad field."""
+    levels = _levels_in_bulk(t, innovations)
+    return levels if levels is not None else _levels_one_by_one(edition, t, innovations)
+
+
+def _levels_one_by_one(
+    edition: Edition, t: Tables, innovations: Sequence[InnovationInput]
+) -> list[dict[str, int]]:
     seen: set[str] = set()
     levels = []
     for pos, innovation in enumerate(innovations):
         _check_innovation(innovation, pos, seen)
         levels.append(_sid_levels(edition, t, innovation.answers, pos))
     return levels
+
+
+def _levels_in_bulk(
+    t: Tables, innovations: Sequence[InnovationInput]
+) -> list[dict[str, int]] | None:
+    """The levels of plain input (unique ids, known stages, urusan and codes, every answer an
+    int level of the edition's scale), checked with a few set operations over all innovations
+    at once instead of a Python loop per answer (docs/benchmarks.md); None when the input is
+    not plain."""
+    if not _plain(t, innovations):
+        return None
+    answers = (innovation.answers for innovation in innovations)
+    return cast(list[dict[str, int]], list(map(dict, answers)))  # checked: all int levels
 
 
 def _plain(t: Tables, innovations: Sequence[InnovationInput]) -> bool:
@@ -296,7 +313,7 @@ def _plain(t: Tables, innovations: Sequence[InnovationInput]) -> bool:
             and _URUSAN_SET.issuperset(chain.from_iterable(i.urusan for i in innovations))
             and all(map(t.sid_codes.issuperset, answers))
             and _INT_TYPE.issuperset(map(type, values))
-            and _LEVEL_VALUES.issuperset(values)
+            and t.levels.issuperset(values)
         )
     except TypeError:  # something unhashable: the innovation-by-innovation path names it
         return False
@@ -319,12 +336,7 @@ def _check_innovation(innovation: InnovationInput, pos: int, seen: set[str]) -> 
 def _status(edition: Edition, innovation: InnovationInput) -> tuple[str, str | None]:
     if innovation.stage != edition.eligible_stage:
         return "excluded", "stage"
-    start, end = edition.implementation_window
-    implemented, developed = innovation.implemented_on, innovation.developed_on
-    in_window = (implemented is not None and start <= implemented <= end) or (
-        developed is not None and start <= developed <= end
-    )
-    if not in_window:
+    if not edition.in_implementation_window(innovation.implemented_on, innovation.developed_on):
         return "excluded", "window"
     return ("rejected", None) if innovation.rejected else ("counted", None)
 
@@ -335,7 +347,7 @@ def _status(edition: Edition, innovation: InnovationInput) -> tuple[str, str | N
 def _sid_row_sums(t: Tables, counted: Sequence[tuple[str, Mapping[str, int]]]) -> dict[str, int]:
     """Per SID row: weight x D x sum of levels over counted innovations."""
     all_levels = [levels for _, levels in counted]
-    try:  # every row answered: the usual case, three times faster than get(code, 0)
+    try:  # every row answered, the usual case: itemgetter, cheaper than get(code, 0)
         return {c: w * sum(map(level_of, all_levels)) for c, w, level_of in t.sid_rows}
     except KeyError:
         return {c: w * sum(map(methodcaller("get", c, 0), all_levels)) for c, w, _ in t.sid_rows}
@@ -353,10 +365,14 @@ def _indicator_scores(
         if i.aspect == "spd":
             level = spd_levels.get(i.code, 0)
             points = t.points(t.spd_weight[i.code] * level)
-            scores.append(IndicatorScore(i.code, i.aspect, i.variable, level, points, i.max_points))
+            scores.append(
+                IndicatorScore(i.code, i.aspect, i.variable, level, points, i.max_points, i.weight)
+            )
         else:
             points = ratio(sid_rows[i.code], t.scale * divisor)
-            scores.append(IndicatorScore(i.code, i.aspect, i.variable, None, points, i.max_points))
+            scores.append(
+                IndicatorScore(i.code, i.aspect, i.variable, None, points, i.max_points, i.weight)
+            )
     return tuple(scores)
 
 

@@ -118,11 +118,11 @@ class _Context:
         return hundredths(new_units - self.units), hundredths(new_units)
 
 
-def _targets(level: int) -> tuple[int, ...]:
+def _targets(level: int, top: int) -> tuple[int, ...]:
     """One level up, and straight to the top when that is a different change."""
-    if level >= 3:
+    if level >= top:
         return ()
-    return (level + 1, 3) if level + 1 < 3 else (3,)
+    return (level + 1, top) if level + 1 < top else (top,)
 
 
 def _level_candidates(edition: Edition, tl: Tally, ctx: _Context) -> list[_Candidate]:
@@ -130,7 +130,7 @@ def _level_candidates(edition: Edition, tl: Tally, ctx: _Context) -> list[_Candi
     t = ctx.t
     for pos, indicator in enumerate(edition.spd_indicators):
         level = tl.spd_levels.get(indicator.code, 0)
-        for to in _targets(level):
+        for to in _targets(level, edition.max_level):
             delta = t.spd_weight[indicator.code] * (to - level) * ctx.divisor
             gain, new = ctx.fields(ctx.current + delta, ctx.divisor)
             key = (-delta * ctx.added_divisor, 0, pos, 0, "", to)
@@ -139,7 +139,7 @@ def _level_candidates(edition: Edition, tl: Tally, ctx: _Context) -> list[_Candi
     for innovation_id, levels in tl.counted:
         for code, weight in t.sid_weight.items():
             level = levels.get(code, 0)
-            for to in _targets(level):
+            for to in _targets(level, edition.max_level):
                 delta = weight * (to - level)
                 gain, new = ctx.fields(ctx.current + delta, ctx.divisor)
                 key = (-delta * ctx.added_divisor, 1, sid_positions[code], 0, innovation_id, to)
@@ -164,7 +164,7 @@ def _add_candidates(edition: Edition, tl: Tally, ctx: _Context) -> list[_Candida
         if exact <= 0:
             continue
         gain, new = ctx.fields(new_n, ctx.added_divisor)
-        key = (-exact, 2, 0, rank, "", 3)
+        key = (-exact, 2, 0, rank, "", edition.max_level)
         out.append((key, ("add_innovation", None, None, None, None, gain, new, urusan)))
     return out
 

@@ -1,4 +1,4 @@
-"""Region input from JSON (the CLI's input shape; the API may reuse it)."""
+"""Region input and verifier decisions from JSON (the CLI's input shape; the API may reuse it)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from typing import Any
 from iid_scoring._decimal import parse_decimal
 from iid_scoring.errors import AnswerError
 from iid_scoring.inputs import Answer, InnovationInput, Measured, RegionInput
+from iid_scoring.verification import Decision, Decisions
 
-_REGION_KEYS = frozenset({"region", "spd", "innovations"})
+_REGION_KEYS = frozenset({"region", "spd", "innovations", "decisions"})
+_DECISIONS_KEYS = frozenset({"spd", "innovations", "rejected"})
+_DECISION_KEYS = frozenset({"decision", "level", "note"})
 _INNOVATION_KEYS = frozenset(
     {"id", "stage", "rejected", "urusan", "implemented_on", "developed_on", "answers"}
 )
@@ -35,6 +38,47 @@ def region_from_json(data: Any) -> RegionInput:
         ),
         region=region,
     )
+
+
+def decisions_from_json(data: Any) -> Decisions:
+    """The verifier decisions of a region's JSON (its `decisions` member; none: nothing decided
+    yet); AnswerError names the field. Whether they fit the claims is `check_decisions`."""
+    block = data.get("decisions", {}) if isinstance(data, dict) else {}
+    if not isinstance(block, dict):
+        raise AnswerError("decisions", "expected an object")
+    _no_unknown(block, _DECISIONS_KEYS, "decisions.")
+    innovations = block.get("innovations", {})
+    if not isinstance(innovations, dict):
+        raise AnswerError(
+            "decisions.innovations", "expected an object of innovation id -> decisions"
+        )
+    rejected = block.get("rejected", [])
+    if not isinstance(rejected, list) or not all(isinstance(i, str) for i in rejected):
+        raise AnswerError("decisions.rejected", "expected a list of innovation ids")
+    return Decisions(
+        spd=_decisions(block.get("spd", {}), "decisions.spd"),
+        innovations={
+            ident: _decisions(decided, f"decisions.innovations.{ident}")
+            for ident, decided in innovations.items()
+        },
+        rejected=frozenset(rejected),
+    )
+
+
+def _decisions(data: Any, place: str) -> dict[str, Decision]:
+    if not isinstance(data, dict):
+        raise AnswerError(place, "expected an object of indicator code -> decision")
+    return {code: _decision(value, f"{place}.{code}") for code, value in data.items()}
+
+
+def _decision(value: Any, place: str) -> Decision:
+    if not isinstance(value, dict):
+        raise AnswerError(place, 'expected {"decision": "accept" | "lower" | "reject", ...}')
+    _no_unknown(value, _DECISION_KEYS, f"{place}.")
+    level = value.get("level")
+    if level is not None and (isinstance(level, bool) or not isinstance(level, int)):
+        raise AnswerError(f"{place}.level", f"expected a level (a whole number), got {level!r}")
+    return Decision(_string(value, "decision", place), level)
 
 
 def _no_unknown(data: Mapping[str, Any], known: frozenset[str], place: str) -> None:
@@ -102,7 +146,9 @@ def _answer(value: Any, place: str) -> Answer:
         return Measured(number)
     if isinstance(value, Decimal) and value == value.to_integral_value():
         return int(value)  # 2.0 written by a tool that only emits floats
-    raise AnswerError(place, f'expected a level 0..3 or {{"value": number}}, got {_show(value)}')
+    raise AnswerError(
+        place, f'expected a level (a whole number) or {{"value": number}}, got {_show(value)}'
+    )
 
 
 def _show(value: Any) -> str:

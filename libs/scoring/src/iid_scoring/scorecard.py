@@ -21,6 +21,7 @@ class IndicatorScore:
     level: int | None
     points: Decimal
     max_points: Decimal
+    weight: Decimal  # points = weight x level; the catalog publishes it, so to_dict leaves it out
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -155,7 +156,7 @@ def diff_scorecards(before: Scorecard, after: Scorecard) -> list[IndicatorDiffer
         if b.aspect == "spd" and (b.level != a.level or b.points != a.points)
     ]
     sid_rows = [i for i in after.indicators if i.aspect == "sid"]
-    weights = {i.code: i.max_points / 3 for i in sid_rows}
+    weights = {i.code: i.weight for i in sid_rows}
     old = {i.id: i for i in before.innovations}
     new = {i.id: i for i in after.innovations}
     for innovation_id in sorted(old.keys() | new.keys()):

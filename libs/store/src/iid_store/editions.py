@@ -1,14 +1,29 @@
-"""Editions as stored rows, turned into scoring-library `Edition` objects (parsed once)."""
+"""Editions as stored rows: built from scoring-library `Edition` objects, and turned back into
+them (parsed once)."""
+
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iid_scoring import Edition, parse_edition
+from iid_scoring import Edition, edition_checksum, parse_edition
 from iid_store.db import models
 
 # Parsing validates the whole document; a registered document never changes (its checksum is
 # its identity), so each is parsed once per process.
 _parsed: dict[str, Edition] = {}
+
+
+def edition_row(edition: Edition) -> dict[str, Any]:
+    """The columns of an edition's row (the seed and `POST /v1/editions` store editions)."""
+    return {
+        "code": edition.code,
+        "title": edition.title,
+        "year": edition.year,
+        "document": dict(edition.document),
+        "checksum": edition_checksum(edition.document),
+        "provisional": edition.provisional,
+    }
 
 
 def edition_of(row: models.Edition) -> Edition:

@@ -1,11 +1,11 @@
-"""Build the scoring library's input for regions of a period from the stored claims.
+"""Load the scoring library's input for regions of a period from the stored claims.
 
 Two bases:
 - `claimed`: what the region sees while filling: every live innovation entry of the period
   (sent or not) with the region's own levels.
-- `verified`: sent entries only, with verifier decisions applied (accept keeps the claim, lower
-  uses the verifier's level, reject and "not decided yet" score 0) and rejected innovations
-  flagged. The number of undecided answers is returned beside it.
+- `verified`: sent entries only, with the verifiers' decisions and rejections applied by the
+  scoring library (`iid_scoring.verified_input`, which also counts the undecided answers).
+  This module only loads rows.
 
 Both bases of many regions come from three queries (the worker's full recompute loads a whole
 nation this way); SID answers arrive aggregated per innovation to keep the row count low.
@@ -15,13 +15,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, String, func, select, true, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import NullType
 
-from iid_scoring import InnovationInput, RegionInput
+from iid_scoring import Decision, Decisions, InnovationInput, RegionInput, verified_input
 from iid_store.db.models import (
     InnovationEntry,
     InnovationRejection,
@@ -42,63 +42,25 @@ class LoadedInput:
     undecided_answers: int
 
 
-def verified_level(claimed: int, decision: str | None, lowered: int | None) -> int | None:
-    """The level an answer scores on the verified basis; None while undecided."""
-    if decision is None:
-        return None
-    if decision == "accept":
-        return claimed
-    if decision == "lower":
-        return lowered
-    return 0
-
-
 @dataclass
-class _Answers:
-    """One set of answers on both bases, counting the undecided ones."""
+class _Spd:
+    """A region's SPD claims and the decisions on them."""
 
     claimed: dict[str, int] = field(default_factory=dict)
-    verified: dict[str, int] = field(default_factory=dict)
-    undecided: int = 0
-
-    def add(self, code: str, level: int, decision: str | None, lowered: int | None) -> None:
-        self.claimed[code] = level
-        decided = verified_level(level, decision, lowered)
-        if decided is None:
-            self.undecided += 1
-        self.verified[code] = decided or 0
-
-
-_Decisions = dict[str, dict[str, tuple[str, int | None]]]  # entry id -> code -> decision
+    decisions: dict[str, Decision] = field(default_factory=dict)
 
 
 class _Entry(NamedTuple):
     claimed: InnovationInput  # never flagged rejected: the claimed basis ignores verifiers
     sent: bool
-    rejected: bool
 
-    def verified(self, decisions: _Decisions) -> tuple[InnovationInput, int]:
-        """The entry on the verified basis, and the number of its undecided answers."""
-        claimed = self.claimed
-        levels = cast(dict[str, int], claimed.answers)  # stored answers are resolved levels
-        decided = decisions.get(claimed.id)
-        if decided is None:  # nothing decided yet (every innovation while the period runs)
-            verified, undecided = dict.fromkeys(levels, 0), len(levels)
-        else:
-            answers = _Answers()
-            for code, level in levels.items():
-                answers.add(code, level, *decided.get(code, (None, None)))
-            verified, undecided = answers.verified, answers.undecided
-        entry = InnovationInput(
-            id=claimed.id,
-            stage=claimed.stage,
-            rejected=self.rejected,
-            urusan=claimed.urusan,
-            implemented_on=claimed.implemented_on,
-            developed_on=claimed.developed_on,
-            answers=verified,
-        )
-        return entry, undecided
+
+class _Sid(NamedTuple):
+    """Decisions on SID answers of all loaded entries (entry id -> code -> decision), and the
+    entries rejected as a whole."""
+
+    decisions: dict[str, dict[str, Decision]]
+    rejected: frozenset[str]
 
 
 async def load_region_inputs(
@@ -106,10 +68,10 @@ async def load_region_inputs(
 ) -> dict[str, dict[Basis, LoadedInput]]:
     """Both bases of every region in `region_codes` (regions without data get empty inputs)."""
     spd = await _spd_answers(session, period_year, region_codes)
-    entries = await _entries(session, period_year, region_codes)
-    decisions = await _sid_decisions(session, period_year, region_codes)
+    entries, rejected = await _entries(session, period_year, region_codes)
+    sid = _Sid(await _sid_decisions(session, period_year, region_codes), rejected)
     return {
-        code: _region_inputs(code, spd.get(code, _Answers()), entries.get(code, []), decisions)
+        code: _region_inputs(code, spd.get(code, _Spd()), entries.get(code, []), sid)
         for code in region_codes
     }
 
@@ -121,24 +83,22 @@ async def load_region_input(
 
 
 def _region_inputs(
-    code: str, spd: _Answers, entries: list[_Entry], decisions: _Decisions
+    code: str, spd: _Spd, entries: list[_Entry], sid: _Sid
 ) -> dict[Basis, LoadedInput]:
     claimed = tuple(entry.claimed for entry in entries)
-    verified, undecided = [], spd.undecided
-    for entry in entries:
-        if entry.sent:
-            innovation, pending = entry.verified(decisions)
-            verified.append(innovation)
-            undecided += pending
+    sent = tuple(entry.claimed for entry in entries if entry.sent)
+    verified = verified_input(
+        RegionInput(spd.claimed, sent, code), Decisions(spd.decisions, sid.decisions, sid.rejected)
+    )
     return {
         Basis.CLAIMED: LoadedInput(RegionInput(spd.claimed, claimed, code), 0),
-        Basis.VERIFIED: LoadedInput(RegionInput(spd.verified, tuple(verified), code), undecided),
+        Basis.VERIFIED: LoadedInput(verified.region_input, verified.undecided_answers),
     }
 
 
 async def _spd_answers(
     session: AsyncSession, period_year: int, region_codes: Sequence[str]
-) -> dict[str, _Answers]:
+) -> dict[str, _Spd]:
     rows = await session.execute(
         select(
             SpdAnswer.region_code,
@@ -150,9 +110,11 @@ async def _spd_answers(
         .outerjoin(VerificationDecision, VerificationDecision.spd_answer_id == SpdAnswer.id)
         .where(SpdAnswer.period_year == period_year, SpdAnswer.region_code.in_(region_codes))
     )
-    answers: dict[str, _Answers] = defaultdict(_Answers)
+    answers: dict[str, _Spd] = defaultdict(_Spd)
     for region, code, level, decision, lowered in rows:
-        answers[region].add(code, level, decision, lowered)
+        answers[region].claimed[code] = level
+        if decision is not None:
+            answers[region].decisions[code] = Decision(decision, lowered)
     return answers
 
 
@@ -166,19 +128,20 @@ def _live_entries(period_year: int, region_codes: Sequence[str]) -> tuple[Column
 
 def _as_loaded(column: Any) -> Any:
     """The column as the driver returns it (lists for arrays; dicts for JSON, decoded by the
-    connection's codec): SQLAlchemy's per-item array processing cost a fifth of a national
-    load."""
+    connection's codec), skipping SQLAlchemy's per-item result processing, which a national
+    load cannot afford (docs/benchmarks.md): the values need none."""
     return type_coerce(column, NullType())
 
 
 async def _entries(
     session: AsyncSession, period_year: int, region_codes: Sequence[str]
-) -> dict[str, list[_Entry]]:
+) -> tuple[dict[str, list[_Entry]], frozenset[str]]:
+    """Each region's live entries, and the ids of those rejected as a whole."""
     # SID answers aggregated per entry through a LATERAL subquery: each entry's answers come
     # from the (entry_id, indicator) index, so loading many chunks of regions reads every
     # answer once; a join grouped by entry scanned the whole table for every chunk. They come
     # as one JSON object per entry, which the driver's json codec (the engine's orjson) turns
-    # into the answers dict in C: a quarter faster than two arrays zipped in Python.
+    # into the answers dict in C rather than Python zipping two arrays.
     per_entry = (
         select(
             _as_loaded(func.json_object_agg(SidAnswer.indicator, SidAnswer.level)).label("levels")
@@ -205,6 +168,7 @@ async def _entries(
         .order_by(InnovationEntry.region_code, InnovationEntry.id)  # the order scorecards keep
     )
     entries: dict[str, list[_Entry]] = defaultdict(list)
+    rejections: set[str] = set()
     connection = await session.connection()  # Core rows: the ORM adds nothing to plain columns
     rows = (await connection.execute(statement)).all()
     for region, entry_id, stage, urusan, implemented, developed, sent, rejected, levels in rows:
@@ -216,13 +180,15 @@ async def _entries(
             developed_on=developed,
             answers=levels or {},  # NULL: no answers
         )
-        entries[region].append(_Entry(claimed, sent, rejected))
-    return entries
+        entries[region].append(_Entry(claimed, sent))
+        if rejected:
+            rejections.add(entry_id)
+    return entries, frozenset(rejections)
 
 
 async def _sid_decisions(
     session: AsyncSession, period_year: int, region_codes: Sequence[str]
-) -> _Decisions:
+) -> dict[str, dict[str, Decision]]:
     """Verifier decisions on the regions' SID answers; driven by the decisions table, which is
     empty for most of a period."""
     rows = await session.execute(
@@ -236,7 +202,7 @@ async def _sid_decisions(
         .join(InnovationEntry, InnovationEntry.id == SidAnswer.entry_id)
         .where(*_live_entries(period_year, region_codes))
     )
-    decisions: _Decisions = defaultdict(dict)
+    decisions: dict[str, dict[str, Decision]] = defaultdict(dict)
     for entry, code, decision, level in rows:
-        decisions[entry][code] = (decision, level)
+        decisions[entry][code] = Decision(decision, level)
     return decisions

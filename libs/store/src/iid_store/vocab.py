@@ -4,7 +4,8 @@ Values are lower snake case; the Indonesian labels live with the API schemas. So
 methodology.md section 4 and the innovation attributes of the 2023 and 2026 catalogs.
 """
 
-from typing import Final
+from enum import StrEnum
+from typing import TYPE_CHECKING, Final, Literal
 
 PERIOD_STATUSES: Final = ("draft", "open", "closed", "verifying", "published")
 # Allowed moves of a period's status. Re-opening a closed period is allowed for deadline
@@ -41,10 +42,27 @@ INNOVATION_STATUSES: Final = ("draft", "sent")
 DECISIONS: Final = ("accept", "lower", "reject")
 EVIDENCE_KINDS: Final = ("pdf", "image", "video", "video_link")
 
-# Access control: who a user or API key acts as (see iid_api.kit.principal.Role).
-ROLES: Final = ("national_admin", "verifier", "region_admin", "agency_operator", "viewer")
+
+class Role(StrEnum):
+    """Access control, the one list of roles: who a user or API key acts as (the CHECK
+    constraints, the API's schemas and its principal all read it). ANONYMOUS is the public
+    without credentials, which is never stored."""
+
+    NATIONAL_ADMIN = "national_admin"
+    VERIFIER = "verifier"
+    REGION_ADMIN = "region_admin"
+    AGENCY_OPERATOR = "agency_operator"
+    VIEWER = "viewer"
+    ANONYMOUS = "anonymous"
+
+
+ROLES: Final = tuple(role.value for role in Role if role is not Role.ANONYMOUS)
 # Roles that are never tied to a region (a viewer may be either).
-NATIONAL_ROLES: Final = ("national_admin", "verifier")
+NATIONAL_ROLES: Final = (Role.NATIONAL_ADMIN.value, Role.VERIFIER.value)
+if TYPE_CHECKING:  # a Literal built from a tuple is beyond a type checker: a string to it
+    RoleName = str
+else:  # the stored roles as a Literal: what request and response schemas validate against
+    RoleName = Literal[ROLES]
 
 # Ratings (predikat) and the scales published results were given on: 0-100 from 2021 on, a
 # raw sum of scores before (methodology.md section 3).

@@ -148,8 +148,8 @@ def fewer_gc_pauses() -> Iterator[None]:
     """While any recompute of this process runs, the cyclic garbage collector runs fifteen
     times less often."""
     # A round allocates millions of small objects that live until it is stored: at the
-    # default threshold the collector kept walking them, a fifth of a national run. The
-    # threshold is process-wide, so the first recompute raises it and the last restores it.
+    # default threshold the collector kept walking them (docs/benchmarks.md). The threshold
+    # is process-wide, so the first recompute raises it and the last restores it.
     global _recomputes_running, _gc_defaults
     if _recomputes_running == 0:
         _gc_defaults = gc.get_threshold()

@@ -93,6 +93,8 @@ class Period(Base):
     status: Mapped[str] = mapped_column(String(20), server_default="draft")
     reporting_opens_on: Mapped[date] = mapped_column(Date)
     reporting_closes_on: Mapped[date] = mapped_column(Date)
+    # The edition's implementation window, copied when the period is created so that it shows
+    # with the period: the rule itself (Edition.in_implementation_window) reads the edition.
     implementation_starts_on: Mapped[date] = mapped_column(Date)
     implementation_ends_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = _created_at()
@@ -224,7 +226,10 @@ class InnovationEntry(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-_LEVEL_CHECK = CheckConstraint("level BETWEEN 0 AND 3", name="level")
+def _level_check() -> CheckConstraint:
+    """Levels are the edition's (0..3 in the packaged ones): the API checks them against the
+    period's edition; the database only knows that none is negative."""
+    return CheckConstraint("level >= 0", name="level")
 
 
 class SpdAnswer(Base):
@@ -232,7 +237,7 @@ class SpdAnswer(Base):
 
     __tablename__ = "spd_answers"
     __table_args__ = (
-        _LEVEL_CHECK,
+        _level_check(),
         UniqueConstraint("period_year", "region_code", "indicator"),
     )
 
@@ -257,7 +262,7 @@ class SidAnswer(Base):
     # The level rides in the unique index so that loading an entry's answers (the worker's
     # national load reads all of them) is an index-only scan.
     __table_args__ = (
-        _LEVEL_CHECK,
+        _level_check(),
         Index(
             "uq_sid_answers_entry_id_indicator",
             "entry_id",
@@ -337,7 +342,7 @@ class VerificationDecision(Base):
         CheckConstraint(one_of("decision", vocab.DECISIONS), name="decision"),
         CheckConstraint(
             "(decision = 'lower') = (level IS NOT NULL)"
-            " AND (level IS NULL OR level BETWEEN 0 AND 2)",
+            " AND (level IS NULL OR level >= 0)",  # below the claim: checked by the API
             name="lowered_level",
         ),
         CheckConstraint("decision = 'accept' OR length(note) > 0", name="note_required"),

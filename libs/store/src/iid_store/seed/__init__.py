@@ -2,7 +2,9 @@
 open period, and results regions published before the service).
 
 Idempotent: running it twice changes nothing (fixed keys, ON CONFLICT DO NOTHING, and the demo
-is skipped when its period exists). Run with `python -m iid_store.seed [--no-demo]`.
+is skipped when its period exists). A packaged edition file that changed since it was seeded
+updates its row while no period uses it; otherwise the seed stops and names those periods.
+Run with `python -m iid_store.seed [--no-demo]`.
 """
 
 import argparse
@@ -10,7 +12,7 @@ import asyncio
 import csv
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from importlib.resources import files
 from typing import Any
@@ -19,10 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iid_scoring import URUSAN, available_editions, edition_checksum, load_edition
+from iid_scoring import URUSAN, Edition, available_editions, load_edition
 from iid_store import published_results
 from iid_store.config import CommonSettings, SeedSettings
 from iid_store.db import create_engine, create_session_factory, models, session_scope
+from iid_store.editions import edition_row
 from iid_store.outbox import mark_regions_for_recompute
 from iid_store.passwords import hash_password
 
@@ -34,6 +37,10 @@ DEMO_YEAR = 2026
 DEMO_EDITION = "iid-2026"
 DEMO_REGIONS = ("73.71", "73.72", "73.73")  # Makassar, Parepare, Palopo (all kota)
 DEMO_NAMESPACE = uuid.UUID("6f1c2d4e-0000-4000-8000-000000002026")
+
+
+class SeedError(RuntimeError):
+    """The seed cannot do what it was asked without changing what must not change."""
 
 
 def _rows(folder: str, name: str) -> Iterator[dict[str, str]]:
@@ -61,21 +68,48 @@ def region_rows() -> list[dict[str, Any]]:
     return rows
 
 
-async def seed_editions(session: AsyncSession) -> None:
-    for code in available_editions():
-        edition = load_edition(code)
-        await session.execute(
-            insert(models.Edition)
-            .values(
-                code=edition.code,
-                title=edition.title,
-                year=edition.year,
-                document=dict(edition.document),
-                checksum=edition_checksum(edition.document),
-                provisional=edition.provisional,
-            )
-            .on_conflict_do_nothing()
+async def seed_editions(session: AsyncSession, editions: Iterable[Edition] | None = None) -> None:
+    """Store the editions (default: the packaged ones). One already stored with another
+    document (its file changed: same code, new checksum) is updated, and audited, while no
+    period uses it; a period pins its edition forever, so then SeedError names the periods."""
+    for edition in editions if editions is not None else map(load_edition, available_editions()):
+        row = edition_row(edition)
+        stored = await session.get(models.Edition, edition.code, with_for_update=True)
+        if stored is None:
+            await session.execute(insert(models.Edition).values(row).on_conflict_do_nothing())
+        elif stored.checksum != row["checksum"]:
+            await _update_edition(session, stored, row)
+
+
+async def _update_edition(
+    session: AsyncSession, stored: models.Edition, row: dict[str, Any]
+) -> None:
+    years = list(
+        await session.scalars(
+            select(models.Period.year)
+            .where(models.Period.edition_code == stored.code)
+            .order_by(models.Period.year)
         )
+    )
+    if years:
+        raise SeedError(
+            f"edition {stored.code}: its file changed (checksum {stored.checksum[:12]} ->"
+            f" {row['checksum'][:12]}) but period(s) {', '.join(map(str, years))} use it, and"
+            " a period's edition never changes: give the new document a new code"
+        )
+    session.add(
+        models.AuditEntry(
+            actor=SEED_ACTOR,
+            action="update",
+            object_type="edition",
+            object_id=stored.code,
+            before={"checksum": stored.checksum},
+            after={"checksum": row["checksum"]},
+        )
+    )
+    for column, value in row.items():
+        setattr(stored, column, value)
+    await session.flush()
 
 
 async def seed_regions(session: AsyncSession) -> None:
@@ -270,7 +304,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Seed editions, regions and the demo period")
     parser.add_argument("--no-demo", action="store_true", help="skip the demo period")
     arguments = parser.parse_args()
-    asyncio.run(seed(SeedSettings(), demo=not arguments.no_demo))
+    try:
+        asyncio.run(seed(SeedSettings(), demo=not arguments.no_demo))
+    except SeedError as exc:
+        raise SystemExit(f"seed: {exc}") from None
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +19,6 @@ class PeriodInfo:
     year: int
     status: str
     edition_code: str
-    implementation_window: tuple[date, date]
 
 
 @dataclass(frozen=True)
@@ -74,7 +72,6 @@ async def fresh_period(session: AsyncSession, year: int) -> PeriodInfo:
         year=row.year,
         status=row.status,
         edition_code=row.edition_code,
-        implementation_window=(row.implementation_starts_on, row.implementation_ends_on),
     )
     cache.put(year, info, epoch)
     return info

@@ -7,7 +7,6 @@ their own agency's innovations (and the region's SPD rows, which they may read a
 
 import uuid
 from collections import defaultdict
-from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -81,7 +80,7 @@ async def region_completeness(
 ) -> CompletenessOut:
     scope.require_visible_region(region_code)
     region = await catalog.region(session, region_code)
-    period, edition = await catalog.period_edition(session, year)
+    _, edition = await catalog.period_edition(session, year)
     entries = await repository.entries(session, scope, year, region_code)
     agencies = await repository.agencies(session, scope, region_code)
     spd = await repository.spd_answers(session, year, region_code)
@@ -90,7 +89,7 @@ async def region_completeness(
     kinds = await repository.evidence_kinds(session, answer_ids)
 
     spd_result = assess(Sheet("spd", edition.spd_indicators, spd), kinds)
-    report = _Report(edition, period.implementation_window)
+    report = _Report(edition)
     for entry in entries:
         report.add(entry, sid.get(entry.id, {}), kinds)
     total = Tally()
@@ -116,9 +115,8 @@ async def region_completeness(
 class _Report:
     """Accumulates the SID side innovation by innovation."""
 
-    def __init__(self, edition: Edition, window: tuple[date, date]) -> None:
+    def __init__(self, edition: Edition) -> None:
         self.edition = edition
-        self.window = window
         self.sid = Tally()
         self.by_agency: dict[uuid.UUID, Tally] = defaultdict(Tally)
         self.innovations: list[InnovationCompleteness] = []
@@ -139,7 +137,6 @@ class _Report:
         if entry.status != "sent":
             checks = sending_problems(
                 self.edition,
-                self.window,
                 design=entry.design,
                 implemented_on=entry.implemented_on,
                 developed_on=entry.developed_on,

@@ -21,6 +21,14 @@ async def list_editions(session: SessionDep, page: PageDep, _: PublicPrincipalDe
     return Page[EditionSummary].build(items, total, page)
 
 
+@router.get("/schema")
+async def get_document_schema(_: PublicPrincipalDep) -> dict[str, Any]:
+    """The JSON Schema of an edition document, the body's `document` of `POST /v1/editions`
+    (public). Rules that tie fields together (intervals and bands that tile, maxima that
+    match the weights, the level scale, the gate) are checked on registration."""
+    return service.document_schema()
+
+
 @router.get("/{code}")
 async def get_edition(code: str, session: SessionDep, _: PublicPrincipalDep) -> dict[str, Any]:
     """The full catalog of an edition: settings, variables, every indicator with its levels."""

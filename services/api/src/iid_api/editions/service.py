@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from iid_api.audit.repository import record_audit
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.pagination import PageParams, fetch_page
-from iid_scoring import EditionError, edition_checksum, parse_edition
+from iid_scoring import EditionError, edition_json_schema, parse_edition
 from iid_store.db import models
-from iid_store.editions import edition_of
+from iid_store.editions import edition_of, edition_row
 
 
 async def list_editions(
@@ -18,6 +18,10 @@ async def list_editions(
 ) -> tuple[list[models.Edition], int]:
     statement = select(models.Edition).order_by(models.Edition.year, models.Edition.code)
     return await fetch_page(session, statement, params)
+
+
+def document_schema() -> dict[str, Any]:
+    return edition_json_schema()
 
 
 async def get_edition_row(session: AsyncSession, code: str) -> models.Edition:
@@ -41,14 +45,7 @@ async def register_edition(
         raise InvalidInput.at("/body/document", str(exc)) from exc
     if await session.get(models.Edition, edition.code) is not None:
         raise Conflict(f"edition {edition.code} is already registered; editions never change")
-    row = models.Edition(
-        code=edition.code,
-        title=edition.title,
-        year=edition.year,
-        document=dict(edition.document),
-        checksum=edition_checksum(edition.document),
-        provisional=edition.provisional,
-    )
+    row = models.Edition(**edition_row(edition))
     session.add(row)
     await record_audit(
         session,

@@ -21,7 +21,6 @@ class SendingCheck:
 
 def sending_problems(
     edition: Edition,
-    window: tuple[date, date],
     *,
     design: str,
     implemented_on: date | None,
@@ -49,13 +48,13 @@ def sending_problems(
                 pointers=("/design",),
             )
         )
-    dates = [day for day in (implemented_on, developed_on) if day is not None]
-    if not any(window[0] <= day <= window[1] for day in dates):
+    if not edition.in_implementation_window(implemented_on, developed_on):
+        start, end = edition.implementation_window
         problems.append(
             SendingCheck(
                 code="implementation_window",
                 detail="neither implemented_on nor developed_on lies in the implementation "
-                f"window {window[0]}..{window[1]}",
+                f"window {start}..{end}",
                 pointers=("/implemented_on",),
             )
         )

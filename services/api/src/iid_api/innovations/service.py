@@ -248,7 +248,6 @@ async def _sending_problems(
 ) -> list[FieldError]:
     checks = sending_problems(
         await catalog.edition(session, period.edition_code),
-        period.implementation_window,
         design=entry.design,
         implemented_on=entry.implemented_on,
         developed_on=entry.developed_on,

@@ -19,7 +19,6 @@ published data take `PublicPrincipalDep` / `PublicScopeDep` instead. Bad credent
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -37,16 +36,7 @@ from iid_api.kit.credentials import (
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import Unauthorized
 from iid_store.db.models import ApiKey, User
-
-
-class Role(StrEnum):
-    NATIONAL_ADMIN = "national_admin"
-    VERIFIER = "verifier"
-    REGION_ADMIN = "region_admin"
-    AGENCY_OPERATOR = "agency_operator"
-    VIEWER = "viewer"
-    # the public, without credentials: reads published periods only
-    ANONYMOUS = "anonymous"
+from iid_store.vocab import Role as Role  # the one list of roles; the public is ANONYMOUS
 
 
 @dataclass(frozen=True)

@@ -14,20 +14,11 @@ class PeriodCreate(InputModel):
     edition: str = Field(min_length=1, max_length=40, examples=["iid-2026"])
     reporting_opens_on: date = Field(examples=["2026-06-01"])
     reporting_closes_on: date = Field(examples=["2026-08-31"])
-    implementation_starts_on: date | None = Field(
-        default=None, description="Defaults to the edition's implementation window"
-    )
-    implementation_ends_on: date | None = None
 
     @model_validator(mode="after")
-    def _windows_in_order(self) -> Self:
+    def _window_in_order(self) -> Self:
         if self.reporting_closes_on < self.reporting_opens_on:
             raise ValueError("reporting_closes_on is before reporting_opens_on")
-        starts, ends = self.implementation_starts_on, self.implementation_ends_on
-        if (starts is None) != (ends is None):
-            raise ValueError("give both implementation_starts_on and implementation_ends_on")
-        if starts and ends and ends < starts:
-            raise ValueError("implementation_ends_on is before implementation_starts_on")
         return self
 
 
@@ -37,7 +28,10 @@ class PeriodOut(OutputModel):
     status: PeriodStatus
     reporting_opens_on: date
     reporting_closes_on: date
-    implementation_starts_on: date
+    implementation_starts_on: date = Field(
+        description="the edition's implementation window: innovations implemented (or last "
+        "developed) inside it count"
+    )
     implementation_ends_on: date
     created_at: datetime
     updated_at: datetime

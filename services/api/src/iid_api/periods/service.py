@@ -57,6 +57,8 @@ async def create_period(session: AsyncSession, scope: Scope, data: PeriodCreate)
         raise InvalidInput.at("/body/edition", f"edition {data.edition} is not registered")
     if await repository.period(session, data.year) is not None:
         raise Conflict(f"period {data.year} already exists")
+    # The window is the edition's rule (a different window is a different edition): the
+    # period shows it, the engine and the sending check read it from the edition.
     window_start, window_end = edition.implementation_window
     period = await repository.add_period(
         session,
@@ -65,8 +67,8 @@ async def create_period(session: AsyncSession, scope: Scope, data: PeriodCreate)
         status="draft",
         reporting_opens_on=data.reporting_opens_on,
         reporting_closes_on=data.reporting_closes_on,
-        implementation_starts_on=data.implementation_starts_on or window_start,
-        implementation_ends_on=data.implementation_ends_on or window_end,
+        implementation_starts_on=window_start,
+        implementation_ends_on=window_end,
     )
     await repository.add_kind_clusters(session, data.year)
     await record_audit(

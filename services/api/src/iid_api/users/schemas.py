@@ -1,14 +1,14 @@
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Self
 
 from pydantic import Field, StringConstraints, model_validator
 
 from iid_api.auth.schemas import NewPassword
 from iid_api.kit.schemas import InputModel, OutputModel
 from iid_store import vocab
+from iid_store.vocab import RoleName as RoleName
 
-RoleName = Literal["national_admin", "verifier", "region_admin", "agency_operator", "viewer"]
 Email = Annotated[
     str,
     StringConstraints(

@@ -17,7 +17,9 @@ class DecisionIn(InputModel):
     scores 0. A note (why) is required for lower and reject."""
 
     decision: DecisionKind = Field(examples=["lower"])
-    level: int | None = Field(default=None, ge=0, le=2, examples=[1])
+    level: int | None = Field(
+        default=None, ge=0, examples=[1], description="below the claimed level (lower only)"
+    )
     note: str = Field(default="", max_length=2000, examples=["SK kepala daerah tidak dilampirkan"])
 
     @model_validator(mode="after")

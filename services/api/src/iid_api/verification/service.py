@@ -28,17 +28,17 @@ from iid_api.verification.schemas import (
     UndecidedPage,
 )
 from iid_api.verification.undecided import undecided_page
-from iid_scoring import Indicator
+from iid_scoring import Decision, Indicator, verified_level
 from iid_store.db import models
 from iid_store.editions import period_edition
 from iid_store.outbox import mark_regions_for_recompute
-from iid_store.scoring_inputs import verified_level
 
 
 def to_out(answer: AnswerRow, decision: models.VerificationDecision | None) -> DecisionOut:
-    verified = None
-    if decision is not None:  # the same reading the verified scorecard makes
-        verified = verified_level(answer.level, decision.decision, decision.level)
+    # the scoring library's rule, the one the verified scorecard is computed with
+    verified = verified_level(
+        answer.level, Decision(decision.decision, decision.level) if decision else None
+    )
     return DecisionOut(
         indicator=answer.indicator,
         claimed_level=answer.level,
@@ -62,7 +62,7 @@ def _rejected_with(answer: AnswerRow, rejection: models.InnovationRejection) -> 
         claim_version=answer.version,
         decision="reject",
         level=None,
-        verified_level=0,
+        verified_level=verified_level(answer.level, None, innovation_rejected=True),
         note=rejection.note,
         decided_by=rejection.decided_by,
         decided_at=rejection.decided_at,

@@ -5,7 +5,7 @@ worker's re-ranking transaction notifies every API process on channel `iid_cache
 commits (the function `notify_iid_cache` of revision c9d1e3f5a7b9).
 
 Revision ID: e3a5c7e9f1b3
-Revises: d2f4a6c8e0b1
+Revises: 8264a5a9e956
 Create Date: 2026-11-30 13:00:00
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "e3a5c7e9f1b3"
-down_revision: str | None = "d2f4a6c8e0b1"
+down_revision: str | None = "8264a5a9e956"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

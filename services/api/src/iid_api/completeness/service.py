@@ -36,9 +36,11 @@ from iid_api.innovations.sending import sending_problems
 from iid_api.kit.tenancy import Scope
 from iid_api.periods.service import get_period
 from iid_api.regions.service import get_region
+from iid_api.review.schemas import ReviewCountsOut
 from iid_scoring import Edition
 from iid_store.db import models
 from iid_store.editions import period_edition
+from iid_store.review import ReviewCounts
 
 KindsByAnswer = dict[uuid.UUID, set[str]]
 
@@ -178,6 +180,9 @@ async def region_completeness(
         spd=spd_result.tally.figures(),
         sid=report.sid.figures(),
         agencies=_agencies_summary(agencies, entries, report.by_agency),
+        review=ReviewCountsOut.of(
+            ReviewCounts.tally([(entry.status, entry.review_state, 1) for entry in entries])
+        ),
         innovations=report.innovations,
         missing_evidence=spd_result.missing_evidence + report.missing_evidence,
         mandatory_empty=spd_result.mandatory_empty + report.mandatory_empty,
@@ -225,6 +230,7 @@ class _Report:
             InnovationCompleteness(
                 **_ref(entry).model_dump(),
                 status=entry.status,
+                review_state=entry.review_state,
                 figures=result.tally.figures(),
                 sending_problems=problems,
             )

@@ -32,30 +32,33 @@ async def open_periods_closing(session: AsyncSession) -> list[tuple[int, date]]:
     return [(year, closes_on) for year, closes_on in rows]
 
 
+async def _review_counts(
+    session: AsyncSession, year: int, key: Any, keys: Any
+) -> dict[Any, CountRows]:
+    """Live innovations of the period by state, grouped by `key` (a column of the entries)
+    for the `keys` given (a list or a subquery)."""
+    entry = InnovationEntry
+    counted = await session.execute(
+        select(key, entry.status, entry.review_state, func.count())
+        .where(entry.period_year == year, entry.deleted_at.is_(None), key.in_(keys))
+        .group_by(key, entry.status, entry.review_state)
+    )
+    rows: dict[Any, CountRows] = defaultdict(list)
+    for value, status, state, count in counted:
+        rows[value].append((status, state, count))
+    return rows
+
+
 async def region_counts(session: AsyncSession, year: int) -> dict[str, CountRows]:
-    """Innovations of the period by state, for every region that has an active region admin
-    (a region without one has nobody to remind); regions without innovations included."""
+    """For every region with an active region admin (a region without one has nobody to
+    remind), regions without innovations included."""
     regions = (
         select(User.region_code)
         .where(User.active, User.role == "region_admin", User.region_code.is_not(None))
         .distinct()
     )
-    entry = InnovationEntry
-    counted = await session.execute(
-        select(entry.region_code, entry.status, entry.review_state, func.count())
-        .where(
-            entry.period_year == year,
-            entry.deleted_at.is_(None),
-            entry.region_code.in_(regions),
-        )
-        .group_by(entry.region_code, entry.status, entry.review_state)
-    )
-    by_region: dict[str, CountRows] = {
-        code: [] for code in await session.scalars(regions) if code is not None
-    }
-    for region, status, state, count in counted:
-        by_region[region].append((status, state, count))
-    return by_region
+    counts = await _review_counts(session, year, InnovationEntry.region_code, regions)
+    return {code: counts[code] for code in await session.scalars(regions) if code is not None}
 
 
 @dataclass(frozen=True)
@@ -68,27 +71,17 @@ class AgencyRef:
 async def agency_counts(session: AsyncSession, year: int) -> dict[AgencyRef, CountRows]:
     """The same by agency, for live agencies with an active operator."""
     staffed = select(User.agency_id).where(User.active, User.role == "agency_operator")
-    agencies = (
-        await session.execute(
+    agencies = [
+        AgencyRef(*row)
+        for row in await session.execute(
             select(Agency.id, Agency.region_code, Agency.name).where(
                 Agency.deleted_at.is_(None), Agency.id.in_(staffed)
             )
         )
-    ).all()
-    entry = InnovationEntry
-    counted = await session.execute(
-        select(entry.agency_id, entry.status, entry.review_state, func.count())
-        .where(
-            entry.period_year == year,
-            entry.deleted_at.is_(None),
-            entry.agency_id.in_([agency_id for agency_id, _, _ in agencies]),
-        )
-        .group_by(entry.agency_id, entry.status, entry.review_state)
-    )
-    rows: dict[uuid.UUID, CountRows] = defaultdict(list)
-    for agency_id, status, state, count in counted:
-        rows[agency_id].append((status, state, count))
-    return {AgencyRef(*agency): rows[agency[0]] for agency in agencies}
+    ]
+    ids = [agency.id for agency in agencies]
+    counts = await _review_counts(session, year, InnovationEntry.agency_id, ids)
+    return {agency: counts[agency.id] for agency in agencies}
 
 
 # --- e-mail ----------------------------------------------------------------------------------

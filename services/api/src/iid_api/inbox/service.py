@@ -148,10 +148,10 @@ async def inbox_page(
 async def mark_read(session: AsyncSession, scope: Scope, item_id: int) -> InboxItemOut:
     user_id = scope.require_user("mark inbox items read")
     visible = _visible(scope)
-    if await repository.item(session, visible, user_id, item_id) is None:
-        raise NotFound(f"inbox item {item_id} not found")
     await repository.mark_read(session, visible, user_id, models.InboxItem.id == item_id)
     row = await repository.item(session, visible, user_id, item_id)
+    if row is None:  # not the caller's: nothing was marked
+        raise NotFound(f"inbox item {item_id} not found")
     await session.commit()
     return _out(row)
 

@@ -1,3 +1,4 @@
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Self
 
@@ -67,12 +68,4 @@ class ReviewCountsOut(OutputModel):
 
     @classmethod
     def of(cls, counts: ReviewCounts) -> "ReviewCountsOut":
-        return cls(
-            draft=counts.draft,
-            submitted=counts.submitted,
-            returned=counts.returned,
-            approved=counts.approved,
-            sent=counts.sent,
-            not_sent=counts.not_sent,
-            summary=counts.summary(),
-        )
+        return cls(**asdict(counts), not_sent=counts.not_sent, summary=counts.summary())

@@ -19,14 +19,15 @@ from iid_api.notes.schemas import NoteIn
 from iid_api.review.schemas import ReviewCountsOut
 from iid_store import inbox
 from iid_store.db import models
-from iid_store.review import ReviewCounts
+from iid_store.review import MOVES, ReviewCounts
 
-# review action -> (inbox kind, told to the agency (else the region's admins), what happened)
+# review action -> (inbox kind, what happened); the reviewers' moves are news for the agency,
+# the agency's for the reviewers
 REVIEW_NEWS = {
-    "submit": ("submitted", False, "was submitted for review"),
-    "withdraw": ("withdrawn", False, "was withdrawn from review"),
-    "return": ("returned", True, "was returned"),
-    "approve": ("approved", True, "was approved"),
+    "submit": ("submitted", "was submitted for review"),
+    "withdraw": ("withdrawn", "was withdrawn from review"),
+    "return": ("returned", "was returned"),
+    "approve": ("approved", "was approved"),
 }
 SUMMARY_NOTE_CHARACTERS = 300
 
@@ -50,7 +51,8 @@ async def tell_review(
     session: AsyncSession, scope: Scope, entry: models.InnovationEntry, action: str, note: str
 ) -> None:
     """One item per innovation and side: its latest review news."""
-    kind, to_agency, happened = REVIEW_NEWS[action]
+    kind, happened = REVIEW_NEWS[action]
+    to_agency = MOVES[action].by_reviewer
     summary = f"{entry.name} {happened} by {scope.principal.subject}"
     if note:
         summary += f": {_quoted(note)}"

@@ -8,7 +8,7 @@ addressed to a region's admins or an agency's operators, with per-user read mark
 Existing entries start as `draft`: from this revision on, a region that keeps the requirement
 approves its drafts before sending them.
 
-Revision ID: d2f4a6b8c0e1
+Revision ID: f4e6a8c0b2d4
 Revises: c9d1e3f5a7b9
 Create Date: 2026-11-30 10:33:29
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "d2f4a6b8c0e1"
+revision: str = "f4e6a8c0b2d4"
 down_revision: str | None = "c9d1e3f5a7b9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

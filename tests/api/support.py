@@ -3,6 +3,10 @@
 from typing import Any
 
 from httpx import AsyncClient, Response
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from iid_store.passwords import hash_password
+from tests.support.credentials import TEST_PASSWORD, add_user, bearer
 
 YEAR = 2026
 REGION = "73.72"  # Kota Parepare
@@ -99,4 +103,39 @@ async def answer_sid(client: AsyncClient, entry_id: str, levels: dict[str, int])
     )
 
 
+async def approve(client: AsyncClient, entry_id: str) -> dict[str, Any]:
+    """Submit the innovation and approve it (the region's review): what sending needs."""
+    url = f"/v1/innovations/{entry_id}/review"
+    ok(await client.post(url, json={"action": "submit"}))
+    return dict(ok(await client.post(url, json={"action": "approve"})))
+
+
+async def send_innovation(client: AsyncClient, entry_id: str) -> dict[str, Any]:
+    """Approve and send the innovation (as the region's admin or a national admin)."""
+    await approve(client, entry_id)
+    return dict(ok(await client.post(f"/v1/innovations/{entry_id}/send")))
+
+
 SID_CODES = [str(code) for code in range(16, 36)]
+
+
+# name -> (role, region, agency id)
+People = dict[str, tuple[str, str | None, str | None]]
+
+
+async def signed_in(
+    client: AsyncClient, factory: async_sessionmaker[AsyncSession], people: People
+) -> dict[str, dict[str, str]]:
+    """Users `<name>@iid.test`, signed in: name -> their Authorization header."""
+    password_hash = hash_password(TEST_PASSWORD)  # once: argon2 is slow on purpose
+    async with factory() as session:
+        for name, (role, region, agency) in people.items():
+            email = f"{name}@iid.test"
+            await add_user(session, email, role, region, agency, password_hash=password_hash)
+        await session.commit()
+    headers = {}
+    for name in people:
+        form = {"username": f"{name}@iid.test", "password": TEST_PASSWORD}
+        tokens = ok(await client.post("/v1/auth/token", data=form))
+        headers[name] = bearer(tokens["access_token"])
+    return headers

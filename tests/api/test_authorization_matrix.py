@@ -20,9 +20,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from iid_scoring import RegionInput, load_edition, score_region
+from iid_store import inbox
 from iid_store.db import models
 from iid_store.outbox import request_full_recompute
 from iid_store.passwords import hash_password
@@ -31,12 +33,14 @@ from tests.api.support import (
     OTHER_REGION,
     REGION,
     answer_sid,
+    approve,
     create_agency,
     create_innovation,
     create_period,
     innovation_body,
     move_period,
     ok,
+    send_innovation,
 )
 from tests.support.credentials import TEST_PASSWORD, add_api_key, add_user, bearer
 
@@ -65,6 +69,7 @@ RULES: dict[str, tuple[int | str, ...]] = {
     "verification_list": (401,    OK,       OK,      OK,        OK,        403,       OK),
     "account_admin":     (401,    OK,       403,     403,       "ok|404",  "403|404", "403|404"),
     "admin_list":        (401,    OK,       403,     403,       OK,        403,       403),
+    "own_inbox_item":    (401,    404,      404,     404,       "ok|404",  404,       404),
 }
 # fmt: on
 
@@ -79,6 +84,8 @@ PARAMS = {
     "key_id": "key_id",
     "evidence_id": "evidence_id",
     "run_id": "run_id",
+    "note_id": "note_id",
+    "item_id": "inbox_item_id",
 }
 PDF = b"%PDF-1.7\n" + b"0" * 2000 + b"\n%%EOF\n"
 DECISION = {"decision": "lower", "level": 1, "note": "SK tidak dilampirkan"}
@@ -136,7 +143,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/innovations/{entry_id}"): Case("tenant_read"),
     ("PATCH", "/v1/innovations/{entry_id}"): Case("innovation_write", body={"name": "Nama Baru"}),
     ("DELETE", "/v1/innovations/{entry_id}"): Case("innovation_write"),
-    ("POST", "/v1/innovations/{entry_id}/send"): Case("region_write"),
+    ("POST", "/v1/innovations/{entry_id}/send"): Case("region_write", params={"entry_id": "approved_entry"}),  # noqa: E501
     ("GET", "/v1/periods/{year}/regions/{code}/spd-answers"): Case("tenant_read"),
     ("PUT", "/v1/periods/{year}/regions/{code}/spd-answers/{indicator}"): Case("region_write", body={"level": 3}),  # noqa: E501
     ("GET", "/v1/innovations/{entry_id}/answers"): Case("tenant_read"),
@@ -182,6 +189,16 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/periods/{year}/regions/{code}/verification"): Case("verification_read", params=VERIFYING),  # noqa: E501
     ("GET", "/v1/periods/{year}/undecided-answers"): Case("verification_list", params=VERIFYING),
     ("GET", "/v1/audit"): Case("admin_list"),
+    # the region's review, notes and inboxes
+    ("POST", "/v1/innovations/{entry_id}/review"): Case("innovation_write", body={"action": "submit"}),  # noqa: E501
+    ("GET", "/v1/regions/{code}/review-settings"): Case("tenant_read"),
+    ("PUT", "/v1/regions/{code}/review-settings"): Case("region_write", body={"review_required": False}),  # noqa: E501
+    ("GET", "/v1/innovations/{entry_id}/notes"): Case("tenant_read"),
+    ("POST", "/v1/innovations/{entry_id}/notes"): Case("innovation_write", body={"text": "SK belum ada", "indicator": "16"}),  # noqa: E501
+    ("GET", "/v1/innovations/{entry_id}/notes/{note_id}"): Case("tenant_read"),
+    ("GET", "/v1/me/inbox"): Case("signed_in"),
+    ("POST", "/v1/me/inbox/read"): Case("signed_in"),
+    ("POST", "/v1/me/inbox/{item_id}/read"): Case("own_inbox_item"),
 }
 # fmt: on
 
@@ -246,10 +263,13 @@ async def _side(client: AsyncClient, region: str) -> dict[str, str]:
     agency = (await create_agency(client, region=region))["id"]
     spare = (await create_agency(client, region=region, name="Dinas Cadangan"))["id"]
     sent = await _innovation(client, agency, region, VERIFYING_YEAR)
-    ok(await client.post(f"/v1/innovations/{sent}/send"))
+    await send_innovation(client, sent)
     draft = await _innovation(client, agency, region, OPEN_YEAR)
+    approved = await _innovation(client, agency, region, OPEN_YEAR)
+    await approve(client, approved)
     link = {"url": "https://www.youtube.com/watch?v=iid"}
     evidence = await client.post(f"/v1/innovations/{draft}/answers/35/evidence", json=link)
+    note = ok(await client.post(f"/v1/innovations/{draft}/notes", json={"text": "Lengkapi"}), 201)
     return {
         "open_year": str(OPEN_YEAR),
         "verifying_year": str(VERIFYING_YEAR),
@@ -259,11 +279,24 @@ async def _side(client: AsyncClient, region: str) -> dict[str, str]:
         "agency_id": agency,
         "spare_agency": spare,
         "draft_entry": draft,
+        "approved_entry": approved,
         "sent_entry": sent,
         "spd_indicator": "1",
         "sid_indicator": "16",
         "evidence_id": evidence.json().get("id", "missing") if evidence.is_success else "missing",
+        "note_id": note["id"],
     }
+
+
+async def _inbox_item(session: AsyncSession, region: str) -> int:
+    """An item in the inbox of the region's admins."""
+    notice = inbox.for_region_admins(region, f"matrix:{region}", "note", "Catatan")
+    await inbox.post(session, [notice])
+    item_id = await session.scalar(
+        select(models.InboxItem.id).where(models.InboxItem.key == notice.key)
+    )
+    assert item_id is not None
+    return item_id
 
 
 async def _accounts(session: AsyncSession, world: World) -> None:
@@ -274,7 +307,11 @@ async def _accounts(session: AsyncSession, world: World) -> None:
             session, f"target-{side}@iid.test", "viewer", region, password_hash=password_hash
         )
         key, _ = await add_api_key(session, "viewer", region)
-        world.sides[side] |= {"user_id": str(user.id), "key_id": str(key.id)}
+        world.sides[side] |= {
+            "user_id": str(user.id),
+            "key_id": str(key.id),
+            "inbox_item_id": str(await _inbox_item(session, region)),
+        }
     agency = world.sides["own"]["agency_id"]
     for name, role, region in (
         ("national_admin", "national_admin", None),

@@ -39,6 +39,7 @@ from tests.api.support import (
     create_period,
     ok,
     problem,
+    send_innovation,
 )
 
 URL = f"/v1/periods/{YEAR}/regions/{REGION}/completeness"
@@ -76,7 +77,7 @@ async def _build_region(client: AsyncClient, session_factory: Any) -> dict[str, 
     z = await create_innovation(client, school, name="Inovasi Z")
     await answer_sid(client, z["id"], {code: 2 for code in ("16", "17", "32", "33", "35")})
     ok(await upload(client, sid_evidence_url(z["id"], "16"), pdf(seed=b"z")), 201)
-    ok(await client.post(f"/v1/innovations/{z['id']}/send"))
+    await send_innovation(client, z["id"])
 
     w = await create_innovation(client, school, name="Inovasi W")
     await answer_sid(client, w["id"], {"16": 3})

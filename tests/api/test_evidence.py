@@ -31,7 +31,15 @@ from tests.api.evidence_support import (
     stored_files,
     upload,
 )
-from tests.api.support import OTHER_REGION, REGION, create_period, move_period, ok, problem
+from tests.api.support import (
+    OTHER_REGION,
+    REGION,
+    create_period,
+    move_period,
+    ok,
+    problem,
+    send_innovation,
+)
 
 
 @pytest.fixture
@@ -456,7 +464,7 @@ async def test_closed_period_and_sent_innovation_are_frozen(
     _, sent = await answered_innovation(client, mandatory)
     _, draft = await answered_innovation(client, name="Draft")
     kept = ok(await upload(client, sid_evidence_url(draft["id"], "16"), pdf()), 201)
-    ok(await client.post(f"/v1/innovations/{sent['id']}/send"))
+    await send_innovation(client, sent["id"])
     frozen = await upload(client, sid_evidence_url(sent["id"], "16"), pdf())
     assert "frozen" in problem(frozen, 409)["detail"]
 

@@ -19,6 +19,7 @@ from tests.api.support import (
     ok,
     pointers,
     problem,
+    send_innovation,
 )
 from tests.conftest import RoleHeaders
 
@@ -140,7 +141,7 @@ async def test_send_checks_then_freezes(client: AsyncClient) -> None:
             json={"design": DESIGN_TEXT, "developed_on": "2024-02-01"},
         )
     )
-    sent = ok(await client.post(f"/v1/innovations/{entry['id']}/send"))
+    sent = await send_innovation(client, entry["id"])
     assert sent["status"] == "sent"
     assert sent["registration_number"] == f"{YEAR}/{REGION}/000001"
 

@@ -25,6 +25,7 @@ from tests.api.support import (
     move_period,
     ok,
     publish,
+    send_innovation,
 )
 from tests.conftest import RoleHeaders
 
@@ -71,7 +72,13 @@ def marked(agency_id: str, number: int) -> dict[str, Any]:
 async def _world(
     client: AsyncClient, as_role: RoleHeaders, factory: async_sessionmaker[AsyncSession]
 ) -> dict[str, list[str]]:
-    ids: dict[str, list[str]] = {"draft": [], "sent": [], "hidden": [], "agency": []}
+    ids: dict[str, list[str]] = {
+        "draft": [],
+        "sent": [],
+        "hidden": [],
+        "agency": [],
+        "note": [],
+    }
     await create_period(client, year=PUBLISHED)
     await create_period(client, year=RUNNING)
     for region, drafts in DRAFTS.items():
@@ -84,6 +91,9 @@ async def _world(
             )
             await answer_sid(client, entry["id"], {**MANDATORY, "18": 3})
             ids["draft"].append(entry["id"])
+            note = {"text": f"{MARKER} catatan klinik inovasi", "indicator": "18"}
+            created = ok(await client.post(f"/v1/innovations/{entry['id']}/notes", json=note), 201)
+            ids["note"].append(created["id"])
     spd = f"/v1/periods/{PUBLISHED}/regions/{SENT_REGION}/spd-answers"
     for code in ("1", "3"):
         ok(await client.put(f"{spd}/{code}", json={"level": 2}))
@@ -94,14 +104,14 @@ async def _world(
             client, public_agency["id"], region=SENT_REGION, year=PUBLISHED, name=name
         )
         await answer_sid(client, entry["id"], MANDATORY)
-        ids["sent"].append(ok(await client.post(f"/v1/innovations/{entry['id']}/send"))["id"])
+        ids["sent"].append((await send_innovation(client, entry["id"]))["id"])
     # sent, but in a period that is not published
     body = marked(public_agency["id"], 99)
     hidden = await create_innovation(
         client, public_agency["id"], region=SENT_REGION, year=RUNNING, **body
     )
     await answer_sid(client, hidden["id"], MANDATORY)
-    ids["hidden"].append(ok(await client.post(f"/v1/innovations/{hidden['id']}/send"))["id"])
+    ids["hidden"].append((await send_innovation(client, hidden["id"]))["id"])
 
     await move_period(client, "closed", "verifying", year=PUBLISHED)
     verifier = await as_role("verifier")
@@ -129,6 +139,7 @@ def _path_values(ids: dict[str, list[str]]) -> dict[str, list[str]]:
         "user_id": [unknown],
         "key_id": [unknown],
         "run_id": [unknown],
+        "note_id": ids["note"][:1],
     }
 
 

@@ -19,6 +19,7 @@ from tests.api.support import (
     pointers,
     problem,
     publish,
+    send_innovation,
 )
 from tests.conftest import RoleHeaders
 
@@ -45,7 +46,7 @@ async def _report(client: AsyncClient, region: str, level: int, innovations: int
             client, agency["id"], region=region, name=f"Inovasi {number}"
         )
         await answer_sid(client, entry["id"], MANDATORY)
-        sent.append(ok(await client.post(f"/v1/innovations/{entry['id']}/send"))["id"])
+        sent.append((await send_innovation(client, entry["id"]))["id"])
     return sent
 
 

@@ -21,6 +21,7 @@ from tests.api.support import (
     create_period,
     ok,
     problem,
+    send_innovation,
 )
 from tests.conftest import RoleHeaders
 
@@ -87,10 +88,10 @@ async def test_verified_preview_applies_decisions(client: AsyncClient, db: Async
     ok(await client.put(f"/v1/periods/{YEAR}/regions/{REGION}/spd-answers/9", json={"level": 3}))
     sent = await create_innovation(client, agency["id"])
     await answer_sid(client, sent["id"], MANDATORY)
-    ok(await client.post(f"/v1/innovations/{sent['id']}/send"))
+    await send_innovation(client, sent["id"])
     rejected = await create_innovation(client, agency["id"], name="Ditolak")
     await answer_sid(client, rejected["id"], MANDATORY)
-    ok(await client.post(f"/v1/innovations/{rejected['id']}/send"))
+    await send_innovation(client, rejected["id"])
     await create_innovation(client, agency["id"], name="Belum dikirim")
     # the preview lists innovations in a stable order (by entry id)
 

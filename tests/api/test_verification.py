@@ -23,6 +23,7 @@ from tests.api.support import (
     ok,
     problem,
     publish,
+    send_innovation,
 )
 from tests.conftest import RoleHeaders
 
@@ -40,7 +41,7 @@ async def _sent_region(client: AsyncClient) -> tuple[dict[str, Any], list[dict[s
     for name in ("Posyandu Digital", "Sekolah Lapang"):
         entry = await create_innovation(client, agency["id"], name=name)
         await answer_sid(client, entry["id"], MANDATORY)
-        entries.append(ok(await client.post(f"/v1/innovations/{entry['id']}/send")))
+        entries.append(await send_innovation(client, entry["id"]))
     return agency, entries
 
 

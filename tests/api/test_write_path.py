@@ -78,6 +78,27 @@ async def test_every_save_kind_stays_within_the_statement_budget(
             assert 1 <= len(statements) <= STATEMENT_BUDGET, (caller, kind, statements)
 
 
+async def test_an_agency_operators_saves_stay_within_the_budget(
+    client: AsyncClient, fastapi_app: FastAPI, as_role: Any
+) -> None:
+    """The review's guard (an entry under review is frozen for the agency) rides in the save's
+    own statement: an operator's save costs what an admin's does."""
+    await create_period(client)
+    agency = await create_agency(client)
+    entry = await create_innovation(client, agency["id"])
+    client.headers.update(await as_role("agency_operator", region=REGION, agency=agency["id"]))
+    url = f"/v1/innovations/{entry['id']}"
+    saves = {
+        "sid_single": lambda level: client.put(f"{url}/answers/16", json={"level": level}),
+        "innovation_patch": lambda level: client.patch(url, json={"name": f"Posyandu {level}"}),
+    }
+    for kind, save in saves.items():
+        ok(await save(1))
+        with counted(fastapi_app) as statements:
+            ok(await save(2))
+        assert 1 <= len(statements) <= STATEMENT_BUDGET, (kind, statements)
+
+
 async def test_a_save_into_a_period_closed_a_moment_ago_is_refused(
     client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:

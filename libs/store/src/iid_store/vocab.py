@@ -38,6 +38,21 @@ THEMES: Final = (
 )
 CLASSIFICATIONS: Final = ("perangkat_daerah", "desa", "masyarakat")
 INNOVATION_STATUSES: Final = ("draft", "sent")
+# The region's own review of an innovation before it is sent (iid_store.review has the rules).
+REVIEW_STATES: Final = ("draft", "submitted", "returned", "approved")
+REVIEW_ACTIONS: Final = ("submit", "withdraw", "return", "approve")
+# What a user's inbox tells them about (iid_store.inbox).
+INBOX_KINDS: Final = (
+    "submitted",
+    "withdrawn",
+    "returned",
+    "approved",
+    "note",
+    "decided",
+    "deadline",
+)
+# Who an inbox item is for: a region's admins, or an agency's operators.
+INBOX_AUDIENCES: Final = ("region_admin", "agency_operator")
 
 DECISIONS: Final = ("accept", "lower", "reject")
 EVIDENCE_KINDS: Final = ("pdf", "image", "video", "video_link")

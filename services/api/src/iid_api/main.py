@@ -15,15 +15,18 @@ from iid_api.editions.router import router as editions_router
 from iid_api.evidence.router import router as evidence_router
 from iid_api.health.router import router as health_router
 from iid_api.history.router import router as history_router
+from iid_api.inbox.router import router as inbox_router
 from iid_api.innovations.router import router as innovations_router
 from iid_api.kit.cache import Caches
 from iid_api.kit.errors import install_error_handlers
 from iid_api.kit.idempotency import IdempotencyMiddleware
 from iid_api.kit.request_id import RequestIdMiddleware
 from iid_api.metrics import MetricsMiddleware, instrument_pool
+from iid_api.notes.router import router as notes_router
 from iid_api.periods.router import router as periods_router
 from iid_api.rankings.router import router as rankings_router
 from iid_api.regions.router import router as regions_router
+from iid_api.review.router import router as review_router
 from iid_api.scorecards.router import router as scorecards_router
 from iid_api.settings import Settings, get_settings
 from iid_api.users.router import router as users_router
@@ -87,6 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         apikeys_router,
         verification_router,
         audit_router,
+        review_router,
+        notes_router,
+        inbox_router,
     ):
         app.include_router(router)
     return app

@@ -35,7 +35,9 @@ from iid_worker.jobs import (
     nightly_full_recompute,
     sweep,
 )
+from iid_worker.mail import deliver_email
 from iid_worker.metrics import instrumented, measure_backlog, serve_metrics
+from iid_worker.reminders import deadline_reminders
 from iid_worker.settings import Settings
 
 logger = logging.getLogger("iid_worker")
@@ -54,7 +56,7 @@ def _crons(settings: Settings) -> list[CronJob]:
         return cron(instrumented(job), hour={hour}, minute={minute}, second={0}, timeout=timeout)
 
     short = settings.cron_timeout_seconds
-    return [
+    crons = [
         cron(instrumented(sweep), second=_every(settings.sweep_interval_seconds), timeout=short),
         daily(nightly_full_recompute, settings.nightly_hour_utc, 0, short),
         daily(forget_expired_records, settings.nightly_hour_utc, 30, short),
@@ -64,7 +66,11 @@ def _crons(settings: Settings) -> list[CronJob]:
             0,
             settings.job_timeout_seconds,
         ),
+        daily(deadline_reminders, settings.reminder_hour_utc, 10, short),
     ]
+    if settings.smtp_host is not None:  # e-mail of inbox items, every minute
+        crons.append(cron(instrumented(deliver_email), second={20}, timeout=short))
+    return crons
 
 
 def job_functions(settings: Settings) -> list[Any]:

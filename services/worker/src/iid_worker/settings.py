@@ -2,7 +2,7 @@
 
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from iid_store.config import CommonSettings
 from iid_store.storage import StorageSettings
@@ -37,6 +37,20 @@ class Settings(CommonSettings, StorageSettings):
     # (the orchestrator's probe); unset: not served (two workers on one machine need two).
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     worker_metrics_host: str = "127.0.0.1"
+    # Hour (UTC) of the daily deadline reminders (iid_worker.reminders): 0 UTC is 07 WIB.
+    reminder_hour_utc: int = Field(default=0, ge=0, le=23)
+
+    # --- e-mail of inbox items (iid_worker.mail); off while smtp_host is unset --------------
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "IID <iid@localhost>"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(default=10, gt=0)
+    # Items older than this when e-mail first sees them are not sent (no backlog flood when
+    # e-mail is switched on, or after a long outage).
+    email_max_age_hours: int = Field(default=24, ge=1)
 
     def _local_defaults(self) -> list[tuple[str, object]]:
         return [*super()._local_defaults(), ("redis_url", DEFAULT_REDIS_URL)]

@@ -171,6 +171,7 @@ class InnovationEntry(Base):
             name="classification",
         ),
         CheckConstraint(one_of("status", vocab.INNOVATION_STATUSES), name="status"),
+        CheckConstraint(one_of("review_state", vocab.REVIEW_STATES), name="review_state"),
         CheckConstraint("cardinality(urusan) >= 1", name="urusan_present"),
         CheckConstraint(
             "(status = 'sent') = (registration_number IS NOT NULL)", name="registration"
@@ -215,6 +216,9 @@ class InnovationEntry(Base):
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     status: Mapped[str] = mapped_column(String(8), server_default="draft")
+    # the region's review before sending (draft -> submitted -> returned | approved); it is
+    # separate from `status`, which says whether the ministry has it (iid_store.review)
+    review_state: Mapped[str] = mapped_column(String(10), server_default="draft")
     registration_number: Mapped[str | None] = mapped_column(String(40), unique=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, server_default="1")
@@ -374,6 +378,120 @@ class InnovationRejection(Base):
     note: Mapped[str] = mapped_column(Text)
     decided_by: Mapped[str] = mapped_column(String(200))
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RegionSetting(Base):
+    """A region's own settings; a region without a row has the defaults."""
+
+    __tablename__ = "region_settings"
+
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
+    # only innovations the region's admin approved may be sent (small regions switch it off)
+    review_required: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class InnovationNote(Base):
+    """A note in an innovation's review thread: on the innovation, one of its fields, or one of
+    its answers (indicator), between the agency's operators and the region's admins. A review
+    move's note is stored here too (`review_action`). Tenant data: never public."""
+
+    __tablename__ = "innovation_notes"
+    __table_args__ = (
+        CheckConstraint("length(text) > 0", name="text_present"),
+        CheckConstraint("indicator IS NULL OR field IS NULL", name="one_target"),
+        CheckConstraint(
+            f"review_action IS NULL OR {one_of('review_action', vocab.REVIEW_ACTIONS)}",
+            name="review_action",
+        ),
+        Index("ix_innovation_notes_entry_created", "entry_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    # the order of writing, notes of one review move included (they share created_at)
+    seq: Mapped[int] = mapped_column(BigInteger, Identity())
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("innovation_entries.id"))
+    indicator: Mapped[str | None] = mapped_column(String(8))
+    field: Mapped[str | None] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    review_action: Mapped[str | None] = mapped_column(String(10))
+    author: Mapped[str] = mapped_column(String(200))
+    author_role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = _created_at()
+
+
+class InboxItem(Base):
+    """Something a group of users must know: a region's admins or an agency's operators.
+
+    Items are addressed to an audience, not to users, so an account created or moved later sees
+    what its role is responsible for. An event of the same kind about the same thing updates
+    the item (`key`): `revision` grows, and everyone who had read it sees it unread again.
+    """
+
+    __tablename__ = "inbox_items"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", vocab.INBOX_KINDS), name="kind"),
+        CheckConstraint(one_of("audience", vocab.INBOX_AUDIENCES), name="audience"),
+        CheckConstraint(
+            "(audience = 'agency_operator') = (agency_id IS NOT NULL)", name="audience_agency"
+        ),
+        Index("ix_inbox_items_region_audience", "region_code", "audience", "updated_at"),
+        Index("ix_inbox_items_agency", "agency_id", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    # the event's identity: a later event with the same key updates this item
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    audience: Mapped[str] = mapped_column(String(20))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agencies.id"))
+    period_year: Mapped[int | None] = mapped_column(ForeignKey("periods.year"))
+    entry_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("innovation_entries.id"))
+    summary: Mapped[str] = mapped_column(Text)
+    # typed extras (days left and review counts of a deadline)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    revision: Mapped[int] = mapped_column(Integer, server_default="1")
+    # the revision the worker has e-mailed (or decided not to)
+    mailed_revision: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class InboxRead(Base):
+    """A user has read an inbox item at `revision` (a later revision is unread again)."""
+
+    __tablename__ = "inbox_reads"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("inbox_items.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    revision: Mapped[int] = mapped_column(Integer)
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class EmailMessage(Base):
+    """An e-mail the worker delivers (outbox): one per recipient and item revision."""
+
+    __tablename__ = "email_outbox"
+    __table_args__ = (
+        UniqueConstraint("item_id", "revision", "address"),
+        Index("ix_email_outbox_pending", "created_at", postgresql_where=text("sent_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("inbox_items.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created_at()
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class _Marker:

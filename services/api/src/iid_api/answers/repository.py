@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_api.innovations.repository import FROZEN_SQL
 from iid_store.db import models
 
 AnswerRow = models.SpdAnswer | models.SidAnswer
@@ -152,9 +153,9 @@ target AS (
     )
 )
 
-# The entry is live, a draft, in the caller's region and agency (when the caller has them);
-# the share lock makes sending it (an update of the row) wait for this save, or this save see
-# it sent.
+# The entry is live, a draft, in the caller's region and agency (when the caller has them),
+# not frozen by the region's review for the caller; the share lock makes sending it or a
+# review move (updates of the row) wait for this save, or this save see its result.
 SAVE_SID = text(
     "WITH"
     + _OPEN_PERIOD
@@ -165,6 +166,9 @@ target AS (
     WHERE e.id = :entry AND e.deleted_at IS NULL AND e.status = 'draft'
       AND (CAST(:scope_region AS varchar) IS NULL OR e.region_code = :scope_region)
       AND (CAST(:scope_agency AS uuid) IS NULL OR e.agency_id = :scope_agency)
+      AND """
+    + FROZEN_SQL
+    + """
     FOR SHARE OF e
 ),"""
     + _GIVEN
@@ -188,14 +192,17 @@ async def save_sid(
     entry_id: uuid.UUID,
     scope_region: str | None,
     scope_agency: uuid.UUID | None,
+    reviewer: bool,
 ) -> list[Saved]:
     """The saved rows; none when the period is not open, the entry is not an editable draft
-    of the caller, or the version is not the one expected."""
+    of the caller (frozen by the review unless the caller is a `reviewer`), or the version is
+    not the one expected."""
     parameters = {
         **save.parameters("sid_answer"),
         "entry": entry_id,
         "scope_region": scope_region,
         "scope_agency": scope_agency,
+        "reviewer": reviewer,
     }
     return [Saved(*row) for row in await session.execute(SAVE_SID, parameters)]
 

@@ -3,8 +3,9 @@
 A save costs one statement on the warm path (answers/repository.py): the principal, the period,
 its edition, the region and the entry's home come from the process caches (kit/cache.py), and
 the statement itself guards everything a stale cache could get wrong (the period open and on
-that edition, the entry an editable draft of the caller, the version). Only when it writes
-nothing does the service look again, to say why (404, 403, 409 or 412).
+that edition, the entry an editable draft of the caller and not frozen by the region's review,
+the version). Only when it writes nothing does the service look again, to say why (404, 403,
+409 or 412).
 """
 
 import uuid
@@ -224,7 +225,12 @@ async def _save(
         return await repository.save_spd(session, save, target.region_code)
     principal = scope.principal
     return await repository.save_sid(
-        session, save, target.key["entry_id"], principal.region_code, principal.agency_id
+        session,
+        save,
+        target.key["entry_id"],
+        principal.region_code,
+        principal.agency_id,
+        scope.reviews_innovations,
     )
 
 

@@ -16,5 +16,7 @@ async def region_completeness(year: int, code: str, session: SessionDep, scope: 
     """What is still missing before the deadline: the share of indicators answered and answered
     with acceptable evidence (region, SPD, SID, per agency, per innovation), every answer with a
     level but no acceptable evidence, mandatory indicators left empty, innovations not sent
-    yet, agencies without any innovation, and drafts that sending would refuse now."""
+    yet and where they stand in the region's review ("3 submitted, waiting for review; 2
+    returned, waiting for the agency"), agencies without any innovation, and drafts that
+    sending would refuse now."""
     return await service.region_completeness(session, scope, year, code)

@@ -4,8 +4,10 @@ from typing import Literal
 from pydantic import Field
 
 from iid_api.answers.schemas import Aspect
+from iid_api.innovations.schemas import ReviewState
 from iid_api.innovations.sending import ProblemCode
 from iid_api.kit.schemas import OutputModel
+from iid_api.review.schemas import ReviewCountsOut
 
 
 class Figures(OutputModel):
@@ -56,6 +58,7 @@ class InnovationRef(OutputModel):
 
 class InnovationCompleteness(InnovationRef):
     status: Literal["draft", "sent"]
+    review_state: ReviewState
     figures: Figures
     sending_problems: list[SendingProblem] = Field(
         description="why sending it would be refused now (drafts only)"
@@ -96,6 +99,7 @@ class CompletenessOut(OutputModel):
     spd: Figures
     sid: Figures
     agencies: Agencies
+    review: ReviewCountsOut = Field(description="innovations by where they stand in the review")
     innovations: list[InnovationCompleteness]
     missing_evidence: list[MissingEvidence] = Field(
         description="every answer with a level above 0 but no acceptable evidence"

@@ -34,8 +34,10 @@ from iid_api.completeness.schemas import (
 )
 from iid_api.innovations.sending import sending_problems
 from iid_api.kit.tenancy import Scope
+from iid_api.review.schemas import ReviewCountsOut
 from iid_scoring import Edition
 from iid_store.db import models
+from iid_store.review import ReviewCounts
 
 
 def _agencies_summary(
@@ -104,6 +106,9 @@ async def region_completeness(
         spd=spd_result.tally.figures(),
         sid=report.sid.figures(),
         agencies=_agencies_summary(agencies, entries, report.by_agency),
+        review=ReviewCountsOut.of(
+            ReviewCounts.tally([(entry.status, entry.review_state, 1) for entry in entries])
+        ),
         innovations=report.innovations,
         missing_evidence=spd_result.missing_evidence + report.missing_evidence,
         mandatory_empty=spd_result.mandatory_empty + report.mandatory_empty,
@@ -149,6 +154,7 @@ class _Report:
             InnovationCompleteness(
                 **_ref(entry).model_dump(),
                 status=entry.status,
+                review_state=entry.review_state,
                 figures=result.tally.figures(),
                 sending_problems=problems,
             )

@@ -1,7 +1,8 @@
 """Innovations' SQL: identities across years, the yearly entries, and the answers sending checks.
 
 A PATCH is one statement (data-modifying CTEs), like an answer save: it checks the period is
-open, the entry is a live draft of the caller at the version edited, writes the changed
+open, the entry is a live draft of the caller at the version edited (and, for the agency, not
+frozen by the region's review: `FROZEN_SQL`), writes the changed
 columns, appends the audit row with their values before and after, and bumps the region's
 recompute marker."""
 
@@ -14,8 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.kit.pagination import PageParams, fetch_page
 from iid_store.db import models
+from iid_store.review import FROZEN_FOR_AGENCY
 
 REGISTRATION_SEQUENCE = Sequence("innovation_registration_seq")
+# The condition a change by the agency needs on entry `e` (`:reviewer`: the caller reviews
+# the region's innovations, whom the review does not freeze); answers/repository.py uses it too.
+FROZEN_SQL = (
+    "(CAST(:reviewer AS boolean) OR e.review_state NOT IN ("
+    + ", ".join(f"'{state}'" for state in FROZEN_FOR_AGENCY)
+    + "))"
+)
 Entry = models.InnovationEntry
 # Columns a PATCH may set (the schema's fields); anything else never reaches the SQL text.
 PATCHABLE = frozenset(
@@ -100,7 +109,7 @@ async def entries_page(
         Entry.deleted_at.is_(None),
         *visible,
     )
-    for field in ("agency_id", "stage", "status"):
+    for field in ("agency_id", "stage", "status", "review_state"):
         if filters.get(field) is not None:
             statement = statement.where(getattr(Entry, field) == filters[field])
     if filters.get("q"):
@@ -155,6 +164,7 @@ old AS (
       AND (CAST(:scope_region AS varchar) IS NULL OR e.region_code = :scope_region)
       AND (CAST(:scope_agency AS uuid) IS NULL OR e.agency_id = :scope_agency)
       AND (CAST(:expected AS integer) IS NULL OR e.version = :expected)
+      AND {FROZEN_SQL}
     FOR UPDATE OF e
 ){agency},
 updated AS (
@@ -193,9 +203,11 @@ async def patch_entry(
     scope_agency: uuid.UUID | None,
     expected_version: int | None,
     actor: str,
+    reviewer: bool,
 ) -> dict[str, Any] | None:
     """The entry after the change as a column -> value mapping; None when nothing was written
-    (period not open, not a live draft of the caller, another version, agency not live)."""
+    (period not open, not a live draft of the caller, another version, agency not live,
+    frozen by the review for a caller who is not a `reviewer`)."""
     columns = sorted(changes)
     assert set(columns) <= PATCHABLE and columns, "only the schema's fields, at least one"
     statement = _patch_statement(columns, "agency_id" in changes)
@@ -209,6 +221,7 @@ async def patch_entry(
                 "scope_agency": scope_agency,
                 "expected": expected_version,
                 "actor": actor,
+                "reviewer": reviewer,
                 **{f"set_{name}": value for name, value in changes.items()},
             },
         )

@@ -9,6 +9,7 @@ from iid_api.innovations.schemas import (
     InnovationOut,
     InnovationPatch,
     InnovationStatus,
+    ReviewState,
     Stage,
 )
 from iid_api.kit.db import SessionDep
@@ -30,9 +31,16 @@ async def list_innovations(
     agency_id: uuid.UUID | None = None,
     stage: Stage | None = None,
     status: InnovationStatus | None = None,
+    review_state: ReviewState | None = None,
     q: Annotated[str | None, Query(max_length=100, description="part of the name")] = None,
 ) -> Any:
-    filters = {"agency_id": agency_id, "stage": stage, "status": status, "q": q}
+    filters = {
+        "agency_id": agency_id,
+        "stage": stage,
+        "status": status,
+        "review_state": review_state,
+        "q": q,
+    }
     items, total = await service.list_entries(session, scope, year, code, page, filters)
     return Page[InnovationOut].build(items, total, page)
 
@@ -72,7 +80,8 @@ async def update_innovation(
     if_match: IfMatchDep,
     response: Response,
 ) -> Any:
-    """Change a draft innovation; a sent one answers 409."""
+    """Change a draft innovation; a sent one answers 409, and so does an agency's change to one
+    the region is reviewing or has approved (`review_state`)."""
     entry = await service.update_entry(session, scope, entry_id, body, if_match)
     return with_etag(entry, response)
 
@@ -88,7 +97,8 @@ async def delete_innovation(entry_id: uuid.UUID, session: SessionDep, scope: Sco
 async def send_innovation(
     entry_id: uuid.UUID, session: SessionDep, scope: ScopeDep, response: Response
 ) -> Any:
-    """Send the innovation for assessment: every mandatory indicator answered, the design text
-    long enough, implemented (or developed) inside the window. 422 lists every failed check;
-    on success it is frozen and gets a registration number."""
+    """Send the innovation for assessment: approved by the region's review (unless the region
+    switched that off; 409 names the review state), every mandatory indicator answered, the
+    design text long enough, implemented (or developed) inside the window. 422 lists every
+    failed check; on success it is frozen and gets a registration number."""
     return with_etag(await service.send_entry(session, scope, entry_id), response)

@@ -21,6 +21,7 @@ Theme = Literal[
 ]
 Classification = Literal["perangkat_daerah", "desa", "masyarakat"]
 InnovationStatus = Literal["draft", "sent"]
+ReviewState = Literal["draft", "submitted", "returned", "approved"]
 
 EARLIEST_DATE = date(1990, 1, 1)
 
@@ -173,6 +174,9 @@ class InnovationOut(OutputModel):
     latitude: Decimal | None
     longitude: Decimal | None
     status: InnovationStatus
+    review_state: ReviewState = Field(
+        description="the region's review before sending (POST /v1/innovations/{id}/review)"
+    )
     registration_number: str | None
     sent_at: datetime | None
     version: int

@@ -1,5 +1,7 @@
 """Innovations: a stable identity across years plus one entry per period, edited while the
-period is open and the entry is a draft, then sent (checked, frozen, numbered)."""
+period is open and the entry is a draft, then sent (checked, frozen, numbered). Before it is
+sent the region reviews it (iid_api.review): under review or approved, the agency may not
+change it."""
 
 import uuid
 from datetime import UTC, date, datetime
@@ -19,8 +21,10 @@ from iid_api.kit.errors import Conflict, FieldError, InvalidInput, NotFound
 from iid_api.kit.etag import check_version
 from iid_api.kit.pagination import PageParams
 from iid_api.kit.tenancy import Scope
+from iid_api.review.repository import review_required
 from iid_store.db import models
 from iid_store.outbox import mark_regions_for_recompute
+from iid_store.review import FROZEN_FOR_AGENCY
 
 # The date-order CHECKs of innovation_entries, and the field each one names.
 DATE_CHECKS = {
@@ -65,7 +69,17 @@ async def editable_entry(
         raise Conflict(
             f"innovation {entry_id} was sent as {entry.registration_number} and is frozen"
         )
+    _require_unfrozen_by_review(scope, entry)
     return entry, period
+
+
+def _require_unfrozen_by_review(scope: Scope, entry: models.InnovationEntry) -> None:
+    """409 for an agency's change to an entry the region is reviewing or has approved."""
+    if entry.review_state in FROZEN_FOR_AGENCY and not scope.reviews_innovations:
+        raise Conflict(
+            f"innovation {entry.id} is {entry.review_state} (review_state): the agency may "
+            "not change it now; withdraw it first, or ask the region's admin to return it"
+        )
 
 
 def _check_dates_before_period_end(data: InnovationPatch, year: int) -> None:
@@ -181,6 +195,7 @@ async def _patch(
             scope_agency=scope.principal.agency_id,
             expected_version=expected_version,
             actor=scope.principal.subject,
+            reviewer=scope.reviews_innovations,
         )
     except IntegrityError as exc:
         constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
@@ -225,13 +240,21 @@ async def delete_entry(session: AsyncSession, scope: Scope, entry_id: uuid.UUID)
 async def send_entry(
     session: AsyncSession, scope: Scope, entry_id: uuid.UUID
 ) -> models.InnovationEntry:
+    # the role first: an agency's operator is told it may not send, whatever the entry's state
+    found = await get_entry(session, scope, entry_id)
+    scope.require_region_admin(found.region_code, "send innovations")
     entry, period = await editable_entry(session, scope, entry_id)
-    scope.require_region_admin(entry.region_code, "send innovations")
     problems = await _sending_problems(session, entry, period)
     if problems:
         details = dict.fromkeys(problem.detail for problem in problems)  # once each, in order
         detail = f"innovation {entry_id} cannot be sent: " + "; ".join(details)
         raise InvalidInput(detail, errors=problems)
+    # after the content checks, so that the completeness report's list agrees with them
+    if entry.review_state != "approved" and await review_required(session, entry.region_code):
+        raise Conflict(
+            f"innovation {entry_id} is {entry.review_state} (review_state): only approved "
+            f"innovations may be sent while region {entry.region_code} requires the review"
+        )
     before = snapshot(entry)
     number = await repository.next_registration_number(session)
     entry.status = "sent"

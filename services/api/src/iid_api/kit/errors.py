@@ -267,3 +267,25 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (503, "Database unavailable"),
     )
 }
+
+
+_PROBLEM_TITLES = {
+    401: "Credentials missing or not valid",
+    403: "The caller's role may not do this",
+    412: "If-Match names another version",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """PROBLEM_RESPONSES plus the route's other error statuses (401, 403, 412)."""
+    return {
+        **PROBLEM_RESPONSES,
+        **{
+            status: {
+                "model": ProblemBody,
+                "content": {PROBLEM_MEDIA_TYPE: {}},
+                "description": _PROBLEM_TITLES[status],
+            }
+            for status in statuses
+        },
+    }

@@ -54,3 +54,11 @@ def check_version(expected: int | None, current: int | None, what: str) -> None:
 
 
 IfMatchDep = Annotated[int | None, Depends(parse_if_match)]
+
+
+def matches(if_none_match: str | None, tag: str) -> bool:
+    """Whether `If-None-Match` names `tag` (or is `*`): a conditional GET answers 304."""
+    if if_none_match is None:
+        return False
+    given = {part.strip().removeprefix("W/") for part in if_none_match.split(",")}
+    return "*" in given or tag.removeprefix("W/") in given

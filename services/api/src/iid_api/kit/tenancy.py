@@ -10,7 +10,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends
-from sqlalchemy import ColumnElement, false, true
+from sqlalchemy import ColumnElement, and_, false, true
 
 from iid_api.kit.errors import Forbidden, NotFound, Unauthorized
 from iid_api.kit.principal import (
@@ -54,6 +54,16 @@ class Scope:
         if self.principal.is_anonymous:
             return status_column == PUBLISHED  # type: ignore[no-any-return]
         return true()
+
+    def inbox(self, audience: Any, region: Any, agency: Any) -> ColumnElement[bool]:
+        """A WHERE clause on inbox items: those addressed to the principal's role in its
+        region (a region's admins) or agency (its operators); other roles receive none."""
+        principal = self.principal
+        if principal.role is Role.REGION_ADMIN:
+            return and_(audience == "region_admin", region == principal.region_code)
+        if principal.role is Role.AGENCY_OPERATOR:
+            return and_(audience == "agency_operator", agency == principal.agency_id)
+        return false()
 
     def can_see_region(self, region_code: str) -> bool:
         if self.principal.is_anonymous:
@@ -111,6 +121,12 @@ class Scope:
     def require_innovation_editor_role(self) -> None:
         if self.principal.role not in INNOVATION_EDITORS:
             raise Forbidden(f"role {self.principal.role} may not edit innovations")
+
+    @property
+    def reviews_innovations(self) -> bool:
+        """The region's admins (and national admins) review the agencies' innovations before
+        they are sent (iid_store.review): an entry under review is frozen for everyone else."""
+        return self.principal.role in ADMIN_ROLES
 
     # --- verification --------------------------------------------------------------------
     def require_verifier(self, region_code: str, action: str) -> None:

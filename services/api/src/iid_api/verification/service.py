@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.answers.repository import AnswerRow
 from iid_api.audit.repository import record_audit
+from iid_api.inbox.service import tell_decision
 from iid_api.innovations.service import get_entry
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.etag import check_version
@@ -96,7 +97,7 @@ async def decide_spd(
     answer = await repository.spd_answer_for_update(session, year, region_code, indicator)
     if answer is None:
         raise NotFound(f"{region_code} has no SPD answer {indicator!r} in {year}")
-    return await _decide(session, scope, answer, data, expected_version, region_code, year)
+    return await _decide(session, scope, answer, data, expected_version, region_code, year, None)
 
 
 async def _sent_entry(
@@ -124,7 +125,7 @@ async def decide_sid(
     if answer is None:
         raise NotFound(f"innovation {entry_id} has no answer {indicator!r}")
     return await _decide(
-        session, scope, answer, data, expected_version, entry.region_code, entry.period_year
+        session, scope, answer, data, expected_version, entry.region_code, entry.period_year, entry
     )
 
 
@@ -136,8 +137,10 @@ async def _decide(
     expected_version: int | None,
     region_code: str,
     year: int,
+    entry: models.InnovationEntry | None,
 ) -> DecisionOut:
-    """Record (or replace) the decision; the answer row is locked, so deciders serialise."""
+    """Record (or replace) the decision; the answer row is locked, so deciders serialise. The
+    region's admins are told (`entry`: the SID answer's innovation; None for SPD)."""
     check_version(expected_version, answer.version, f"answer {answer.indicator}")
     if data.level is not None and data.level >= answer.level:
         raise InvalidInput.at(
@@ -161,6 +164,10 @@ async def _decide(
         period_year=year,
         before=before,
         after={"indicator": answer.indicator, **_snapshot(decision)},
+    )
+    on = f"answer {answer.indicator} of {entry.name}" if entry else f"SPD answer {answer.indicator}"
+    await tell_decision(
+        session, region_code, year, entry, f"a verifier decided {data.decision!r} on {on}"
     )
     await session.commit()
     return to_out(answer, decision)
@@ -210,6 +217,10 @@ async def _rejection_changed(
         period_year=entry.period_year,
         before=before,
         after=after,
+    )
+    what = "rejected" if action == "reject" else "withdrew the rejection of"
+    await tell_decision(
+        session, entry.region_code, entry.period_year, entry, f"a verifier {what} {entry.name}"
     )
     await session.commit()
 

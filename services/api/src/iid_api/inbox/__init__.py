@@ -1,0 +1,1 @@
+"""inbox domain: what needs each user, read and unread."""

@@ -1,0 +1,1 @@
+"""notes domain: the review thread on an innovation and its answers."""

@@ -1,0 +1,1 @@
+"""review domain: the region checks its agencies' innovations before they are sent."""

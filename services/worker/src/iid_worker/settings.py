@@ -38,6 +38,14 @@ class Settings(CommonSettings, StorageSettings):
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     worker_metrics_host: str = "127.0.0.1"
 
+    # Rank uncertainty (docs/uncertainty.md): draws per run and the seed (the same seed and data
+    # give the same result); a period is simulated once its decisions have been quiet this
+    # long, or after waiting this long at most while verifiers keep deciding.
+    uncertainty_draws: int = Field(default=1000, ge=10, le=100_000)
+    uncertainty_seed: int = Field(default=2026, ge=0)
+    uncertainty_quiet_seconds: float = Field(default=30.0, ge=0)
+    uncertainty_max_wait_seconds: float = Field(default=300.0, ge=0)
+
     def _local_defaults(self) -> list[tuple[str, object]]:
         return [*super()._local_defaults(), ("redis_url", DEFAULT_REDIS_URL)]
 

@@ -25,8 +25,10 @@ from iid_api.rankings.router import router as rankings_router
 from iid_api.regions.router import router as regions_router
 from iid_api.scorecards.router import router as scorecards_router
 from iid_api.settings import Settings, get_settings
+from iid_api.uncertainty.router import router as uncertainty_router
 from iid_api.users.router import router as users_router
 from iid_api.verification.router import router as verification_router
+from iid_api.whatif.router import router as whatif_router
 from iid_store.db import create_engine, create_session_factory
 
 DESCRIPTION = """
@@ -80,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         evidence_router,
         completeness_router,
         rankings_router,
+        uncertainty_router,
+        whatif_router,
         auth_router,
         users_router,
         apikeys_router,

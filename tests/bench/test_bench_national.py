@@ -27,6 +27,11 @@ TRACKED_KEYS = (
     "save_vs_baseline_ratio",
     "read_vs_baseline_ratio",
     "recompute_growth",
+    "uncertainty_national_seconds",
+    "uncertainty_national_peak_mb",
+    "uncertainty_run_seconds",
+    "what_if_national_seconds",
+    "calibration_90_coverage",
 )
 
 pytestmark = pytest.mark.e2e
@@ -54,3 +59,7 @@ def test_quick_national_benchmark(tmp_path: Path) -> None:
     assert [g["regions"] for g in result["growth"]] == [546, 586, 666]
     assert result["rush_errors"] == 0
     assert result["comparison_errors"] == 0
+    # rank uncertainty: half the answers undecided, intervals computed for every region
+    assert 0 < result["uncertainty_undecided_answers"] < result["uncertainty_answers"]
+    assert result["uncertainty_run_undecided_answers"] > 0
+    assert result["what_if_national_rows"] > 0

@@ -10,6 +10,7 @@ basis (public for a published period's verified basis, else any signed-in caller
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,6 +74,27 @@ def _standings(edition: Edition, inputs: Mapping[str, RegionInput]) -> dict[str,
     }
 
 
+def compare(
+    edition: Edition, other: Edition, inputs: Mapping[str, RegionInput]
+) -> dict[str, dict[str, Any]]:
+    """Per region (in the current ranking's order): its standing under both editions, the
+    changes, and the answers the other edition ignored."""
+    adapted = {code: adapt(region, other) for code, region in inputs.items()}
+    current = _standings(edition, inputs)
+    changed = _standings(other, {code: region for code, (region, _) in adapted.items()})
+    return {
+        code: {
+            "current": current[code],
+            "other": changed[code],
+            "index_change": f"{Decimal(changed[code].index) - Decimal(current[code].index):.2f}",
+            "rank_change": current[code].rank - changed[code].rank,
+            "rating_changed": current[code].rating != changed[code].rating,
+            "ignored_answers": adapted[code][1],
+        }
+        for code in sorted(inputs, key=lambda c: (current[c].rank, c))
+    }
+
+
 async def what_if(
     session: AsyncSession,
     scope: Scope,
@@ -93,21 +115,9 @@ async def what_if(
     members = await _members(session, year, cluster)
     loaded = await load_region_inputs(session, year, sorted(members))
     inputs = {code: bases[chosen].region_input for code, bases in loaded.items()}
-    adapted = {code: adapt(region, other) for code, region in inputs.items()}
-    current = _standings(edition, inputs)
-    changed = _standings(other, {code: region for code, (region, _) in adapted.items()})
     rows = [
-        WhatIfRow(
-            region_code=code,
-            region_name=members[code],
-            current=current[code],
-            other=changed[code],
-            index_change=f"{Decimal(changed[code].index) - Decimal(current[code].index):.2f}",
-            rank_change=current[code].rank - changed[code].rank,
-            rating_changed=current[code].rating != changed[code].rating,
-            ignored_answers=adapted[code][1],
-        )
-        for code in sorted(members, key=lambda c: (current[c].rank, c))
+        WhatIfRow(region_code=code, region_name=members[code], **compared)
+        for code, compared in compare(edition, other, inputs).items()
     ]
     answered = {code for region in inputs.values() for code in _codes(region)}
     other_codes = {i.code for i in other.indicators}

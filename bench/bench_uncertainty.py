@@ -41,7 +41,7 @@ from national import national_set  # noqa: E402
 
 from iid_scoring import Edition, RankingEntry, load_edition, rank_entries, score_region  # noqa: E402
 from iid_scoring.decision_model import DecisionCounts  # noqa: E402
-from iid_scoring.simulation import (  # noqa: E402
+from iid_scoring.uncertain import (  # noqa: E402
     KEPT,
     REJECTED,
     UNDECIDED,

@@ -13,11 +13,6 @@ import pytest
 from iid_scoring import Edition, RegionInput, load_edition, score_region
 from iid_scoring.decision_model import DEFAULT_PRIOR, DecisionCounts, estimate, outcomes
 from iid_scoring.simulation import (
-    KEPT,
-    REJECTED,
-    UNDECIDED,
-    UncertainInnovation,
-    UncertainRegion,
     competition_ranks,
     draw_input,
     index_summary,
@@ -25,6 +20,7 @@ from iid_scoring.simulation import (
     rank_summary,
     simulate_region,
 )
+from iid_scoring.uncertain import KEPT, REJECTED, UNDECIDED, UncertainInnovation, UncertainRegion
 from tests.scoring.scoring_helpers import BASIC, E26, in_window
 
 SID = [i.code for i in E26.sid_indicators]

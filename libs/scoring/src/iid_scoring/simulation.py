@@ -18,7 +18,6 @@ from __future__ import annotations
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from weakref import WeakKeyDictionary
 
@@ -29,71 +28,19 @@ from iid_scoring._decimal import hundredths, round_half_up
 from iid_scoring.decision_model import DecisionModel
 from iid_scoring.editions import Edition
 from iid_scoring.engine import Tables, _status, tables
-from iid_scoring.inputs import InnovationInput, RegionInput
+from iid_scoring.inputs import RegionInput
+from iid_scoring.uncertain import (
+    REJECTED,
+    UNDECIDED,
+    UncertainRegion,
+    pending_levels,
+)
 
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 RANK_QUANTILES = (0.05, 0.5, 0.95)  # the 90% interval and the median
 TOP = 10  # the award shortlist: a cluster's top 10
 IMPACT_SAMPLE = 200  # draws used to order pending answers by their effect on the rank
-
-REJECTED, KEPT, UNDECIDED = "rejected", "kept", "undecided"
-
-
-@dataclass(frozen=True)
-class UncertainInnovation:
-    """A sent innovation: `decided` holds verified levels (facts), `pending` the claimed level
-    of each undecided answer; `rejection` is rejected, kept or undecided."""
-
-    id: str
-    stage: str
-    urusan: tuple[str, ...] = ()
-    implemented_on: date | None = None
-    developed_on: date | None = None
-    decided: Mapping[str, int] | None = None
-    pending: Mapping[str, int] | None = None
-    rejection: str = UNDECIDED
-
-    def as_input(self, answers: Mapping[str, int], rejected: bool) -> InnovationInput:
-        return InnovationInput(
-            id=self.id,
-            stage=self.stage,
-            rejected=rejected,
-            urusan=self.urusan,
-            implemented_on=self.implemented_on,
-            developed_on=self.developed_on,
-            answers=answers,
-        )
-
-
-@dataclass(frozen=True)
-class UncertainRegion:
-    region: str
-    spd_decided: Mapping[str, int]
-    spd_pending: Mapping[str, int]
-    innovations: tuple[UncertainInnovation, ...] = ()
-
-    @property
-    def undecided_answers(self) -> int:
-        return len(self.spd_pending) + sum(len(i.pending or {}) for i in self.innovations)
-
-    def bound(self, *, upper: bool) -> RegionInput:
-        """The lowest outcome (every undecided answer 0, every undecided innovation rejected)
-        or the highest (every undecided answer at its claim, none rejected). With the
-        rejected innovations kept in n (`rules.rejected_count_in_n`), every draw lies between."""
-        spd = {**self.spd_decided, **_levels(self.spd_pending, upper)}
-        innovations = tuple(
-            i.as_input(
-                {**(i.decided or {}), **_levels(i.pending or {}, upper)},
-                i.rejection == REJECTED or (i.rejection == UNDECIDED and not upper),
-            )
-            for i in self.innovations
-        )
-        return RegionInput(spd=spd, innovations=innovations, region=self.region)
-
-
-def _levels(pending: Mapping[str, int], claimed: bool) -> dict[str, int]:
-    return {code: level if claimed else 0 for code, level in pending.items()}
 
 
 @dataclass(frozen=True)
@@ -337,7 +284,10 @@ def draw_input(
     rejected_now = dict(zip(layout.undecided, result.rejected[draw].tolist(), strict=True))
     innovations = []
     for position, innovation in enumerate(region.innovations):
-        levels = {**(innovation.decided or {}), **_levels(innovation.pending or {}, False)}
+        levels = {
+            **(innovation.decided or {}),
+            **pending_levels(innovation.pending or {}, claimed=False),
+        }
         levels.update(answers.get(position, {}))
         rejected = innovation.rejection == REJECTED or rejected_now.get(position, False)
         innovations.append(innovation.as_input(levels, rejected))

@@ -139,7 +139,18 @@ def _region_inputs(
 async def _spd_answers(
     session: AsyncSession, period_year: int, region_codes: Sequence[str]
 ) -> dict[str, _Answers]:
-    rows = await session.execute(
+    answers: dict[str, _Answers] = defaultdict(_Answers)
+    for region, code, level, decision, lowered in await spd_rows(
+        session, period_year, region_codes
+    ):
+        answers[region].add(code, level, decision, lowered)
+    return answers
+
+
+async def spd_rows(session: AsyncSession, period_year: int, region_codes: Sequence[str]) -> Any:
+    """(region, indicator, claimed level, decision or None, lowered level or None) of every
+    SPD answer of the regions."""
+    return await session.execute(
         select(
             SpdAnswer.region_code,
             SpdAnswer.indicator,
@@ -150,10 +161,6 @@ async def _spd_answers(
         .outerjoin(VerificationDecision, VerificationDecision.spd_answer_id == SpdAnswer.id)
         .where(SpdAnswer.period_year == period_year, SpdAnswer.region_code.in_(region_codes))
     )
-    answers: dict[str, _Answers] = defaultdict(_Answers)
-    for region, code, level, decision, lowered in rows:
-        answers[region].add(code, level, decision, lowered)
-    return answers
 
 
 def _live_entries(period_year: int, region_codes: Sequence[str]) -> tuple[ColumnElement[bool], ...]:

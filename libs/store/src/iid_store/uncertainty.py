@@ -25,7 +25,7 @@ from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_scoring.decision_model import DecisionCounts, outcome_of
-from iid_scoring.simulation import KEPT, REJECTED, UNDECIDED, UncertainInnovation, UncertainRegion
+from iid_scoring.uncertain import KEPT, REJECTED, UNDECIDED, UncertainInnovation, UncertainRegion
 from iid_store.db.models import (
     InnovationEntry,
     InnovationRejection,
@@ -34,7 +34,7 @@ from iid_store.db.models import (
     SpdAnswer,
     VerificationDecision,
 )
-from iid_store.scoring_inputs import _entries, _sid_decisions, verified_level
+from iid_store.scoring_inputs import _entries, _sid_decisions, spd_rows, verified_level
 
 _Decided = Mapping[str, tuple[str, int | None]]  # code -> (decision, lowered level)
 
@@ -91,21 +91,13 @@ async def load_uncertain_regions(
 async def _spd_claims(
     session: AsyncSession, period_year: int, region_codes: Sequence[str]
 ) -> dict[str, tuple[dict[str, int], dict[str, tuple[str, int | None]]]]:
-    rows = await session.execute(
-        select(
-            SpdAnswer.region_code,
-            SpdAnswer.indicator,
-            SpdAnswer.level,
-            VerificationDecision.decision,
-            VerificationDecision.level,
-        )
-        .outerjoin(VerificationDecision, VerificationDecision.spd_answer_id == SpdAnswer.id)
-        .where(SpdAnswer.period_year == period_year, SpdAnswer.region_code.in_(region_codes))
-    )
+    """Per region: (claimed level per SPD code, decision per decided code)."""
     claims: dict[str, tuple[dict[str, int], dict[str, tuple[str, int | None]]]] = defaultdict(
         lambda: ({}, {})
     )
-    for region, code, level, decision, lowered in rows:
+    for region, code, level, decision, lowered in await spd_rows(
+        session, period_year, region_codes
+    ):
         claims[region][0][code] = level
         if decision is not None:
             claims[region][1][code] = (decision, lowered)

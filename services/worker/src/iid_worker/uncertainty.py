@@ -24,15 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from iid_scoring import Edition, score_region
 from iid_scoring.decision_model import estimate, model_document
 from iid_scoring.simulation import (
-    UNDECIDED,
     RegionDraws,
-    UncertainRegion,
     competition_ranks,
     index_summary,
     pending_impact,
     rank_summary,
     simulate_region,
 )
+from iid_scoring.uncertain import UNDECIDED, UncertainRegion
 from iid_store.db import insert_rows
 from iid_store.db.models import (
     ClusterMembership,

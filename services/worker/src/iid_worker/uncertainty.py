@@ -10,6 +10,7 @@ period's stored results in one transaction; the marker is cleared only at the ge
 """
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ from iid_worker.jobs import factory_of
 
 Factory = async_sessionmaker[AsyncSession]
 HandOff = Callable[[Factory], Awaitable[None]]
+logger = logging.getLogger("iid_worker.uncertainty")
 JOB = "rank_uncertainty"
 
 
@@ -263,7 +265,13 @@ def hand_off(redis: ArqRedis, quiet_seconds: float, max_wait_seconds: float) -> 
     async def run(factory: Factory) -> None:
         async with factory() as session:
             years = await due_periods(session, quiet_seconds, max_wait_seconds)
-        if years:
+        if not years:
+            return
+        try:
             await enqueue(redis, years)
+        except Exception as exc:  # Redis away: the markers stay, the next step hands them over
+            logger.warning(
+                "could not hand rank-uncertainty runs %s to the job queue: %s", years, exc
+            )
 
     return run

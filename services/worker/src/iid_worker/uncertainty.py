@@ -166,8 +166,9 @@ def compute(state: PeriodState, draws: int, seed: int) -> Simulated:
 
 
 def _impacts(edition: Edition, drawn: RegionDraws, units: Any, row: int) -> dict[str, list[Any]]:
+    """Per pending cell "aspect:code:claimed": [rank gain, index gain] (+ 0.0: never -0.0)."""
     return {
-        f"{aspect}:{code}:{claimed}": [round(impact.rank_gain, 2), str(impact.index_gain)]
+        f"{aspect}:{code}:{claimed}": [round(impact.rank_gain, 2) + 0.0, str(impact.index_gain)]
         for (aspect, code, claimed), impact in pending_impact(edition, drawn, units, row).items()
     }
 

@@ -12,7 +12,11 @@
 3. the API under uvicorn and an arq worker: the deadline rush (locust, 200 users), freshness
    during it, the deepest queue, and save / read throughput against a bare asyncpg ASGI
    baseline (rush.py, locustfile.py, baseline_app.py);
-4. growth: the nation copied 2x and 4x, full recompute and one region's cost at each scale.
+4. growth: the nation copied 2x and 4x, full recompute and one region's cost at each scale;
+5. rank uncertainty and the edition what-if (bench_uncertainty.py, each part in its own
+   process): the worker's simulation of a nation half verified (1,000 draws) in memory with its
+   calibration against known decisions, then the worker's whole run and the what-if of every
+   cluster on a second database of the private server loaded like the first.
 
 Results go to bench/results/latest.json (or --json); `--quick` runs all of it at a tiny scale
 and writes only where --json says.
@@ -24,6 +28,7 @@ import argparse
 import asyncio
 import json
 import signal
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -37,7 +42,7 @@ import machine  # noqa: E402
 import national_db  # noqa: E402
 from bench_scoring import measure as scoring_figures  # noqa: E402
 from recompute_bench import recompute_against_sql, region_cost  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import make_url, text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker  # noqa: E402
 from statements import statements_per_save  # noqa: E402
 
@@ -185,11 +190,40 @@ async def run(options: Options) -> dict[str, Any]:
             loaded = scale
             growth.append(await _scale_figures(factory, processes, scale, cost_region))
         await engine.dispose()
+        result.update(await _uncertainty(stack, options))
     finally:
         if processes is not None:
             processes.close()
         stack.stop()
     return {**result, **_summary(options, growth, cost_region)}
+
+
+async def _uncertainty(stack: Stack, options: Options) -> dict[str, Any]:
+    """bench_uncertainty.py in memory, then on a second database of the private server with
+    copy 1 of the nation (the first one holds the copies of the growth phase)."""
+    figures = _uncertainty_child(["--quick"] if options.quick else [])
+    url = make_url(stack.database_url).set(database="iid_bench_uncertainty")
+    database_url = url.render_as_string(hide_password=False)
+    await create_database(database_url)
+    await run_alembic(database_url, "upgrade", "head")
+    await seed(SeedSettings(database_url=database_url), demo=False)
+    engine = create_engine(CommonSettings(database_url=database_url))
+    await _load(engine, options, range(1, 2))
+    await engine.dispose()
+    figures.update(_uncertainty_child(["--database", database_url]))
+    print(f"uncertainty: {figures}", file=sys.stderr)
+    return figures
+
+
+def _uncertainty_child(arguments: list[str]) -> dict[str, Any]:
+    script = HERE / "bench_uncertainty.py"
+    run = subprocess.run(
+        [sys.executable, str(script), *arguments], capture_output=True, text=True, check=False
+    )
+    if run.returncode != 0:
+        raise RuntimeError(f"bench_uncertainty.py {arguments} failed:\n{run.stderr[-4000:]}")
+    figures: dict[str, Any] = json.loads(run.stdout.splitlines()[-1])
+    return figures
 
 
 async def stack_api(stack: Stack) -> None:

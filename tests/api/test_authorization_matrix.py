@@ -70,6 +70,7 @@ RULES: dict[str, tuple[int | str, ...]] = {
     "account_admin":     (401,    OK,       403,     403,       "ok|404",  "403|404", "403|404"),
     "admin_list":        (401,    OK,       403,     403,       OK,        403,       403),
     "own_inbox_item":    (401,    404,      404,     404,       "ok|404",  404,       404),
+    "national_read":     (401,    OK,       OK,      OK,        403,       403,       403),
 }
 # fmt: on
 
@@ -199,6 +200,12 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/me/inbox"): Case("signed_in"),
     ("POST", "/v1/me/inbox/read"): Case("signed_in"),
     ("POST", "/v1/me/inbox/{item_id}/read"): Case("own_inbox_item"),
+    # rank uncertainty and the edition what-if
+    ("GET", "/v1/periods/{year}/decision-model"): Case("national_read", params=VERIFYING),
+    ("GET", "/v1/periods/{year}/rankings/uncertainty"): Case("national_read", params=VERIFYING, query={"cluster": "kota"}),  # noqa: E501
+    ("POST", "/v1/periods/{year}/rankings/uncertainty"): Case("national_admin", params=VERIFYING),
+    ("GET", "/v1/periods/{year}/regions/{code}/outlook"): Case("verification_read", params=VERIFYING),  # noqa: E501
+    ("GET", "/v1/periods/{year}/what-if"): Case("public", params=PUBLISHED, query={"edition": "iid-2027-draft", "basis": "verified", "cluster": "kota"}),  # noqa: E501
 }
 # fmt: on
 
@@ -351,6 +358,52 @@ async def _accounts(session: AsyncSession, world: World) -> None:
         )
     for values in world.sides.values():
         values["run_id"] = str(run.id)
+    await _uncertainty(session)
+
+
+async def _uncertainty(session: AsyncSession) -> None:
+    """A stored rank-uncertainty run of the verifying period, as the worker writes it."""
+    session.add(
+        models.UncertaintyRun(
+            period_year=VERIFYING_YEAR,
+            edition_code="iid-2026",
+            draws=10,
+            seed=1,
+            decisions_counted=0,
+            undecided_answers=0,
+            undecided_innovations=0,
+            model={"indicators": []},
+            generation=0,
+            seconds=0,
+        )
+    )
+    await session.flush()
+    for region in (REGION, OTHER_REGION):
+        figures = {"period_year": VERIFYING_YEAR, "region_code": region}
+        session.add(
+            models.UncertaintyRegion(
+                **figures,
+                **dict.fromkeys(
+                    ("expected_index", "index_low", "index_high", "lowest_index", "highest_index"),
+                    0,
+                ),
+                ratings={"tidak_dapat_dinilai": "1.0000"},
+                undecided_answers=0,
+                undecided_innovations=0,
+                impacts={},
+            )
+        )
+        session.add(
+            models.UncertaintyRank(
+                **figures,
+                cluster="kota",
+                expected_rank=1,
+                median_rank=1,
+                rank_low=1,
+                rank_high=1,
+                top_probability=1,
+            )
+        )
 
 
 async def _sign_in(client: AsyncClient, world: World) -> None:

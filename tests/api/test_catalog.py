@@ -10,13 +10,13 @@ from tests.api.support import create_period, ok, pointers, problem
 
 async def test_editions_list_and_catalog(client: AsyncClient) -> None:
     listed = ok(await client.get("/v1/editions"))
-    assert (listed["total"], listed["page"], listed["limit"]) == (2, 1, 50)
+    assert (listed["total"], listed["page"], listed["limit"]) == (3, 1, 50)
     editions = listed["items"]
-    assert [edition["code"] for edition in editions] == ["iid-2023", "iid-2026"]
-    assert [edition["provisional"] for edition in editions] == [True, False]
+    assert [edition["code"] for edition in editions] == ["iid-2023", "iid-2026", "iid-2027-draft"]
+    assert [edition["provisional"] for edition in editions] == [True, False, True]
     second = ok(await client.get("/v1/editions", params={"page": 2, "limit": 1}))
     assert [edition["code"] for edition in second["items"]] == ["iid-2026"]
-    assert second["total"] == 2
+    assert second["total"] == 3
     problem(await client.get("/v1/editions", params={"limit": 0}), 422)
 
     catalog = ok(await client.get("/v1/editions/iid-2026"))

@@ -51,7 +51,7 @@ PUBLIC_ROUTES = {
     "/v1/regions/{code}/history",
 }
 # values of required query parameters
-REQUIRED_QUERY = {"cluster": ["kota"]}
+REQUIRED_QUERY = {"cluster": ["kota"], "edition": ["iid-2027-draft"]}
 
 
 def marked(agency_id: str, number: int) -> dict[str, Any]:

@@ -32,6 +32,11 @@ TRACKED_KEYS = (
     "freshness_p95_ms_at_100",
     "worker_ms_per_region_under_load",
     "statements_per_save",
+    "uncertainty_national_seconds",
+    "uncertainty_national_peak_mb",
+    "uncertainty_run_seconds",
+    "what_if_national_seconds",
+    "calibration_90_coverage",
 )
 
 pytestmark = pytest.mark.e2e
@@ -61,3 +66,7 @@ def test_quick_national_benchmark(tmp_path: Path) -> None:
     assert [row["offered_per_second"] for row in result["rush_open_loop"]] == [25, 50]
     assert all(count <= 2 for count in result["statements_per_save"].values())
     assert result["comparison_errors"] == 0
+    # rank uncertainty: half the answers undecided, intervals computed for every region
+    assert 0 < result["uncertainty_undecided_answers"] < result["uncertainty_answers"]
+    assert result["uncertainty_run_undecided_answers"] > 0
+    assert result["what_if_national_rows"] > 0

@@ -116,6 +116,7 @@ def test_editions_command() -> None:
     assert result.stdout.splitlines()[0].startswith("iid-2023\t")
     assert "provisional: spd" in result.stdout
     assert result.stdout.splitlines()[1].startswith("iid-2026\t")
+    assert result.stdout.splitlines()[2].startswith("iid-2027-draft\t")
 
 
 def test_explain(tmp_path: Path) -> None:

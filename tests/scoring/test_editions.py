@@ -46,7 +46,7 @@ def document(code: str = "iid-2026") -> dict[str, Any]:
 
 
 def test_packaged_editions() -> None:
-    assert available_editions() == ["iid-2023", "iid-2026"]
+    assert available_editions() == ["iid-2023", "iid-2026", "iid-2027-draft"]
     for code in available_editions():
         edition = load_edition(code)
         assert [i.code for i in edition.spd_indicators] == SPD_CODES
@@ -101,6 +101,14 @@ def test_edition_settings() -> None:
     assert e26.indicator("35").evidence_kinds == ("video", "video_link")
     assert e26.indicator("3").numeric is not None
     assert e26.indicator("8").answer_kind == "choice"
+
+
+def test_the_2027_draft_is_2026_with_divisor_floor_14() -> None:
+    e26, draft = load_edition("iid-2026"), load_edition("iid-2027-draft")
+    assert (draft.divisor_floor, draft.year, draft.provisional) == (14, 2027, True)
+    assert draft.document["rules"] == {**e26.document["rules"], "divisor_floor": 14}
+    for key in ("count_score", "maxima", "ratings", "variables", "indicators"):
+        assert draft.document[key] == e26.document[key]
 
 
 def test_unknown_edition() -> None:

@@ -16,10 +16,11 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_store.db import insert_rows
-from iid_store.db.models import RankingMarker, RecomputeMarker, RecomputeRun
+from iid_store.db.models import RankingMarker, RecomputeMarker, RecomputeRun, UncertaintyMarker
 
 # The channel the outbox triggers notify; the worker LISTENs on it.
 WORK_CHANNEL = "iid_work"
@@ -65,3 +66,17 @@ async def request_full_recompute(
     await session.flush()
     await session.refresh(run)
     return run
+
+
+async def mark_period_for_uncertainty(session: AsyncSession, period_year: int) -> None:
+    """The period's rank uncertainty is to be simulated again (triggers also write this marker
+    when decisions change while the period is verifying; migration a1c3e5f7b9d2)."""
+    marker = UncertaintyMarker
+    await session.execute(
+        insert(marker)
+        .values(period_year=period_year)
+        .on_conflict_do_update(
+            index_elements=["period_year"],
+            set_={"generation": marker.generation + 1, "requested_at": func.now()},
+        )
+    )

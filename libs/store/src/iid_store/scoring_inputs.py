@@ -43,14 +43,14 @@ class LoadedInput:
 
 
 @dataclass
-class _Spd:
+class SpdClaims:
     """A region's SPD claims and the decisions on them."""
 
     claimed: dict[str, int] = field(default_factory=dict)
     decisions: dict[str, Decision] = field(default_factory=dict)
 
 
-class _Entry(NamedTuple):
+class LiveEntry(NamedTuple):
     claimed: InnovationInput  # never flagged rejected: the claimed basis ignores verifiers
     sent: bool
 
@@ -67,11 +67,11 @@ async def load_region_inputs(
     session: AsyncSession, period_year: int, region_codes: Sequence[str]
 ) -> dict[str, dict[Basis, LoadedInput]]:
     """Both bases of every region in `region_codes` (regions without data get empty inputs)."""
-    spd = await _spd_answers(session, period_year, region_codes)
-    entries, rejected = await _entries(session, period_year, region_codes)
-    sid = _Sid(await _sid_decisions(session, period_year, region_codes), rejected)
+    spd = await spd_claims(session, period_year, region_codes)
+    entries, rejected = await live_entries(session, period_year, region_codes)
+    sid = _Sid(await sid_decisions(session, period_year, region_codes), rejected)
     return {
-        code: _region_inputs(code, spd.get(code, _Spd()), entries.get(code, []), sid)
+        code: _region_inputs(code, spd.get(code, SpdClaims()), entries.get(code, []), sid)
         for code in region_codes
     }
 
@@ -83,7 +83,7 @@ async def load_region_input(
 
 
 def _region_inputs(
-    code: str, spd: _Spd, entries: list[_Entry], sid: _Sid
+    code: str, spd: SpdClaims, entries: list[LiveEntry], sid: _Sid
 ) -> dict[Basis, LoadedInput]:
     claimed = tuple(entry.claimed for entry in entries)
     sent = tuple(entry.claimed for entry in entries if entry.sent)
@@ -96,10 +96,23 @@ def _region_inputs(
     }
 
 
-async def _spd_answers(
+async def spd_claims(
     session: AsyncSession, period_year: int, region_codes: Sequence[str]
-) -> dict[str, _Spd]:
-    rows = await session.execute(
+) -> dict[str, SpdClaims]:
+    answers: dict[str, SpdClaims] = defaultdict(SpdClaims)
+    for region, code, level, decision, lowered in await spd_rows(
+        session, period_year, region_codes
+    ):
+        answers[region].claimed[code] = level
+        if decision is not None:
+            answers[region].decisions[code] = Decision(decision, lowered)
+    return answers
+
+
+async def spd_rows(session: AsyncSession, period_year: int, region_codes: Sequence[str]) -> Any:
+    """(region, indicator, claimed level, decision or None, lowered level or None) of every
+    SPD answer of the regions."""
+    return await session.execute(
         select(
             SpdAnswer.region_code,
             SpdAnswer.indicator,
@@ -110,12 +123,6 @@ async def _spd_answers(
         .outerjoin(VerificationDecision, VerificationDecision.spd_answer_id == SpdAnswer.id)
         .where(SpdAnswer.period_year == period_year, SpdAnswer.region_code.in_(region_codes))
     )
-    answers: dict[str, _Spd] = defaultdict(_Spd)
-    for region, code, level, decision, lowered in rows:
-        answers[region].claimed[code] = level
-        if decision is not None:
-            answers[region].decisions[code] = Decision(decision, lowered)
-    return answers
 
 
 def _live_entries(period_year: int, region_codes: Sequence[str]) -> tuple[ColumnElement[bool], ...]:
@@ -133,9 +140,9 @@ def _as_loaded(column: Any) -> Any:
     return type_coerce(column, NullType())
 
 
-async def _entries(
+async def live_entries(
     session: AsyncSession, period_year: int, region_codes: Sequence[str]
-) -> tuple[dict[str, list[_Entry]], frozenset[str]]:
+) -> tuple[dict[str, list[LiveEntry]], frozenset[str]]:
     """Each region's live entries, and the ids of those rejected as a whole."""
     # SID answers aggregated per entry through a LATERAL subquery: each entry's answers come
     # from the (entry_id, indicator) index, so loading many chunks of regions reads every
@@ -167,7 +174,7 @@ async def _entries(
         .where(*_live_entries(period_year, region_codes))
         .order_by(InnovationEntry.region_code, InnovationEntry.id)  # the order scorecards keep
     )
-    entries: dict[str, list[_Entry]] = defaultdict(list)
+    entries: dict[str, list[LiveEntry]] = defaultdict(list)
     rejections: set[str] = set()
     connection = await session.connection()  # Core rows: the ORM adds nothing to plain columns
     rows = (await connection.execute(statement)).all()
@@ -180,13 +187,13 @@ async def _entries(
             developed_on=developed,
             answers=levels or {},  # NULL: no answers
         )
-        entries[region].append(_Entry(claimed, sent))
+        entries[region].append(LiveEntry(claimed, sent))
         if rejected:
             rejections.add(entry_id)
     return entries, frozenset(rejections)
 
 
-async def _sid_decisions(
+async def sid_decisions(
     session: AsyncSession, period_year: int, region_codes: Sequence[str]
 ) -> dict[str, dict[str, Decision]]:
     """Verifier decisions on the regions' SID answers; driven by the decisions table, which is

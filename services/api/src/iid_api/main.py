@@ -29,8 +29,10 @@ from iid_api.regions.router import router as regions_router
 from iid_api.review.router import router as review_router
 from iid_api.scorecards.router import router as scorecards_router
 from iid_api.settings import Settings, get_settings
+from iid_api.uncertainty.router import router as uncertainty_router
 from iid_api.users.router import router as users_router
 from iid_api.verification.router import router as verification_router
+from iid_api.whatif.router import router as whatif_router
 from iid_store.db import create_engine, create_session_factory
 
 DESCRIPTION = """
@@ -85,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         completeness_router,
         rankings_router,
         history_router,
+        uncertainty_router,
+        whatif_router,
         auth_router,
         users_router,
         apikeys_router,

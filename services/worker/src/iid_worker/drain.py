@@ -12,7 +12,7 @@ towards the full recompute's.
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,7 +86,8 @@ async def drain(factory: Factory, limit: int = REGIONS_PER_ROUND) -> DrainStats:
 
 class Drainer:
     """The worker's loop over the outbox. `dispatch_runs` hands queued full recompute runs to
-    the job queue (arq), which gives them their timeout and retries."""
+    the job queue (arq), which gives them their timeout and retries; each of `hand_offs` runs
+    after every step too (the rank-uncertainty runs that are due, iid_worker.uncertainty)."""
 
     def __init__(
         self,
@@ -94,10 +95,12 @@ class Drainer:
         database_url: str,
         poll_seconds: float,
         dispatch_runs: Callable[[list[Any]], Awaitable[None]],
+        hand_offs: Sequence[Callable[[Factory], Awaitable[None]]] = (),
     ) -> None:
         self.factory = factory
         self.poll_seconds = poll_seconds
         self.dispatch_runs = dispatch_runs
+        self.hand_offs = tuple(hand_offs)
         self.wake = asyncio.Event()
         self.listener = Listener(database_url, [WORK_CHANNEL], self._notified, self._connected)
         self.total = DrainStats()
@@ -133,6 +136,8 @@ class Drainer:
                 runs = await data.queued_runs(session)
             if runs:
                 await self.dispatch_runs(runs)
+            for hand_off in self.hand_offs:
+                await hand_off(self.factory)
         except Exception:
             logger.warning("draining the outbox failed; retrying at the next poll", exc_info=True)
             return DrainStats()

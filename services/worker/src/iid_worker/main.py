@@ -39,6 +39,7 @@ from iid_worker.mail import deliver_email
 from iid_worker.metrics import instrumented, measure_backlog, serve_metrics
 from iid_worker.reminders import deadline_reminders
 from iid_worker.settings import Settings
+from iid_worker.uncertainty import hand_off, nightly_uncertainty, rank_uncertainty
 
 logger = logging.getLogger("iid_worker")
 
@@ -59,6 +60,7 @@ def _crons(settings: Settings) -> list[CronJob]:
     crons = [
         cron(instrumented(sweep), second=_every(settings.sweep_interval_seconds), timeout=short),
         daily(nightly_full_recompute, settings.nightly_hour_utc, 0, short),
+        daily(nightly_uncertainty, settings.nightly_hour_utc, 15, short),
         daily(forget_expired_records, settings.nightly_hour_utc, 30, short),
         daily(
             collect_unreferenced_evidence,
@@ -74,7 +76,10 @@ def _crons(settings: Settings) -> list[CronJob]:
 
 
 def job_functions(settings: Settings) -> list[Any]:
-    return [func(instrumented(full_recompute), timeout=settings.job_timeout_seconds)]
+    return [
+        func(instrumented(full_recompute), timeout=settings.job_timeout_seconds),
+        func(instrumented(rank_uncertainty), timeout=settings.job_timeout_seconds),
+    ]
 
 
 def job_queue(settings: Settings, ctx: dict[str, Any]) -> Worker:
@@ -132,7 +137,12 @@ async def serve(settings: Settings) -> None:
         except Exception as exc:  # the run stays queued: the next drain step hands it over
             logger.warning("could not hand %d run(s) to the job queue: %s", len(run_ids), exc)
 
-    drainer = Drainer(factory, settings.database_url, settings.drain_poll_seconds, dispatch_runs)
+    uncertainty = hand_off(
+        queue, settings.uncertainty_quiet_seconds, settings.uncertainty_max_wait_seconds
+    )
+    drainer = Drainer(
+        factory, settings.database_url, settings.drain_poll_seconds, dispatch_runs, [uncertainty]
+    )
     ctx: dict[str, Any] = {
         "settings": settings,
         "session_factory": factory,

@@ -52,6 +52,14 @@ class Settings(CommonSettings, StorageSettings):
     # e-mail is switched on, or after a long outage).
     email_max_age_hours: int = Field(default=24, ge=1)
 
+    # Rank uncertainty (docs/uncertainty.md): draws per run and the seed (the same seed and data
+    # give the same result); a period is simulated once its decisions have been quiet this
+    # long, or after waiting this long at most while verifiers keep deciding.
+    uncertainty_draws: int = Field(default=1000, ge=10, le=100_000)
+    uncertainty_seed: int = Field(default=2026, ge=0)
+    uncertainty_quiet_seconds: float = Field(default=30.0, ge=0)
+    uncertainty_max_wait_seconds: float = Field(default=300.0, ge=0)
+
     def _local_defaults(self) -> list[tuple[str, object]]:
         return [*super()._local_defaults(), ("redis_url", DEFAULT_REDIS_URL)]
 

@@ -777,3 +777,81 @@ class ImportedResult(Base):
     imported_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+# --- rank uncertainty during verification (written by the worker) ----------------------------
+class UncertaintyMarker(_Marker, Base):
+    """Outbox row: the period's rank uncertainty must be simulated again. Triggers set it when
+    a verification decision or a whole rejection changes while the period is verifying, and
+    when a period starts verifying (migration a1c3e5f7b9d2); the nightly cron and
+    `POST .../rankings/uncertainty` set it too. The worker waits for a quiet moment (debounce)."""
+
+    __tablename__ = "uncertainty_markers"
+
+    period_year: Mapped[int] = mapped_column(ForeignKey("periods.year"), primary_key=True)
+
+
+class UncertaintyRun(Base):
+    """The period's latest simulation: how it was drawn and from which decisions."""
+
+    __tablename__ = "uncertainty_runs"
+
+    period_year: Mapped[int] = mapped_column(ForeignKey("periods.year"), primary_key=True)
+    edition_code: Mapped[str] = mapped_column(ForeignKey("editions.code"))
+    draws: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    # the newest decision or rejection of the period the run saw (None: none yet)
+    decisions_as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decisions_counted: Mapped[int] = mapped_column(Integer)
+    undecided_answers: Mapped[int] = mapped_column(Integer)
+    undecided_innovations: Mapped[int] = mapped_column(Integer)
+    # the decision model it drew from: prior, rates and counts (GET .../decision-model's shape)
+    model: Mapped[dict[str, Any]] = mapped_column(JSON)
+    generation: Mapped[int] = mapped_column(BigInteger)
+    seconds: Mapped[Decimal] = mapped_column(Numeric(10, 3))
+    computed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class UncertaintyRegion(Base):
+    """One region's simulated verified index: expectation, 90% interval, rating shares, and
+    the rank and index each pending cell (aspect, indicator, claimed level) is worth."""
+
+    __tablename__ = "uncertainty_regions"
+
+    period_year: Mapped[int] = mapped_column(
+        ForeignKey("uncertainty_runs.period_year", ondelete="CASCADE"), primary_key=True
+    )
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
+    expected_index: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    index_low: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    index_high: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    lowest_index: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    highest_index: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    ratings: Mapped[dict[str, Any]] = mapped_column(JSON)  # rating code -> probability
+    undecided_answers: Mapped[int] = mapped_column(Integer)
+    undecided_innovations: Mapped[int] = mapped_column(Integer)
+    # "aspect:indicator:claimed" -> [rank gain, index gain] in the region's own kind cluster
+    impacts: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class UncertaintyRank(Base):
+    """One region's simulated rank in one cluster."""
+
+    __tablename__ = "uncertainty_ranks"
+    __table_args__ = (
+        CheckConstraint(one_of("cluster", vocab.CLUSTERS), name="cluster"),
+        CheckConstraint("rank_low <= median_rank AND median_rank <= rank_high", name="interval"),
+    )
+
+    period_year: Mapped[int] = mapped_column(
+        ForeignKey("uncertainty_runs.period_year", ondelete="CASCADE"), primary_key=True
+    )
+    cluster: Mapped[str] = mapped_column(String(16), primary_key=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
+    expected_rank: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    median_rank: Mapped[int] = mapped_column(Integer)
+    rank_low: Mapped[int] = mapped_column(Integer)
+    rank_high: Mapped[int] = mapped_column(Integer)
+    top_probability: Mapped[Decimal] = mapped_column(Numeric(5, 4))

@@ -103,6 +103,14 @@ class Scope:
         if self.principal.is_anonymous and not (verified and status == PUBLISHED):
             raise Unauthorized("credentials required for these results", headers=CHALLENGE)
 
+    def require_national(self, what: str) -> None:
+        """National roles only (national admins, verifiers, national viewers): `what` spans
+        every region's verification, which no region may see before publication."""
+        if self.principal.is_anonymous:
+            raise Unauthorized(f"credentials required for {what}", headers=CHALLENGE)
+        if not self.principal.is_national:
+            raise Forbidden(f"only national roles may read {what}")
+
     # --- writing -------------------------------------------------------------------------
     def require_national_admin(self, action: str) -> None:
         if self.principal.role is not Role.NATIONAL_ADMIN:

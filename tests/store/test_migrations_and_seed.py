@@ -1,9 +1,11 @@
 """Migrations round-trip on an empty database; seeding twice changes nothing; a changed edition
 file updates an unused edition and is refused while periods use it."""
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from alembic import command
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -13,7 +15,7 @@ from iid_store.db import create_engine, create_session_factory, models, session_
 from iid_store.db.admin import create_database, drop_database
 from iid_store.db.models import Base
 from iid_store.seed import SeedError, seed, seed_editions
-from tests.conftest import private_database_url, run_alembic
+from tests.conftest import alembic_config, private_database_url, run_alembic
 
 
 @pytest.fixture
@@ -64,6 +66,13 @@ async def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
 
     await run_alembic(empty_database, "upgrade", "head")
     assert await _tables(empty_database) == model_tables | {"alembic_version"}
+
+
+async def test_the_models_and_the_migrations_agree(empty_database: str) -> None:
+    """`alembic check`: no difference between the migrated schema and the ORM models (a
+    column, index, constraint or type added to one and not the other fails)."""
+    await run_alembic(empty_database, "upgrade", "head")
+    await asyncio.to_thread(command.check, alembic_config(empty_database))
 
 
 async def test_levels_are_checked_against_the_edition_not_the_database(

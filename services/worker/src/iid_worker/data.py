@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, text, tuple_, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_store.changes import CHANGES_CHANNEL
 from iid_store.db import insert_rows
 from iid_store.db.models import (
     ClusterMembership,
@@ -304,3 +305,31 @@ async def forget_expired_records(session: AsyncSession, kept_for: timedelta) -> 
         result = await session.execute(statement)
         forgotten[name] = int(getattr(result, "rowcount", 0) or 0)
     return forgotten
+
+
+# --- the change log ----------------------------------------------------------------------------
+_SEQUENCE = text(
+    "WITH base AS (SELECT coalesce(max(position), 0) AS last FROM change_log),"
+    " ready AS ("
+    "  SELECT id, row_number() OVER (ORDER BY txid, id) AS n FROM change_log"
+    "  WHERE position IS NULL AND txid < pg_snapshot_xmin(pg_current_snapshot())"
+    ")"
+    " UPDATE change_log c SET position = base.last + ready.n, sequenced_at = now()"
+    " FROM ready, base WHERE c.id = ready.id"
+    " RETURNING c.position"
+)
+
+
+async def sequence_changes(session: AsyncSession) -> int:
+    """Number the change log's rows whose transactions and every older one have finished
+    (iid_store.changes says why that is gap-free); one sequencer at a time (the others skip).
+    Returns how many were numbered."""
+    if not await session.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext('changes'))")):
+        return 0
+    numbered = list(await session.scalars(_SEQUENCE))
+    if numbered:
+        await session.execute(
+            text("SELECT pg_notify(:channel, :last)"),
+            {"channel": CHANGES_CHANNEL, "last": str(max(numbered))},
+        )
+    return len(numbered)

@@ -37,11 +37,13 @@ class DrainStats:
     rounds: int = 0
     regions: int = 0
     clusters: int = 0
+    changes: int = 0  # change log rows numbered (iid_store.changes)
 
     def add(self, other: "DrainStats") -> None:
         self.rounds += other.rounds
         self.regions += other.regions
         self.clusters += other.clusters
+        self.changes += other.changes
 
 
 async def recompute_claimed(
@@ -132,6 +134,9 @@ class Drainer:
         are logged and retried at the next wake-up or poll."""
         try:
             stats = await drain(self.factory)
+            async with self.factory() as session:
+                stats.changes = await data.sequence_changes(session)
+                await session.commit()
             async with self.factory() as session:
                 runs = await data.queued_runs(session)
             if runs:

@@ -31,7 +31,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB, UUID
+from sqlalchemy.dialects.postgresql import base as postgresql_base
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import UserDefinedType
 
 from iid_store import vocab
 
@@ -518,6 +520,47 @@ class RecomputeMarker(_Marker, Base):
 
     period_year: Mapped[int] = mapped_column(ForeignKey("periods.year"), primary_key=True)
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
+
+
+class XID8(UserDefinedType[int]):
+    """PostgreSQL's 64-bit transaction id (no SQLAlchemy type of its own)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "xid8"
+
+
+# so that reflection (alembic check) knows the type too
+postgresql_base.ischema_names["xid8"] = XID8
+
+
+class ChangeLogEntry(Base):
+    """One committed change to a resource, written by triggers in the changing transaction
+    (migration b2d4f6a8c0e2); `position` is given by the worker's sequencer once the
+    transaction and every older one have finished: positions are gap-free and final, the
+    order feeds, webhooks and the sync read (iid_store.changes)."""
+
+    __tablename__ = "change_log"
+    __table_args__ = (
+        Index("ix_change_log_unsequenced", "id", postgresql_where=text("position IS NULL")),
+        Index("ix_change_log_region_position", "region_code", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    txid: Mapped[int] = mapped_column(XID8, server_default=text("pg_current_xact_id()"))
+    position: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    action: Mapped[str] = mapped_column(String(16))
+    period_year: Mapped[int | None] = mapped_column(SmallInteger)
+    region_code: Mapped[str | None] = mapped_column(String(8))
+    agency_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    object_id: Mapped[str] = mapped_column(String(80))
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    sequenced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEntry(Base):

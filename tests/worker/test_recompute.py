@@ -366,3 +366,21 @@ async def test_an_array_upsert_refuses_a_value_too_long_rather_than_cut_it(
         assert await session.scalar(select(row.rating).where(row.region_code == "73.71")) == (
             stored.rating
         )
+
+
+async def test_deciding_a_zero_answer_updates_the_undecided_count(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """Rejecting a claimed 0 changes no level, but the stored snapshot still counts it as
+    decided: the inputs hash covers the undecided count."""
+    await create_period(client)
+    url = f"/v1/periods/{YEAR}/regions/73.72/spd-answers/1"
+    ok(await client.put(url, json={"level": 0}))
+    await move_period(client, "closed", "verifying")
+    await drain(session_factory)
+    scorecard = f"/v1/periods/{YEAR}/regions/73.72/scorecard?basis=verified"
+    assert ok(await client.get(scorecard))["undecided_answers"] == 1
+    decision = {"decision": "reject", "note": "tidak ada SK"}
+    ok(await client.put(f"{url}/decision", json=decision))
+    await drain(session_factory)
+    assert ok(await client.get(scorecard))["undecided_answers"] == 0

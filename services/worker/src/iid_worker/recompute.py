@@ -58,13 +58,17 @@ def engine_fingerprint() -> bytes:
     return digest.digest()
 
 
-def input_digest(edition: str, region_input: RegionInput) -> str:
-    """sha256 of the engine, the edition and a canonical rendering of the scoring input:
-    innovations sorted by id, answers by code (the order the data arrived in does not
-    matter). orjson renders it in C."""
+def input_digest(edition: str, loaded: LoadedInput) -> str:
+    """sha256 of the engine, the edition and a canonical rendering of what the snapshot is
+    made of: the scoring input (innovations sorted by id, answers by code: the order the data
+    arrived in does not matter) and the undecided answers it counts (a reject of an undecided
+    0 changes no level but does change that count). orjson renders it in C."""
+    region_input = loaded.region_input
     innovations = sorted(map(_INNOVATION_FIELDS, region_input.innovations), key=itemgetter(0))
     canonical = orjson.dumps(
-        (edition, region_input.spd, innovations), option=orjson.OPT_SORT_KEYS, default=str
+        (edition, region_input.spd, innovations, loaded.undecided_answers),
+        option=orjson.OPT_SORT_KEYS,
+        default=str,
     )
     return hashlib.sha256(engine_fingerprint() + canonical).hexdigest()
 
@@ -106,7 +110,7 @@ async def recompute_round(
     rows, moved = [], set()
     for code, bases in inputs.items():
         for basis, loaded in bases.items():
-            digest = input_digest(edition.code, loaded.region_input)
+            digest = input_digest(edition.code, loaded)
             before = stored.get((code, basis.value))
             if before is not None and before[0] == digest:
                 continue

@@ -29,7 +29,9 @@ BIN = Path(sys.executable).parent
 
 
 class Stack:
-    def __init__(self) -> None:
+    def __init__(self, **settings: str) -> None:
+        """`settings`: IID_* environment variables for every process, over the defaults."""
+        self.settings = settings
         self.postgres = PrivatePostgres().init()
         self.redis = PrivateRedis()
         self.port = free_port()
@@ -60,6 +62,7 @@ class Stack:
                 if self.worker_metrics_port is not None and not self.workers
                 else {}
             ),
+            **self.settings,
         }
 
     async def start(self) -> None:

@@ -106,6 +106,8 @@ class Drainer:
         self.wake = asyncio.Event()
         self.listener = Listener(database_url, [WORK_CHANNEL], self._notified, self._connected)
         self.total = DrainStats()
+        # set at the end of every step: what was committed before it began is taken
+        self.stepped = asyncio.Event()
 
     def _notified(self, _channel: str, _payload: str) -> None:
         self.wake.set()
@@ -130,21 +132,24 @@ class Drainer:
                 await listening
 
     async def step(self) -> DrainStats:
-        """Drain what is claimable and dispatch queued runs; errors (the database restarting)
-        are logged and retried at the next wake-up or poll."""
+        """Drain what is claimable, dispatch queued runs and the other hand-offs, then number
+        the changes of all that (the sequencer's NOTIFY tells followers the step is done);
+        errors (the database restarting) are logged and retried at the next wake-up or poll."""
+        stats = DrainStats()
         try:
             stats = await drain(self.factory)
-            async with self.factory() as session:
-                stats.changes = await data.sequence_changes(session)
-                await session.commit()
             async with self.factory() as session:
                 runs = await data.queued_runs(session)
             if runs:
                 await self.dispatch_runs(runs)
             for hand_off in self.hand_offs:
                 await hand_off(self.factory)
+            self.total.add(stats)
+            async with self.factory() as session:
+                stats.changes = await data.sequence_changes(session)
+                await session.commit()
+            self.total.changes += stats.changes
         except Exception:
             logger.warning("draining the outbox failed; retrying at the next poll", exc_info=True)
-            return DrainStats()
-        self.total.add(stats)
+        self.stepped.set()
         return stats

@@ -20,7 +20,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import iid_scoring
-from iid_scoring import RankingEntry, RegionInput, Scorecard, rank_entries, score_region
+from iid_scoring import RankingEntry, Scorecard, rank_entries, score_region
 from iid_store.db.models import RankingEntryRow, RankingMarker, RecomputeMarker
 from iid_store.db.models import Scorecard as ScorecardRow
 from iid_store.editions import period_edition

@@ -3,6 +3,7 @@ equal to what the scoring library computes from the final data, through a Redis 
 killed worker, two workers at once, and a PostgreSQL restart."""
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -26,7 +27,6 @@ from tests.worker.expected import (
 )
 
 pytestmark = pytest.mark.e2e
-YEAR = 2026
 # the kota of Sulawesi Selatan and Sulawesi Tengah: one cluster, several provinces
 REGIONS = ["73.71", "73.72", "73.73", "72.71"]
 KOTA = 93  # every member of the kota cluster is ranked, reported or not
@@ -45,19 +45,33 @@ async def stack() -> AsyncIterator[Stack]:
 @pytest.fixture(scope="module")
 async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     async with stack.admin_client() as client:
-        response = await client.post(
-            "/v1/periods",
-            json={
-                "year": YEAR,
-                "edition": "iid-2026",
-                "reporting_opens_on": "2026-06-01",
-                "reporting_closes_on": "2026-08-31",
-            },
-        )
-        assert response.status_code == 201, response.text
-        opened = await client.post(f"/v1/periods/{YEAR}/transitions", json={"to": "open"})
-        assert opened.status_code == 200, opened.text
         yield client
+
+
+_years = itertools.count(2030)
+
+
+@pytest.fixture
+async def year(
+    stack: Stack, api: httpx.AsyncClient, factory: async_sessionmaker[AsyncSession]
+) -> int:
+    """A period of the test's own, open and with its first scorecards stored: every test
+    builds its own data, whatever ran before it on the shared stack."""
+    year = next(_years)
+    response = await api.post(
+        "/v1/periods",
+        json={
+            "year": year,
+            "edition": "iid-2026",
+            "reporting_opens_on": f"{year}-06-01",
+            "reporting_closes_on": f"{year}-08-31",
+        },
+    )
+    assert response.status_code == 201, response.text
+    opened = await api.post(f"/v1/periods/{year}/transitions", json={"to": "open"})
+    assert opened.status_code == 200, opened.text
+    await assert_converges(stack, factory, year)
+    return year
 
 
 @pytest.fixture(scope="module")
@@ -73,14 +87,14 @@ async def _put(api: httpx.AsyncClient, url: str, body: dict[str, Any]) -> httpx.
     return response
 
 
-async def write_region(api: httpx.AsyncClient, region: str, level: int) -> None:
+async def write_region(api: httpx.AsyncClient, year: int, region: str, level: int) -> None:
     """SPD answers and one innovation with all its SID answers."""
     for code in ("1", "3", "8", "12", "14"):
-        await _put(api, f"/v1/periods/{YEAR}/regions/{region}/spd-answers/{code}", {"level": level})
+        await _put(api, f"/v1/periods/{year}/regions/{region}/spd-answers/{code}", {"level": level})
     agency = await api.post(f"/v1/regions/{region}/agencies", json={"name": f"Dinas {level}"})
     assert agency.status_code == 201, agency.text
     entry = await api.post(
-        f"/v1/periods/{YEAR}/regions/{region}/innovations",
+        f"/v1/periods/{year}/regions/{region}/innovations",
         json={
             "agency_id": agency.json()["id"],
             "name": f"Inovasi {region} {level}",
@@ -106,7 +120,7 @@ async def pending_work(factory: async_sessionmaker[AsyncSession]) -> int:
 
 
 async def assert_converges(
-    stack: Stack, factory: async_sessionmaker[AsyncSession], timeout: float = 45
+    stack: Stack, factory: async_sessionmaker[AsyncSession], year: int, timeout: float = 45
 ) -> float:
     """Wait until no marker is pending, then compare everything with the scoring library.
     Returns the seconds it took."""
@@ -116,30 +130,33 @@ async def assert_converges(
             raise AssertionError(f"did not converge in {timeout} s\n{stack.log_tail()}")
         await asyncio.sleep(0.2)
     async with factory() as session:
-        expected = await expected_scorecards(session, YEAR, await stored_regions(session, YEAR))
-        assert await stored_scorecards(session, YEAR) == expected
-        members = await cluster_members(session, YEAR, "kota")
+        expected = await expected_scorecards(session, year, await stored_regions(session, year))
+        assert await stored_scorecards(session, year) == expected
+        members = await cluster_members(session, year, "kota")
         for basis in ("claimed", "verified"):
-            assert await stored_ranking(session, YEAR, "kota", basis) == expected_ranking(
+            assert await stored_ranking(session, year, "kota", basis) == expected_ranking(
                 expected, members, basis
             )
     return time.monotonic() - started
 
 
 async def test_answers_from_several_regions_converge(
-    stack: Stack, api: httpx.AsyncClient, factory: async_sessionmaker[AsyncSession]
+    stack: Stack,
+    api: httpx.AsyncClient,
+    factory: async_sessionmaker[AsyncSession],
+    year: int,
 ) -> None:
     await asyncio.gather(
-        *(write_region(api, region, 1 + i % 3) for i, region in enumerate(REGIONS))
+        *(write_region(api, year, region, 1 + i % 3) for i, region in enumerate(REGIONS))
     )
-    await assert_converges(stack, factory)
-    ranking = (await api.get(f"/v1/periods/{YEAR}/rankings?cluster=kota")).json()
+    await assert_converges(stack, factory, year)
+    ranking = (await api.get(f"/v1/periods/{year}/rankings?cluster=kota")).json()
     assert ranking["total"] == KOTA
     # levels 1, 2, 3, 1 -> the level-3 region (73.73) leads; 73.71 and 72.71 tie on index;
     # the kota that reported nothing share the next rank
     assert ranking["items"][0]["region_code"] == "73.73"
     assert [item["rank"] for item in ranking["items"][:5]] == [1, 2, 3, 3, 5]
-    scorecard = (await api.get(f"/v1/periods/{YEAR}/regions/73.73/scorecard")).json()
+    scorecard = (await api.get(f"/v1/periods/{year}/regions/73.73/scorecard")).json()
     assert scorecard["stale"] is False
     # SPD 1, 3, 8, 12, 14 at level 3: 3 + 3 + 4.5 + 6 + 3; SID: 111 / 12, no count score
     # (one urusan of six)
@@ -147,26 +164,29 @@ async def test_answers_from_several_regions_converge(
 
 
 async def test_redis_outage_loses_nothing(
-    stack: Stack, api: httpx.AsyncClient, factory: async_sessionmaker[AsyncSession]
+    stack: Stack,
+    api: httpx.AsyncClient,
+    factory: async_sessionmaker[AsyncSession],
+    year: int,
 ) -> None:
     """Changes reach the worker through PostgreSQL: with Redis down they are saved and stored
     all the same; the job queue (full recomputes) reconnects by itself when Redis is back."""
     stack.redis.stop()
     for level, region in zip((3, 2), ("73.71", "72.71"), strict=True):
         for code in ("5a", "9"):
-            url = f"/v1/periods/{YEAR}/regions/{region}/spd-answers/{code}"
+            url = f"/v1/periods/{year}/regions/{region}/spd-answers/{code}"
             await _put(api, url, {"level": level})  # writes keep working without Redis
-    await assert_converges(stack, factory)
+    await assert_converges(stack, factory, year)
     stack.redis.start()
-    requested = await api.post(f"/v1/periods/{YEAR}/recompute")
+    requested = await api.post(f"/v1/periods/{year}/recompute")
     assert requested.status_code == 202, requested.text
-    run = f"/v1/periods/{YEAR}/recompute/{requested.json()['id']}"
+    run = f"/v1/periods/{year}/recompute/{requested.json()['id']}"
     deadline = time.monotonic() + 60
     while (status := (await api.get(run)).json()["status"]) != "done":
         assert status != "failed" and time.monotonic() < deadline, stack.log_tail()
         await asyncio.sleep(0.2)
     assert stack.restart_dead_workers() == 0, "no worker died of the outage"
-    await assert_converges(stack, factory)
+    await assert_converges(stack, factory, year)
 
 
 async def _worker_blocked_on(factory: async_sessionmaker[AsyncSession], table: str) -> int:
@@ -187,7 +207,10 @@ async def _worker_blocked_on(factory: async_sessionmaker[AsyncSession], table: s
 
 
 async def test_worker_killed_mid_round_converges_after_restart(
-    stack: Stack, api: httpx.AsyncClient, factory: async_sessionmaker[AsyncSession]
+    stack: Stack,
+    api: httpx.AsyncClient,
+    factory: async_sessionmaker[AsyncSession],
+    year: int,
 ) -> None:
     """The round stops where it writes its scorecards (the test holds the table), with its
     regions claimed; the worker is killed there. PostgreSQL ends its transaction and frees
@@ -197,7 +220,7 @@ async def test_worker_killed_mid_round_converges_after_restart(
         await asyncio.gather(
             *(
                 _put(
-                    api, f"/v1/periods/{YEAR}/regions/{region}/spd-answers/{code}", {"level": level}
+                    api, f"/v1/periods/{year}/regions/{region}/spd-answers/{code}", {"level": level}
                 )
                 for region in REGIONS
                 for code, level in (("4", 1), ("6", 2), ("7", 3), ("15", 2))
@@ -208,11 +231,14 @@ async def test_worker_killed_mid_round_converges_after_restart(
         assert await pending_work(factory) > 0
         await blocker.rollback()
     stack.start_worker()
-    await assert_converges(stack, factory)
+    await assert_converges(stack, factory, year)
 
 
 async def test_two_workers_no_lost_update_no_duplicate_ranking(
-    stack: Stack, api: httpx.AsyncClient, factory: async_sessionmaker[AsyncSession]
+    stack: Stack,
+    api: httpx.AsyncClient,
+    factory: async_sessionmaker[AsyncSession],
+    year: int,
 ) -> None:
     stack.start_worker()
     assert len(stack.workers) == 2
@@ -221,19 +247,21 @@ async def test_two_workers_no_lost_update_no_duplicate_ranking(
             *(
                 _put(
                     api,
-                    f"/v1/periods/{YEAR}/regions/{region}/spd-answers/{code}",
+                    f"/v1/periods/{year}/regions/{region}/spd-answers/{code}",
                     {"level": round_level},
                 )
                 for region in REGIONS
                 for code in ("10a", "10b", "13a")
             )
         )
-    await assert_converges(stack, factory)
+    await assert_converges(stack, factory, year)
     async with factory() as session:
         positions = await session.scalars(
             select(models.RankingEntryRow.position)
             .where(
-                models.RankingEntryRow.cluster == "kota", models.RankingEntryRow.basis == "claimed"
+                models.RankingEntryRow.period_year == year,
+                models.RankingEntryRow.cluster == "kota",
+                models.RankingEntryRow.basis == "claimed",
             )
             .order_by(models.RankingEntryRow.position)
         )
@@ -241,15 +269,18 @@ async def test_two_workers_no_lost_update_no_duplicate_ranking(
 
 
 async def test_postgres_restart_api_and_worker_recover(
-    stack: Stack, api: httpx.AsyncClient, factory: async_sessionmaker[AsyncSession]
+    stack: Stack,
+    api: httpx.AsyncClient,
+    factory: async_sessionmaker[AsyncSession],
+    year: int,
 ) -> None:
     stack.postgres.stop()
-    down = await api.put(f"/v1/periods/{YEAR}/regions/73.72/spd-answers/1", json={"level": 1})
+    down = await api.put(f"/v1/periods/{year}/regions/73.72/spd-answers/1", json={"level": 1})
     assert down.status_code == 503, down.text
     assert down.headers["content-type"] == "application/problem+json"
     stack.postgres.start()
-    await _put(api, f"/v1/periods/{YEAR}/regions/73.72/spd-answers/1", {"level": 1})
-    await assert_converges(stack, factory)
+    await _put(api, f"/v1/periods/{year}/regions/73.72/spd-answers/1", {"level": 1})
+    await assert_converges(stack, factory, year)
     assert all(worker.poll() is None for worker in stack.workers), stack.log_tail()
 
 

@@ -4,9 +4,10 @@ never misses a change, even when transactions commit out of order."""
 
 from httpx import AsyncClient
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from iid_store.changes import read_changes
+from iid_store.db.admin import create_database, drop_database
 from iid_worker.data import sequence_changes
 from iid_worker.drain import drain
 from tests.api.support import (
@@ -18,6 +19,7 @@ from tests.api.support import (
     create_period,
     ok,
 )
+from tests.conftest import private_database_url
 
 RECORD = text("INSERT INTO change_log (kind, action, object_id) VALUES ('test', 'updated', :name)")
 
@@ -111,3 +113,23 @@ async def test_one_sequencer_at_a_time(
         assert await _sequence(session_factory) == 0  # another sequencer holds it: skip
         await holder.rollback()
     assert await _sequence(session_factory) >= 1
+
+
+async def test_a_transaction_in_another_database_does_not_hold_the_log_back(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    other_url = private_database_url("iid_other")
+    await create_database(other_url, exist_ok=False)
+    engine = create_async_engine(other_url)
+    try:
+        async with engine.connect() as other:  # a transaction with an id, left running
+            await other.execute(text("SELECT pg_current_xact_id()"))
+            async with session_factory() as session:
+                await session.execute(RECORD, {"name": "meanwhile"})
+                await session.commit()
+            assert await _sequence(session_factory) >= 1
+            assert (await _read(session_factory))[-1] == "meanwhile"
+            await other.rollback()
+    finally:
+        await engine.dispose()
+        await drop_database(other_url)

@@ -12,7 +12,6 @@ import pytest
 from arq.connections import ArqRedis
 from arq.worker import Worker
 from httpx import AsyncClient
-from redis.asyncio import ConnectionPool
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,22 +22,9 @@ from iid_worker.jobs import enqueue_full_recomputes, sweep
 from iid_worker.main import job_functions
 from iid_worker.settings import Settings
 from tests.api.support import YEAR, create_period, ok
-from tests.support.servers import PrivateRedis
 
 REGION = "73.72"
 WAIT_SECONDS = 20
-
-
-@pytest.fixture
-async def queue() -> AsyncIterator[ArqRedis]:
-    redis = PrivateRedis()
-    redis.start()
-    client = ArqRedis(connection_pool=ConnectionPool.from_url(redis.url))
-    try:
-        yield client
-    finally:
-        await client.aclose()
-        redis.stop()
 
 
 @pytest.fixture

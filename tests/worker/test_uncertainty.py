@@ -7,7 +7,6 @@ from typing import Any
 from arq.connections import ArqRedis
 from arq.worker import Worker
 from httpx import AsyncClient
-from redis.asyncio import ConnectionPool
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,7 +29,6 @@ from tests.api.support import (
     send_innovation,
 )
 from tests.conftest import RoleHeaders
-from tests.support.servers import PrivateRedis
 
 # kota of Sulawesi Selatan -> (SPD level, SID level, innovations)
 REGIONS = {"73.71": (3, 3, 3), "73.72": (2, 2, 2), "73.73": (1, 3, 1)}
@@ -198,34 +196,27 @@ async def test_a_run_is_requested_for_closed_or_verifying_periods(
 
 
 async def test_the_drain_hands_a_quiet_period_to_arq_once(
-    client: AsyncClient, session_factory: Factory, db: AsyncSession
+    client: AsyncClient, session_factory: Factory, db: AsyncSession, queue: ArqRedis
 ) -> None:
-    redis = PrivateRedis()
-    redis.start()
-    queue = ArqRedis(connection_pool=ConnectionPool.from_url(redis.url))
-    try:
-        await create_period(client)
-        await move_period(client, "closed", "verifying")  # marks the period
-        waiting = hand_off(queue, quiet_seconds=3600, max_wait_seconds=3600)
-        await waiting(session_factory)
-        assert await queue.queued_jobs() == []  # not quiet long enough yet
-        due = hand_off(queue, quiet_seconds=0, max_wait_seconds=3600)
-        await due(session_factory)
-        await due(session_factory)  # the same job id: handed over once
-        assert [job.job_id for job in await queue.queued_jobs()] == [f"uncertainty:{YEAR}"]
-        settings = Settings(uncertainty_draws=50, uncertainty_seed=3)
-        await Worker(
-            functions=job_functions(settings),
-            redis_pool=queue,
-            burst=True,
-            handle_signals=False,
-            ctx={"settings": settings, "session_factory": session_factory},
-            keep_result=0,
-            poll_delay=0.01,
-        ).main()
-    finally:
-        await queue.aclose()
-        redis.stop()
+    await create_period(client)
+    await move_period(client, "closed", "verifying")  # marks the period
+    waiting = hand_off(queue, quiet_seconds=3600, max_wait_seconds=3600)
+    await waiting(session_factory)
+    assert await queue.queued_jobs() == []  # not quiet long enough yet
+    due = hand_off(queue, quiet_seconds=0, max_wait_seconds=3600)
+    await due(session_factory)
+    await due(session_factory)  # the same job id: handed over once
+    assert [job.job_id for job in await queue.queued_jobs()] == [f"uncertainty:{YEAR}"]
+    settings = Settings(uncertainty_draws=50, uncertainty_seed=3)
+    await Worker(
+        functions=job_functions(settings),
+        redis_pool=queue,
+        burst=True,
+        handle_signals=False,
+        ctx={"settings": settings, "session_factory": session_factory},
+        keep_result=0,
+        poll_delay=0.01,
+    ).main()
     run = await db.get(models.UncertaintyRun, YEAR)
     assert run is not None and (run.draws, run.seed) == (50, 3)
     assert await _marker(db) is None

@@ -10,7 +10,6 @@ import pytest
 from arq.connections import ArqRedis
 from arq.worker import Worker
 from httpx import AsyncClient
-from redis.asyncio import ConnectionPool
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_store.db import session_scope
@@ -22,21 +21,9 @@ from iid_worker.metrics import measure_backlog, serve_metrics
 from iid_worker.settings import Settings
 from tests.api.support import YEAR, create_period
 from tests.support.metrics import scraped
-from tests.support.servers import PrivateRedis, free_port
+from tests.support.servers import free_port
 
 REGION = "73.72"
-
-
-@pytest.fixture
-async def queue() -> AsyncIterator[ArqRedis]:
-    redis = PrivateRedis()
-    redis.start()
-    client = ArqRedis(connection_pool=ConnectionPool.from_url(redis.url))
-    try:
-        yield client
-    finally:
-        await client.aclose()
-        redis.stop()
 
 
 @pytest.fixture

@@ -4,11 +4,13 @@ directory's feed, the mobile app's sync and the webhook outbox are views of it.
 Triggers write a row for every change of a resource in the changing transaction (migration
 b2d4f6a8c0e2), stamped with the transaction's id (`txid`). The worker's sequencer gives rows
 their `position` (iid_worker/data.py `sequence_changes`): it takes only rows whose transaction
-id is below the oldest transaction still running (`pg_snapshot_xmin`), orders them by
+id is below a horizon, the oldest transaction running when it looked (ignoring those still
+running in other databases of the cluster, which cannot write this log), orders them by
 transaction and insertion, and numbers them after the last position. Why that makes the log
 gap-free for a reader that pages by position:
-- every transaction below that horizon has finished, so no row can appear later among the ones
-  just numbered: a position, once given, is final and every lower position exists;
+- every transaction of this database below the horizon has finished, so no row can appear
+  later among the ones just numbered: a position, once given, is final and every lower
+  position exists;
 - any transaction still running, or starting later, has a higher id, so its rows get higher
   positions than everything numbered now.
 For every resource the order agrees with commit order (two transactions changing the same row

@@ -308,12 +308,30 @@ async def forget_expired_records(session: AsyncSession, kept_for: timedelta) -> 
 
 
 # --- the change log ----------------------------------------------------------------------------
+# The horizon: the oldest transaction that was running when this statement's snapshot was
+# taken (`pg_snapshot_xip`), leaving out those still running in another database of the
+# cluster (they cannot write this log, and a long one there must not hold it back). One still
+# running here, or one that finished since (whichever database), holds the horizon.
 _SEQUENCE = text(
-    "WITH base AS (SELECT coalesce(max(position), 0) AS last FROM change_log),"
+    "WITH snap AS (SELECT pg_current_snapshot() AS s),"
+    " elsewhere AS ("
+    "  SELECT backend_xid FROM pg_stat_activity"
+    "  WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database()"
+    " ),"
+    " holding AS ("
+    "  SELECT x FROM snap, pg_snapshot_xip(snap.s) AS x"
+    "  WHERE NOT EXISTS (SELECT FROM elsewhere"
+    "   WHERE elsewhere.backend_xid = CAST(CAST(CAST(x AS text) AS bigint) % 4294967296"
+    "    AS text)::xid)"
+    " ),"
+    " horizon AS ("
+    "  SELECT coalesce((SELECT min(x) FROM holding), pg_snapshot_xmax(s)) AS h FROM snap"
+    " ),"
+    " base AS (SELECT coalesce(max(position), 0) AS last FROM change_log),"
     " ready AS ("
-    "  SELECT id, row_number() OVER (ORDER BY txid, id) AS n FROM change_log"
-    "  WHERE position IS NULL AND txid < pg_snapshot_xmin(pg_current_snapshot())"
-    ")"
+    "  SELECT id, row_number() OVER (ORDER BY txid, id) AS n FROM change_log, horizon"
+    "  WHERE position IS NULL AND txid < horizon.h"
+    " )"
     " UPDATE change_log c SET position = base.last + ready.n, sequenced_at = now()"
     " FROM ready, base WHERE c.id = ready.id"
     " RETURNING c.position"

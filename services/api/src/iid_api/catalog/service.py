@@ -3,6 +3,7 @@
 
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,40 +55,35 @@ def require_open(period: HasStatus) -> None:
 
 
 async def period(session: AsyncSession, year: int) -> PeriodInfo:
-    cache = caches_of(session).periods
-    found = cache.get(year)
-    if isinstance(found, PeriodInfo):
-        return found
-    return await fresh_period(session, year)
+    found = await caches_of(session).periods.get_or_load(year, partial(_load_period, session, year))
+    if found is None:
+        raise NotFound(f"period {year} not found")
+    return found
 
 
 async def fresh_period(session: AsyncSession, year: int) -> PeriodInfo:
     """The period as the database has it now (and cached from here on)."""
     cache = caches_of(session).periods
     epoch = cache.epoch
-    row = await repository.period_row(session, year)
-    if row is None:
+    found = await _load_period(session, year)
+    if found is None:
         raise NotFound(f"period {year} not found")
-    info = PeriodInfo(
-        year=row.year,
-        status=row.status,
-        edition_code=row.edition_code,
-    )
-    cache.put(year, info, epoch)
-    return info
+    cache.put(year, found, epoch)
+    return found
+
+
+async def _load_period(session: AsyncSession, year: int) -> PeriodInfo | None:
+    row = await repository.period_row(session, year)
+    return None if row is None else PeriodInfo(row.year, row.status, row.edition_code)
 
 
 async def edition(session: AsyncSession, code: str) -> Edition:
-    cache = caches_of(session).editions
-    found = cache.get(code)
-    if isinstance(found, Edition):
-        return found
-    epoch = cache.epoch
-    loaded = await edition_by_code(session, code)
-    if loaded is None:
+    found = await caches_of(session).editions.get_or_load(
+        code, partial(edition_by_code, session, code)
+    )
+    if found is None:
         raise NotFound(f"edition {code} not found")
-    cache.put(code, loaded, epoch)
-    return loaded
+    return found
 
 
 async def period_edition(session: AsyncSession, year: int) -> tuple[PeriodInfo, Edition]:
@@ -96,30 +92,24 @@ async def period_edition(session: AsyncSession, year: int) -> tuple[PeriodInfo, 
 
 
 async def region(session: AsyncSession, code: str) -> RegionInfo:
-    cache = caches_of(session).regions
-    found = cache.get(code)
-    if isinstance(found, RegionInfo):
-        return found
-    epoch = cache.epoch
-    row = await repository.region_row(session, code)
-    if row is None:
+    async def load() -> RegionInfo | None:
+        row = await repository.region_row(session, code)
+        if row is None:
+            return None
+        return RegionInfo(row.code, row.name, row.kind, row.province_code, row.assessable)
+
+    found = await caches_of(session).regions.get_or_load(code, load)
+    if found is None:
         raise NotFound(f"region {code} not found")
-    info = RegionInfo(row.code, row.name, row.kind, row.province_code, row.assessable)
-    cache.put(code, info, epoch)
-    return info
+    return found
 
 
 async def entry_home(session: AsyncSession, entry_id: uuid.UUID) -> EntryHome | None:
     """Where a live entry belongs (None: no such entry). A deleted entry may stay cached: the
     writes that use this check `deleted_at` themselves."""
-    cache = caches_of(session).entries
-    found = cache.get(entry_id)
-    if isinstance(found, EntryHome):
-        return found
-    epoch = cache.epoch
-    row = await repository.entry_home(session, entry_id)
-    if row is None:
-        return None
-    home = EntryHome(row.period_year, row.region_code)
-    cache.put(entry_id, home, epoch)
-    return home
+
+    async def load() -> EntryHome | None:
+        row = await repository.entry_home(session, entry_id)
+        return None if row is None else EntryHome(row.period_year, row.region_code)
+
+    return await caches_of(session).entries.get_or_load(entry_id, load)

@@ -19,16 +19,23 @@ import asyncio
 import contextlib
 import time
 from collections import OrderedDict
-from collections.abc import Collection, Hashable
+from collections.abc import Awaitable, Callable, Collection, Hashable
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from iid_store.db.listen import Listener
+
+if TYPE_CHECKING:  # the cached values' types, from modules that use this one
+    import uuid
+
+    from iid_api.catalog.service import EntryHome, PeriodInfo, RegionInfo
+    from iid_api.kit.principal import KeyHolder, Principal
+    from iid_scoring import Edition
 
 CACHE_CHANNEL = "iid_cache"
 K = TypeVar("K", bound=Hashable)
@@ -64,6 +71,18 @@ class TableCache(Generic[K, V]):
         self._entries.move_to_end(key)
         return value
 
+    async def get_or_load(self, key: K, load: Callable[[], Awaitable[V | None]]) -> V | None:
+        """The cached value, or what `load` reads (kept unless a change committed meanwhile);
+        None when `load` finds nothing (not cached)."""
+        found = self.get(key)
+        if found is not None:
+            return found
+        epoch = self.epoch
+        loaded = await load()
+        if loaded is not None:
+            self.put(key, loaded, epoch)
+        return loaded
+
     def put(self, key: K, value: V, epoch: int) -> None:
         if not self.enabled or epoch != self.epoch:
             return
@@ -81,14 +100,14 @@ class Caches:
     """Every process cache of the API, and the listener that invalidates them."""
 
     def __init__(self, database_url: str | None, principal_seconds: float) -> None:
-        self.principals: TableCache[tuple[object, ...], object] = TableCache(
+        self.principals: TableCache[tuple[object, ...], Principal | KeyHolder] = TableCache(
             frozenset({"users", "refresh_families", "api_keys"}), principal_seconds, 100_000
         )
-        self.periods: TableCache[int, object] = TableCache(frozenset({"periods"}), 300, 1_000)
-        self.editions: TableCache[str, object] = TableCache(frozenset({"editions"}), 300, 100)
-        self.regions: TableCache[str, object] = TableCache(frozenset({"regions"}), 3600, 2_000)
+        self.periods: TableCache[int, PeriodInfo] = TableCache(frozenset({"periods"}), 300, 1_000)
+        self.editions: TableCache[str, Edition] = TableCache(frozenset({"editions"}), 300, 100)
+        self.regions: TableCache[str, RegionInfo] = TableCache(frozenset({"regions"}), 3600, 2_000)
         # an entry's period and region never change (only its agency, checked when writing)
-        self.entries: TableCache[object, object] = TableCache(frozenset(), 3600, 200_000)
+        self.entries: TableCache[uuid.UUID, EntryHome] = TableCache(frozenset(), 3600, 200_000)
         # rendered answers: ranking pages until the rankings change; summaries also count
         # innovations, which change without a re-ranking: at most 5 s old
         self.rankings: TableCache[tuple[object, ...], bytes] = TableCache(

@@ -82,7 +82,7 @@ def _unauthorized(detail: str) -> Unauthorized:
 
 
 @dataclass(frozen=True)
-class _KeyHolder:
+class KeyHolder:
     """A cached API key: who it acts as, and until when."""
 
     principal: Principal
@@ -90,13 +90,13 @@ class _KeyHolder:
 
 
 async def _from_api_key(request: Request, session: AsyncSession, key: str) -> Principal:
-    cache, key_digest = caches_of(session).principals, digest(key)
-    holder = cache.get(("key", key_digest))
-    if not isinstance(holder, _KeyHolder):
-        epoch = cache.epoch
+    key_digest = digest(key)
+
+    async def load() -> KeyHolder | None:
         row = await repository.api_key_by_digest(session, key_digest)
         if row is None or row.revoked_at is not None:
-            raise _unauthorized("the API key is not valid (unknown, revoked or expired)")
+            return None
+        await _record_use(request, row)
         principal = Principal(
             subject=f"key:{row.prefix}",
             role=Role(row.role),
@@ -104,10 +104,12 @@ async def _from_api_key(request: Request, session: AsyncSession, key: str) -> Pr
             agency_id=row.agency_id,
             api_key_id=row.id,
         )
-        holder = _KeyHolder(principal, row.expires_at)
-        await _record_use(request, row)
-        cache.put(("key", key_digest), holder, epoch)
-    if holder.expires_at is not None and holder.expires_at <= datetime.now(UTC):
+        return KeyHolder(principal, row.expires_at)
+
+    holder = await caches_of(session).principals.get_or_load(("key", key_digest), load)
+    if not isinstance(holder, KeyHolder) or (
+        holder.expires_at is not None and holder.expires_at <= datetime.now(UTC)
+    ):
         raise _unauthorized("the API key is not valid (unknown, revoked or expired)")
     return holder.principal
 
@@ -131,22 +133,23 @@ async def _from_access_token(request: Request, session: AsyncSession, token: str
         claims = decode_access_token(secret, token)
     except InvalidToken as exc:
         raise _unauthorized(str(exc)) from exc
-    cache, sign_in = caches_of(session).principals, ("token", claims.user_id, claims.family_id)
-    principal = cache.get(sign_in)
-    if isinstance(principal, Principal):
-        return principal
-    epoch = cache.epoch
-    user = await repository.user_of_sign_in(session, claims.user_id, claims.family_id)
-    if user is None:
+
+    async def load() -> Principal | None:
+        user = await repository.user_of_sign_in(session, claims.user_id, claims.family_id)
+        if user is None:
+            return None
+        return Principal(
+            subject=user_subject(user),
+            role=Role(user.role),
+            region_code=user.region_code,
+            agency_id=user.agency_id,
+            user_id=user.id,
+        )
+
+    sign_in = ("token", claims.user_id, claims.family_id)
+    principal = await caches_of(session).principals.get_or_load(sign_in, load)
+    if not isinstance(principal, Principal):
         raise _unauthorized("the sign-in has ended (logged out, revoked or user deactivated)")
-    principal = Principal(
-        subject=user_subject(user),
-        role=Role(user.role),
-        region_code=user.region_code,
-        agency_id=user.agency_id,
-        user_id=user.id,
-    )
-    cache.put(sign_in, principal, epoch)
     return principal
 
 

@@ -41,18 +41,18 @@ async def ranking(
 ) -> bytes:
     """A page of the ranking as JSON (the shape of Page[RankingRow])."""
     chosen = await _national_basis(session, scope, year, basis)
-    cache = caches_of(session).rankings
+
+    async def render_page() -> bytes:
+        rows, total = await repository.ranking_page(
+            session, year, cluster, chosen.value, province, params
+        )
+        items = [_ranking_row(row) for row in rows]
+        page = {"items": items, "total": total, "page": params.page, "limit": params.limit}
+        return render(page)
+
     key = (year, cluster, chosen.value, province, params.page, params.limit)
-    found = cache.get(key)
-    if found is not None:
-        return found
-    epoch = cache.epoch
-    rows, total = await repository.ranking_page(
-        session, year, cluster, chosen.value, province, params
-    )
-    items = [_ranking_row(row) for row in rows]
-    body = render({"items": items, "total": total, "page": params.page, "limit": params.limit})
-    cache.put(key, body, epoch)
+    body = await caches_of(session).rankings.get_or_load(key, render_page)
+    assert body is not None
     return body
 
 
@@ -67,25 +67,26 @@ def _ranking_row(row: dict[str, Any]) -> dict[str, Any]:
 async def summary(session: AsyncSession, scope: Scope, year: int, basis: Basis | None) -> bytes:
     """The national summary as JSON (the shape of Summary)."""
     chosen = await _national_basis(session, scope, year, basis)
-    cache = caches_of(session).summaries
-    found = cache.get((year, chosen.value))
-    if found is not None:
-        return found
-    epoch = cache.epoch
-    count, index_sum = await repository.index_sum(session, year, chosen.value)
-    # the verified picture (the public one) is of sent innovations only
-    stages, sent = await repository.innovations(session, year, sent_only=chosen is Basis.VERIFIED)
-    mean = mean_half_up(index_sum, count)
-    body = render(
-        {
-            "period": year,
-            "basis": chosen.value,
-            "regions_scored": count,
-            "mean_index": None if mean is None else str(mean),
-            "ratings": await repository.ratings(session, year, chosen.value),
-            "innovations_by_stage": stages,
-            "innovations_sent": sent,
-        }
-    )
-    cache.put((year, chosen.value), body, epoch)
+
+    async def render_summary() -> bytes:
+        count, index_sum = await repository.index_sum(session, year, chosen.value)
+        # the verified picture (the public one) is of sent innovations only
+        stages, sent = await repository.innovations(
+            session, year, sent_only=chosen is Basis.VERIFIED
+        )
+        mean = mean_half_up(index_sum, count)
+        return render(
+            {
+                "period": year,
+                "basis": chosen.value,
+                "regions_scored": count,
+                "mean_index": None if mean is None else str(mean),
+                "ratings": await repository.ratings(session, year, chosen.value),
+                "innovations_by_stage": stages,
+                "innovations_sent": sent,
+            }
+        )
+
+    body = await caches_of(session).summaries.get_or_load((year, chosen.value), render_summary)
+    assert body is not None
     return body

@@ -3,6 +3,7 @@ database, its caches warm, SQLAlchemy counting what it sends (tests/support/stat
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from asgi_lifespan import LifespanManager
@@ -58,6 +59,7 @@ async def statements_per_save(database_url: str) -> dict[str, int]:
     app = create_app(Settings(env=Environment.TEST, database_url=database_url))
     counts = {}
     async with LifespanManager(app) as manager:
+        await asyncio.wait_for(app.state.caches.listening.wait(), 30)  # caching is on
         transport = ASGITransport(app=manager.app)  # type: ignore[arg-type]
         async with AsyncClient(
             transport=transport, base_url="http://iid.bench", headers=bearer(key)

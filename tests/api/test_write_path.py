@@ -51,6 +51,7 @@ async def test_every_save_kind_stays_within_the_statement_budget(
     session_factory: async_sessionmaker[AsyncSession],
     as_role: Any,
 ) -> None:
+    await asyncio.wait_for(fastapi_app.state.caches.listening.wait(), 30)  # caching is on
     await create_period(client)
     agency = await create_agency(client)
     entry = await create_innovation(client, agency["id"])

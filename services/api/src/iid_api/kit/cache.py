@@ -131,6 +131,8 @@ class Caches:
             else None
         )
         self._task: asyncio.Task[None] | None = None
+        # set while the invalidations arrive (and so caching is on)
+        self.listening = asyncio.Event()
 
     def _notified(self, _channel: str, table: str) -> None:
         self.forget({table})
@@ -145,6 +147,10 @@ class Caches:
         for cache in self._all:
             cache.clear()
             cache.enabled = up
+        if up:
+            self.listening.set()
+        else:
+            self.listening.clear()
 
     async def start(self) -> None:
         if self._listener is not None:

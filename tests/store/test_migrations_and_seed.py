@@ -132,6 +132,21 @@ async def test_seeding_twice_changes_nothing(empty_database: str) -> None:
     assert await _fingerprint(empty_database) == first
 
 
+async def test_the_demo_period_marks_every_member_of_its_clusters(empty_database: str) -> None:
+    """As when a period opens: every member gets its scorecards (and every ranking lists
+    every member), not only the three kota with demo data."""
+    await run_alembic(empty_database, "upgrade", "head")
+    await seed(CommonSettings(database_url=empty_database))
+    engine = create_async_engine(empty_database)
+    async with engine.connect() as connection:
+        marked = await connection.scalar(text("SELECT count(*) FROM recompute_markers"))
+        members = await connection.scalar(
+            text("SELECT count(DISTINCT region_code) FROM cluster_memberships")
+        )
+    await engine.dispose()
+    assert marked == members == 546
+
+
 def _changed(code: str, title: str) -> Edition:
     """The packaged edition `code` as if its file had been edited (same code, new checksum)."""
     return parse_edition({**load_edition(code).document, "title": title})

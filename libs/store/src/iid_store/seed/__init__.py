@@ -138,15 +138,17 @@ async def seed_demo(session: AsyncSession) -> bool:
         )
     )
     await session.flush()
-    await _seed_clusters(session)
+    members = await _seed_clusters(session)
     rng = random.Random(DEMO_YEAR)
     for region_code in DEMO_REGIONS:
         await _seed_region_demo(session, rng, region_code, edition)
-    await mark_regions_for_recompute(session, DEMO_YEAR, DEMO_REGIONS)
+    # as when a period opens: every member gets its scorecards, so every ranking lists all
+    await mark_regions_for_recompute(session, DEMO_YEAR, members)
     return True
 
 
-async def _seed_clusters(session: AsyncSession) -> None:
+async def _seed_clusters(session: AsyncSession) -> set[str]:
+    """The demo period's cluster memberships; returns the member regions."""
     regions = (
         await session.execute(select(models.Region).where(models.Region.assessable))
     ).scalars()
@@ -167,6 +169,7 @@ async def _seed_clusters(session: AsyncSession) -> None:
         )
         .on_conflict_do_nothing()
     )
+    return {code for _, code in memberships}
 
 
 def _demo_id(*parts: object) -> uuid.UUID:

@@ -133,7 +133,8 @@ async def region_cost(
         assert stats.regions == 1, stats
         started = time.perf_counter()
         async with factory() as session:
-            await rerank_cluster(session, year, cluster)
+            for basis in ("claimed", "verified"):
+                await rerank_cluster(session, year, cluster, basis)
             await session.commit()
         rerank_ms.append((time.perf_counter() - started) * 1000)
     return {

@@ -67,7 +67,8 @@ async def _recompute_everything(factory: async_sessionmaker[AsyncSession]) -> No
         assert result.clusters_to_rerank == {"kota"}
         assert not result.still_dirty
     async with factory() as session:
-        await rerank_cluster(session, YEAR, "kota")
+        for basis in ("claimed", "verified"):
+            await rerank_cluster(session, YEAR, "kota", basis)
         await session.commit()
     await drain(factory)
 
@@ -203,19 +204,16 @@ async def test_many_regions_in_one_round_equal_one_by_one(
 
 
 async def _rerank_marked(factory: async_sessionmaker[AsyncSession]) -> set[tuple[int, str]]:
+    """Re-rank what is marked; the (period, cluster) pairs that were (on either basis)."""
+    marker = models.RankingMarker
     async with factory() as session:
-        marked = set(
-            (
-                await session.execute(
-                    select(models.RankingMarker.period_year, models.RankingMarker.cluster)
-                )
-            ).all()
-        )
-    for year, cluster in marked:
+        rows = await session.execute(select(marker.period_year, marker.cluster, marker.basis))
+        marked = [(year, cluster, basis) for year, cluster, basis in rows]
+    for year, cluster, basis in marked:
         async with factory() as session:
-            await rerank_cluster(session, year, cluster)
+            await rerank_cluster(session, year, cluster, basis)
             await session.commit()
-    return {(year, cluster) for year, cluster in marked}
+    return {(year, cluster) for year, cluster, _ in marked}
 
 
 async def test_cluster_changes_rerank_the_clusters_left_and_joined(
@@ -384,3 +382,18 @@ async def test_deciding_a_zero_answer_updates_the_undecided_count(
     ok(await client.put(f"{url}/decision", json=decision))
     await drain(session_factory)
     assert ok(await client.get(scorecard))["undecided_answers"] == 0
+
+
+async def test_a_claimed_change_reranks_the_claimed_basis_only(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """While the period is open only claims move: the verified ranking is left alone."""
+    await _arrange(client)
+    await _recompute_everything(session_factory)
+    ok(await client.put(f"/v1/periods/{YEAR}/regions/73.72/spd-answers/1", json={"level": 3}))
+    async with session_factory() as session:
+        await recompute_round(session, YEAR, ["73.72"])
+    marker = models.RankingMarker
+    async with session_factory() as session:
+        marked = (await session.execute(select(marker.cluster, marker.basis))).all()
+    assert {(cluster, basis) for cluster, basis in marked} == {("kota", "claimed")}

@@ -20,19 +20,24 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_store.db import insert_rows
-from iid_store.db.models import RankingMarker, RecomputeMarker, RecomputeRun, UncertaintyMarker
+from iid_store.db.models import (
+    BASES,
+    RankingMarker,
+    RecomputeMarker,
+    RecomputeRun,
+    UncertaintyMarker,
+)
 
 # The channel the outbox triggers notify; the worker LISTENs on it.
 WORK_CHANNEL = "iid_work"
 
 
-def marker_upsert(key: Any, period_year: int, values: Sequence[str]) -> Any:
-    """The statement that inserts or bumps the markers of `values` (distinct) of the marker
-    table `key` belongs to, whatever their number."""
-    model = key.class_
-    statement = insert_rows(model, [{"period_year": period_year, key.key: v} for v in values])
+def marker_upsert(model: Any, keys: Sequence[dict[str, Any]]) -> Any:
+    """The statement that inserts or bumps the markers of `keys` (distinct, each the marker's
+    primary key as a dict), whatever their number."""
+    statement = insert_rows(model, keys)
     return statement.on_conflict_do_update(
-        index_elements=["period_year", key.key],
+        index_elements=list(keys[0]),
         set_={"generation": model.generation + 1, "requested_at": func.now()},
     )
 
@@ -43,18 +48,24 @@ async def mark_regions_for_recompute(
     """One statement for any number of regions (sorted: two transactions marking overlapping
     sets lock the marker rows in the same order)."""
     if region_codes:
-        await session.execute(
-            marker_upsert(RecomputeMarker.region_code, period_year, sorted(set(region_codes)))
-        )
+        keys = [{"period_year": period_year, "region_code": c} for c in sorted(set(region_codes))]
+        await session.execute(marker_upsert(RecomputeMarker, keys))
 
 
 async def mark_clusters_for_rerank(
-    session: AsyncSession, period_year: int, clusters: Collection[str]
+    session: AsyncSession,
+    period_year: int,
+    clusters: Collection[str],
+    bases: Collection[str] = BASES,
 ) -> None:
-    if clusters:
-        await session.execute(
-            marker_upsert(RankingMarker.cluster, period_year, sorted(set(clusters)))
-        )
+    """The clusters' rankings on `bases` (default both) are to be rewritten."""
+    keys = [
+        {"period_year": period_year, "cluster": cluster, "basis": basis}
+        for cluster in sorted(set(clusters))
+        for basis in sorted(set(bases))
+    ]
+    if keys:
+        await session.execute(marker_upsert(RankingMarker, keys))
 
 
 async def request_full_recompute(

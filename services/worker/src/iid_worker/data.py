@@ -38,8 +38,8 @@ def region_lock(period_year: int, region_code: str) -> str:
     return f"recompute:{period_year}:{region_code}"
 
 
-def cluster_lock(period_year: int, cluster: str) -> str:
-    return f"rerank:{period_year}:{cluster}"
+def cluster_lock(period_year: int, cluster: str, basis: str) -> str:
+    return f"rerank:{period_year}:{cluster}:{basis}"
 
 
 # --- locks and markers ------------------------------------------------------------------------
@@ -62,14 +62,14 @@ CANDIDATES_PER_CLAIM = 4
 
 
 async def _claim(
-    session: AsyncSession, kind: str, key: Any, limit: int, period_year: int | None
+    session: AsyncSession, kind: str, model: Any, name: Any, limit: int, period_year: int | None
 ) -> list[tuple[int, str]]:
     """Up to `limit` of the longest-waiting markers of one period (the oldest's) that no other
-    claimer holds, under transaction advisory locks (the ones `lock` takes too). Only as many
-    locks are tried at a time as places are left, so a claim never holds more than it uses."""
-    model = key.class_
-    statement = select(model.period_year, key).order_by(
-        model.first_requested_at, model.period_year, key
+    claimer holds, under transaction advisory locks (the ones `lock` takes too; `name`: what
+    names a marker in its lock after the period). Only as many locks are tried at a time as
+    places are left, so a claim never holds more than it uses."""
+    statement = select(model.period_year, name).order_by(
+        model.first_requested_at, model.period_year, name
     )
     if period_year is not None:
         statement = statement.where(model.period_year == period_year)
@@ -92,26 +92,39 @@ async def _claim(
 async def claim_regions(
     session: AsyncSession, limit: int, period_year: int | None = None
 ) -> list[tuple[int, str]]:
-    return await _claim(session, "recompute", RecomputeMarker.region_code, limit, period_year)
+    marker = RecomputeMarker
+    return await _claim(session, "recompute", marker, marker.region_code, limit, period_year)
 
 
-async def claim_clusters(session: AsyncSession, limit: int) -> list[tuple[int, str]]:
-    return await _claim(session, "rerank", RankingMarker.cluster, limit, None)
+async def claim_rankings(session: AsyncSession, limit: int) -> list[tuple[int, str, str]]:
+    """(period, cluster, basis) of up to `limit` marked rankings no other worker holds."""
+    marker = RankingMarker
+    name = marker.cluster.concat(":").concat(marker.basis)
+    claimed = await _claim(session, "rerank", marker, name, limit, None)
+    return [(year, *name.split(":", 1)) for year, name in claimed]  # type: ignore[misc]
 
 
 async def generations(
-    session: AsyncSession, key: Any, values: Sequence[str], period_year: int
+    session: AsyncSession, key: Any, values: Sequence[str], period_year: int, **filters: str
 ) -> dict[str, int]:
-    """Pending marker generations by `key` value (`key`: a marker model's column)."""
+    """Pending marker generations by `key` value (`key`: a marker model's column; `filters`:
+    the marker's other key columns)."""
     model = key.class_
     rows = await session.execute(
-        select(key, model.generation).where(model.period_year == period_year, key.in_(values))
+        select(key, model.generation)
+        .filter_by(**filters)
+        .where(model.period_year == period_year, key.in_(values))
     )
     return {value: generation for value, generation in rows}
 
 
 async def clear_markers(
-    session: AsyncSession, key: Any, read: dict[str, int], values: Sequence[str], period_year: int
+    session: AsyncSession,
+    key: Any,
+    read: dict[str, int],
+    values: Sequence[str],
+    period_year: int,
+    **filters: str,
 ) -> tuple[bool, tuple[float, ...]]:
     """Delete the markers still at the generation that was read; True when any of `values`
     has a marker left (a change that arrived while computing), and the seconds since each
@@ -122,10 +135,13 @@ async def clear_markers(
         pairs = tuple_(key, model.generation).in_(list(read.items()))
         age = func.extract("epoch", func.clock_timestamp() - model.requested_at)
         deleted = await session.scalars(
-            delete(model).where(model.period_year == period_year, pairs).returning(age)
+            delete(model)
+            .filter_by(**filters)
+            .where(model.period_year == period_year, pairs)
+            .returning(age)
         )
         ages = tuple(float(seconds) for seconds in deleted)
-    return bool(await generations(session, key, values, period_year)), ages
+    return bool(await generations(session, key, values, period_year, **filters)), ages
 
 
 async def outbox_backlog(session: AsyncSession) -> tuple[int, float]:

@@ -60,12 +60,12 @@ async def recompute_claimed(
 
 
 async def rerank_claimed(factory: Factory) -> int:
-    """Re-rank every cluster with a pending marker that no other worker holds, once each, in
-    one transaction (readers see the rankings of a round change together)."""
+    """Re-rank every cluster and basis with a pending marker that no other worker holds, once
+    each, in one transaction (readers see the rankings of a round change together)."""
     async with factory() as session:
-        claimed = await data.claim_clusters(session, CLUSTERS_PER_ROUND)
-        for year, cluster in claimed:
-            await rerank_cluster(session, year, cluster)
+        claimed = await data.claim_rankings(session, CLUSTERS_PER_ROUND)
+        for year, cluster, basis in claimed:
+            await rerank_cluster(session, year, cluster, basis)
         await session.commit()
     return len(claimed)
 

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from iid_store.config import CommonSettings
 from iid_store.db import create_engine, create_session_factory
-from iid_store.db.models import RecomputeRun
+from iid_store.db.models import BASES, RecomputeRun
 from iid_store.outbox import mark_regions_for_recompute
 from iid_worker import data
 from iid_worker.drain import REGIONS_PER_ROUND, recompute_claimed
@@ -116,14 +116,16 @@ async def recompute_period(factory: Factory, run_id: uuid.UUID, year: int, limit
 
 
 async def _rerank_all(factory: Factory, year: int) -> None:
-    async def one_ranking(cluster: str) -> None:
+    async def one_ranking(cluster: str, basis: str) -> None:
         async with factory() as session:
-            await rerank_cluster(session, year, cluster)
+            await rerank_cluster(session, year, cluster, basis)
             await session.commit()
 
     async with factory() as session:
         clusters = await data.clusters_of(session, year)
-    await _in_flight(partial(one_ranking, cluster) for cluster in clusters)
+    await _in_flight(
+        partial(one_ranking, cluster, basis) for cluster in clusters for basis in BASES
+    )
 
 
 async def _in_flight(jobs: Iterable[Callable[[], Awaitable[None]]]) -> None:

@@ -94,9 +94,9 @@ async def recompute_round(
     session: AsyncSession, period_year: int, region_codes: Sequence[str]
 ) -> RoundResult:
     """Store both bases' scorecards of the regions in one transaction; mark the clusters of
-    the regions whose index or total moved for re-ranking. A snapshot whose inputs hash is
-    unchanged is left as it is: the hash covers the engine, the edition and the inputs, so the
-    result would be the same."""
+    the regions whose index or total moved for re-ranking, on the basis that moved. A
+    snapshot whose inputs hash is unchanged is left as it is: the hash covers the engine, the
+    edition and the inputs, so the result would be the same."""
     await data.lock(session, [data.region_lock(period_year, code) for code in region_codes])
     region_key = RecomputeMarker.region_code
     generations = await data.generations(session, region_key, region_codes, period_year)
@@ -107,7 +107,8 @@ async def recompute_round(
     edition = await period_edition(session, period)
     inputs = await load_region_inputs(session, period_year, region_codes)
     stored = await data.stored_snapshots(session, period_year, region_codes)
-    rows, moved = [], set()
+    rows: list[dict[str, Any]] = []
+    moved: dict[str, set[str]] = {basis.value: set() for basis in Basis}  # basis -> regions
     for code, bases in inputs.items():
         for basis, loaded in bases.items():
             digest = input_digest(edition.code, loaded)
@@ -121,10 +122,13 @@ async def recompute_round(
                 {"period_year": period_year, "region_code": code, "basis": basis.value, **row}
             )
             if before is None or before[1:] != (row["index"], row["total_score"]):
-                moved.add(code)
+                moved[basis.value].add(code)
     await data.upsert(session, ScorecardRow, rows, data.SCORECARD_KEYS)
-    clusters = await data.clusters_of(session, period_year, moved)
-    await mark_clusters_for_rerank(session, period_year, clusters)
+    clusters: set[str] = set()
+    for moved_basis, regions in moved.items():
+        of_basis = await data.clusters_of(session, period_year, regions)
+        await mark_clusters_for_rerank(session, period_year, of_basis, [moved_basis])
+        clusters.update(of_basis)
     still_dirty, ages = await data.clear_markers(
         session, region_key, generations, region_codes, period_year
     )
@@ -132,28 +136,27 @@ async def recompute_round(
     return RoundResult(len(region_codes), frozenset(clusters), still_dirty, ages)
 
 
-async def rerank_cluster(session: AsyncSession, period_year: int, cluster: str) -> bool:
-    """Rewrite the cluster's ranking for both bases in the caller's transaction, which commits
+async def rerank_cluster(session: AsyncSession, period_year: int, cluster: str, basis: str) -> bool:
+    """Rewrite the cluster's ranking on one basis in the caller's transaction, which commits
     it (readers see the old ranking or the new one, never a mix). Only rows that changed are
     written: one region's move touches the places between its old and new rank, not a whole
     415-region cluster. True when a newer marker is already waiting."""
-    await data.lock(session, [data.cluster_lock(period_year, cluster)])
+    await data.lock(session, [data.cluster_lock(period_year, cluster, basis)])
     cluster_key = RankingMarker.cluster
-    generations = await data.generations(session, cluster_key, [cluster], period_year)
+    generations = await data.generations(session, cluster_key, [cluster], period_year, basis=basis)
     previous_year = await data.previous_published_year(session, period_year)
-    for basis in Basis:
-        keys = {"period_year": period_year, "cluster": cluster, "basis": basis.value}
-        wanted = await _ranking_rows(session, period_year, previous_year, cluster, basis.value)
-        stored = await data.stored_ranking(session, keys)
-        await data.delete_ranking_rows(session, keys, stored.keys() - wanted.keys())
-        changed = [
-            {**keys, "region_code": region, **values}
-            for region, values in wanted.items()
-            if stored.get(region) != tuple(values[name] for name in data.RANKING_FIELDS)
-        ]
-        await data.upsert(session, RankingEntryRow, changed, data.RANKING_KEYS)
+    keys = {"period_year": period_year, "cluster": cluster, "basis": basis}
+    wanted = await _ranking_rows(session, period_year, previous_year, cluster, basis)
+    stored = await data.stored_ranking(session, keys)
+    await data.delete_ranking_rows(session, keys, stored.keys() - wanted.keys())
+    changed = [
+        {**keys, "region_code": region, **values}
+        for region, values in wanted.items()
+        if stored.get(region) != tuple(values[name] for name in data.RANKING_FIELDS)
+    ]
+    await data.upsert(session, RankingEntryRow, changed, data.RANKING_KEYS)
     still_dirty, _ = await data.clear_markers(
-        session, cluster_key, generations, [cluster], period_year
+        session, cluster_key, generations, [cluster], period_year, basis=basis
     )
     return still_dirty
 

@@ -612,12 +612,16 @@ class Scorecard(Base):
 
 
 class RankingMarker(_Marker, Base):
-    """Outbox row for a cluster's ranking, set when one of its scorecards changed."""
+    """Outbox row for a cluster's ranking on one basis, set when one of its scorecards on that
+    basis moved (while a period is open only the claimed basis moves: the verified ranking is
+    not rewritten for nothing), or when the cluster or the previous period changed (both)."""
 
     __tablename__ = "ranking_markers"
+    __table_args__ = (CheckConstraint(one_of("basis", BASES), name="basis"),)
 
     period_year: Mapped[int] = mapped_column(ForeignKey("periods.year"), primary_key=True)
     cluster: Mapped[str] = mapped_column(String(16), primary_key=True)
+    basis: Mapped[str] = mapped_column(String(10), primary_key=True)
 
 
 class RankingEntryRow(Base):

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import make_url
 
 from iid_store.config import (
     DEFAULT_BOOTSTRAP_ADMIN_EMAIL,
@@ -28,6 +27,14 @@ from tests.support.servers import PrivatePostgres, PrivateRedis, free_port
 BIN = Path(sys.executable).parent
 
 
+async def prepare_database(url: str) -> None:
+    """The service's database on a private server, as a deployment's migration step leaves
+    it: created, migrated, seeded (editions, regions, published results, the first admin)."""
+    await create_database(url)
+    await run_alembic(url, "upgrade", "head")
+    await seed(SeedSettings(database_url=url), demo=False)
+
+
 class Stack:
     def __init__(self, **settings: str) -> None:
         """`settings`: IID_* environment variables for every process, over the defaults."""
@@ -40,9 +47,7 @@ class Stack:
         # the first worker's metrics port, when a caller wants to read its counters
         self.worker_metrics_port: int | None = None
         self.logs = self.postgres.folder / "logs"
-        self.database_url = (
-            make_url(self.postgres.url).set(database="iid").render_as_string(hide_password=False)
-        )
+        self.database_url = self.postgres.database_url("iid")
 
     @property
     def base_url(self) -> str:
@@ -69,9 +74,7 @@ class Stack:
         self.postgres.start()
         self.redis.start()
         self.logs.mkdir(exist_ok=True)
-        await create_database(self.database_url)
-        await run_alembic(self.database_url, "upgrade", "head")
-        await seed(SeedSettings(database_url=self.database_url), demo=False)
+        await prepare_database(self.database_url)
         self.api = self._spawn("api", [str(BIN / "python"), "-m", "iid_api"])
         await self.wait_until_healthy()
         self.start_worker()

@@ -1,5 +1,6 @@
-"""Private PostgreSQL and Redis servers for fault tests: each on a free port, in a temporary
-folder, stopped and started at will without disturbing the shared local servers."""
+"""Private PostgreSQL (and streaming replicas of it), Redis and HAProxy servers for tests that
+need servers of their own: each on a free port, in a temporary folder, stopped and started at
+will without disturbing the shared local servers."""
 
 import contextlib
 import glob
@@ -49,13 +50,17 @@ class PrivatePostgres:
 
     @property
     def url(self) -> str:
-        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
+        return self.database_url("postgres")
+
+    def database_url(self, database: str) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
 
     def _run(self, *command: str) -> None:
         prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=60)
 
-    def init(self) -> "PrivatePostgres":
+    def init(self, *, replication: bool = False) -> "PrivatePostgres":
+        """A new cluster; `replication`: one that streaming replicas can copy and follow."""
         self._run(
             str(self.bin / "initdb"),
             "-D",
@@ -64,6 +69,27 @@ class PrivatePostgres:
             "postgres",
             "-A",
             "trust",
+            "--no-sync",
+        )
+        if replication:  # PostgreSQL's defaults allow it; said here, not relied upon
+            with (self.data / "postgresql.conf").open("a") as conf:
+                conf.write("wal_level = replica\nmax_wal_senders = 4\n")
+            with (self.data / "pg_hba.conf").open("a") as hba:
+                hba.write("host replication postgres 127.0.0.1/32 trust\n")
+        return self
+
+    def replica_of(self, primary: "PrivatePostgres") -> "PrivatePostgres":
+        """This server's data as a copy of the running `primary` that, once started, follows
+        it as a hot standby: `pg_basebackup -R` writes standby.signal and primary_conninfo."""
+        self._run(
+            str(self.bin / "pg_basebackup"),
+            "--host=127.0.0.1",
+            f"--port={primary.port}",
+            "--username=postgres",
+            f"--pgdata={self.data}",
+            "--write-recovery-conf",
+            "--wal-method=stream",
+            "--checkpoint=fast",
             "--no-sync",
         )
         return self

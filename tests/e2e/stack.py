@@ -99,15 +99,23 @@ class Stack:
         }
 
     async def start(self) -> None:
+        await self.start_servers()
+        await self.start_processes()
+
+    async def start_servers(self) -> None:
+        """PostgreSQL and Redis, and the service's database on them."""
         self.postgres.start()
         self.redis.start()
         self.logs.mkdir(exist_ok=True)
         await prepare_database(self.database_url)
+
+    async def start_processes(self) -> None:
+        """The API processes, the balancer in front of several once they answer, a worker."""
         for port in self.api_ports:
             self.start_api(port)
         for port in self.api_ports:
             await self.wait_until_healthy(port)
-        if self.balancer is not None:
+        if self.balancer is not None and self.balancer.process is None:
             self.balancer.start()
         self.start_worker()
 
@@ -171,14 +179,19 @@ class Stack:
             client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
             yield client
 
-    def stop(self) -> None:
+    def stop_processes(self) -> None:
         for process in [*self.workers, *self.apis.values()]:
             if process.poll() is None:
                 process.terminate()
                 try:
-                    process.wait(timeout=10)
+                    process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     process.kill()
+        self.workers.clear()
+        self.apis.clear()
+
+    def stop(self) -> None:
+        self.stop_processes()
         if self.balancer is not None:
             self.balancer.destroy()
         self.redis.stop()

@@ -160,7 +160,8 @@ def haproxy_binary() -> str | None:
 
 
 # What the balancer in front of the API needs, whichever it is (docs/operations.md, "Scale"):
-# - take a process out when /readyz fails, at once (one failed check, every half second);
+# - take a process out when /readyz fails (two checks in a row, a quarter of a second apart
+#   once one failed; a check may take 5 s on a loaded machine before it counts as failed);
 # - retry a request the process never answered on the other one (`option redispatch 1`):
 #   always when the connection failed (nothing was sent), and after a dropped connection
 #   (`empty-response`: the process may have died mid-request, maybe after its commit) only
@@ -176,6 +177,7 @@ global
 defaults
     mode http
     timeout connect 1s
+    timeout check 5s
     timeout client 60s
     timeout server 60s
     timeout http-keep-alive 30s
@@ -190,7 +192,7 @@ frontend api
 backend api
     balance roundrobin
     option httpchk GET /readyz
-    default-server check inter 500ms fall 1 rise 1
+    default-server check inter 500ms fastinter 250ms fall 2 rise 1
     http-request disable-l7-retry unless METH_GET or METH_HEAD or METH_PUT or METH_DELETE
     http-response set-header X-Served-By %[srv_name]
 {servers}

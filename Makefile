@@ -12,7 +12,7 @@ PINS := requirements/runtime.txt requirements/dev.txt
 INSTALL := libs/scoring libs/store[s3] services/api services/worker
 STAMP := $(VENV)/.installed
 
-.PHONY: setup services migrate seed run test bench lint audit format lock clean
+.PHONY: setup services balancer migrate seed run test bench lint audit format lock clean
 
 setup: $(STAMP)
 
@@ -28,6 +28,11 @@ $(STAMP): $(PINS) $(addsuffix /pyproject.toml,$(PACKAGES))
 services:
 	@bash deploy/local/ensure-services.sh
 
+# HAProxy for the scale-out test: installed from Debian's packages when missing (as root with
+# apt-get); where it cannot be, that test is skipped and says why.
+balancer:
+	@bash deploy/local/ensure-haproxy.sh
+
 migrate: setup services
 	$(BIN)/python -m iid_store.db.admin ensure-database
 	$(BIN)/alembic upgrade head
@@ -38,7 +43,7 @@ seed: migrate
 run: seed
 	@bash deploy/local/run.sh
 
-test: setup services
+test: setup services balancer
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The national benchmark (docs/benchmarks.md): scoring, full recompute vs SQL, rush, growth.

@@ -47,14 +47,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from statements import statements_per_save  # noqa: E402
 
 from iid_scoring import load_edition  # noqa: E402
-from iid_store.config import CommonSettings, SeedSettings  # noqa: E402
+from iid_store.config import CommonSettings  # noqa: E402
 from iid_store.db import create_engine, create_session_factory  # noqa: E402
-from iid_store.db.admin import create_database  # noqa: E402
-from iid_store.seed import seed  # noqa: E402
 from iid_worker.full_recompute import RecomputeProcesses, processes_for  # noqa: E402
 from iid_worker.settings import Settings as WorkerSettings  # noqa: E402
-from tests.conftest import run_alembic  # noqa: E402
-from tests.e2e.stack import Stack  # noqa: E402
+from tests.e2e.stack import Stack, prepare_database  # noqa: E402
 from tests.support.servers import free_port  # noqa: E402
 
 DEFAULT_JSON = HERE / "results" / "latest.json"
@@ -71,16 +68,6 @@ class Options:
     @property
     def shape(self) -> national_db.Shape:
         return national_db.QUICK if self.quick else national_db.FULL
-
-
-async def _prepare_database(stack: Stack) -> None:
-    """The stack's own database on its private server: migrated and seeded, nothing else."""
-    stack.postgres.start()
-    stack.redis.start()
-    stack.logs.mkdir(exist_ok=True)
-    await create_database(stack.database_url)
-    await run_alembic(stack.database_url, "upgrade", "head")
-    await seed(SeedSettings(database_url=stack.database_url), demo=False)
 
 
 async def _load(engine: AsyncEngine, options: Options, copies: range) -> dict[str, Any]:
@@ -164,7 +151,7 @@ async def run(options: Options) -> dict[str, Any]:
     stack = Stack()
     processes = None
     try:
-        await _prepare_database(stack)
+        await stack.start_servers()
         result["machine"].update(await machine.servers(stack.database_url, stack.redis.url))
         engine = create_engine(CommonSettings(database_url=stack.database_url))
         factory = create_session_factory(engine)
@@ -183,7 +170,7 @@ async def run(options: Options) -> dict[str, Any]:
             await stack_api(stack)
             avoid = {cost_region["code"]}
             result.update(await _run_rush(stack, engine, options, regions=regions, avoid=avoid))
-            stop_api(stack)
+            stack.stop_processes()
         loaded = 1
         for scale in options.scales[1:]:
             result[f"load_{scale}x"] = await _load(engine, options, range(loaded + 1, scale + 1))
@@ -204,9 +191,7 @@ async def _uncertainty(stack: Stack, options: Options) -> dict[str, Any]:
     figures = _uncertainty_child(["--quick"] if options.quick else [])
     url = make_url(stack.database_url).set(database="iid_bench_uncertainty")
     database_url = url.render_as_string(hide_password=False)
-    await create_database(database_url)
-    await run_alembic(database_url, "upgrade", "head")
-    await seed(SeedSettings(database_url=database_url), demo=False)
+    await prepare_database(database_url)
     engine = create_engine(CommonSettings(database_url=database_url))
     await _load(engine, options, range(1, 2))
     await engine.dispose()
@@ -230,18 +215,7 @@ async def stack_api(stack: Stack) -> None:
     """The API and one worker on the loaded database (started only now, so that no worker
     competes with the timed full recompute)."""
     stack.worker_metrics_port = free_port()
-    stack.api = stack._spawn("api", [sys.executable, "-m", "iid_api"])
-    await stack.wait_until_healthy()
-    stack.start_worker()
-
-
-def stop_api(stack: Stack) -> None:
-    for process in [*stack.workers, stack.api]:
-        if process is not None and process.poll() is None:
-            process.terminate()
-            process.wait(timeout=15)
-    stack.workers.clear()
-    stack.api = None
+    await stack.start_processes()
 
 
 def _summary(

@@ -60,11 +60,12 @@ async def test_a_request_is_in_flight_until_answered(public: AsyncClient) -> Non
 async def test_pool_gauges_follow_checked_out_connections(
     client: AsyncClient, fastapi_app: FastAPI, settings: Settings
 ) -> None:
-    assert local("iid_db_pool_connections_limit") == 2 * settings.database_pool_size
-    idle = local("iid_db_pool_connections_in_use")
+    primary = {"database": "primary"}
+    assert local("iid_db_pool_connections_limit", **primary) == 2 * settings.database_pool_size
+    idle = local("iid_db_pool_connections_in_use", **primary)
     async with fastapi_app.state.engine.connect():
-        assert local("iid_db_pool_connections_in_use") == idle + 1
-    assert local("iid_db_pool_connections_in_use") == idle
+        assert local("iid_db_pool_connections_in_use", **primary) == idle + 1
+    assert local("iid_db_pool_connections_in_use", **primary) == idle
 
 
 async def test_request_id_is_taken_from_the_caller_or_made(client: AsyncClient) -> None:

@@ -68,7 +68,9 @@ class ApiProcesses:
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()
             try:
-                limit = scraped(await self.scrape(), "iid_db_pool_connections_limit")
+                limit = scraped(
+                    await self.scrape(), "iid_db_pool_connections_limit", database="primary"
+                )
                 if limit == PROCESSES * 2 * POOL_SIZE:
                     return
             except httpx.TransportError:
@@ -152,7 +154,7 @@ async def test_processes_add_up_metrics_and_log_json_without_secrets(
     assert scraped(text, "iid_http_request_duration_seconds_count", **sign_ins) == 2
     assert scraped(text, "iid_http_requests_total", **sign_ins, status="401") == 1
     assert scraped(text, "iid_http_requests_in_flight") == 0
-    assert scraped(text, "iid_db_pool_connections_in_use") == 0
+    assert scraped(text, "iid_db_pool_connections_in_use", database="primary") == 0
     api_processes.stop()  # its last lines are written
 
     lines = _log_lines(api_processes.log)

@@ -10,21 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_store.config import CommonSettings
 from iid_store.db import create_engine, create_session_factory, models
 from tests.api.support import DESIGN_TEXT, SID_CODES
-from tests.e2e.stack import Stack
-from tests.worker.expected import (
-    cluster_members,
-    expected_ranking,
-    expected_scorecards,
-    stored_ranking,
-    stored_regions,
-    stored_scorecards,
-)
+from tests.e2e.stack import Stack, converged, pending_work
 
 pytestmark = pytest.mark.e2e
 # the kota of Sulawesi Selatan and Sulawesi Tengah: one cluster, several provinces
@@ -70,7 +62,7 @@ async def year(
     assert response.status_code == 201, response.text
     opened = await api.post(f"/v1/periods/{year}/transitions", json={"to": "open"})
     assert opened.status_code == 200, opened.text
-    await assert_converges(stack, factory, year)
+    await converged(stack, factory, year, "kota")
     return year
 
 
@@ -112,34 +104,6 @@ async def write_region(api: httpx.AsyncClient, year: int, region: str, level: in
     await _put(api, f"/v1/innovations/{entry.json()['id']}/answers", {"answers": answers})
 
 
-async def pending_work(factory: async_sessionmaker[AsyncSession]) -> int:
-    async with factory() as session:
-        markers = await session.scalar(select(func.count()).select_from(models.RecomputeMarker))
-        rankings = await session.scalar(select(func.count()).select_from(models.RankingMarker))
-    return int(markers or 0) + int(rankings or 0)
-
-
-async def assert_converges(
-    stack: Stack, factory: async_sessionmaker[AsyncSession], year: int, timeout: float = 45
-) -> float:
-    """Wait until no marker is pending, then compare everything with the scoring library.
-    Returns the seconds it took."""
-    started = time.monotonic()
-    while await pending_work(factory):
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"did not converge in {timeout} s\n{stack.log_tail()}")
-        await asyncio.sleep(0.2)
-    async with factory() as session:
-        expected = await expected_scorecards(session, year, await stored_regions(session, year))
-        assert await stored_scorecards(session, year) == expected
-        members = await cluster_members(session, year, "kota")
-        for basis in ("claimed", "verified"):
-            assert await stored_ranking(session, year, "kota", basis) == expected_ranking(
-                expected, members, basis
-            )
-    return time.monotonic() - started
-
-
 async def test_answers_from_several_regions_converge(
     stack: Stack,
     api: httpx.AsyncClient,
@@ -149,7 +113,7 @@ async def test_answers_from_several_regions_converge(
     await asyncio.gather(
         *(write_region(api, year, region, 1 + i % 3) for i, region in enumerate(REGIONS))
     )
-    await assert_converges(stack, factory, year)
+    await converged(stack, factory, year, "kota")
     ranking = (await api.get(f"/v1/periods/{year}/rankings?cluster=kota")).json()
     assert ranking["total"] == KOTA
     # levels 1, 2, 3, 1 -> the level-3 region (73.73) leads; 73.71 and 72.71 tie on index;
@@ -176,7 +140,7 @@ async def test_redis_outage_loses_nothing(
         for code in ("5a", "9"):
             url = f"/v1/periods/{year}/regions/{region}/spd-answers/{code}"
             await _put(api, url, {"level": level})  # writes keep working without Redis
-    await assert_converges(stack, factory, year)
+    await converged(stack, factory, year, "kota")
     stack.redis.start()
     requested = await api.post(f"/v1/periods/{year}/recompute")
     assert requested.status_code == 202, requested.text
@@ -186,7 +150,7 @@ async def test_redis_outage_loses_nothing(
         assert status != "failed" and time.monotonic() < deadline, stack.log_tail()
         await asyncio.sleep(0.2)
     assert stack.restart_dead_workers() == 0, "no worker died of the outage"
-    await assert_converges(stack, factory, year)
+    await converged(stack, factory, year, "kota")
 
 
 async def _worker_blocked_on(factory: async_sessionmaker[AsyncSession], table: str) -> int:
@@ -231,7 +195,7 @@ async def test_worker_killed_mid_round_converges_after_restart(
         assert await pending_work(factory) > 0
         await blocker.rollback()
     stack.start_worker()
-    await assert_converges(stack, factory, year)
+    await converged(stack, factory, year, "kota")
 
 
 async def test_two_workers_no_lost_update_no_duplicate_ranking(
@@ -254,7 +218,7 @@ async def test_two_workers_no_lost_update_no_duplicate_ranking(
                 for code in ("10a", "10b", "13a")
             )
         )
-    await assert_converges(stack, factory, year)
+    await converged(stack, factory, year, "kota")
     async with factory() as session:
         positions = await session.scalars(
             select(models.RankingEntryRow.position)
@@ -280,7 +244,7 @@ async def test_postgres_restart_api_and_worker_recover(
     assert down.headers["content-type"] == "application/problem+json"
     stack.postgres.start()
     await _put(api, f"/v1/periods/{year}/regions/73.72/spd-answers/1", {"level": 1})
-    await assert_converges(stack, factory, year)
+    await converged(stack, factory, year, "kota")
     assert all(worker.poll() is None for worker in stack.workers), stack.log_tail()
 
 

@@ -20,6 +20,7 @@ from iid_api.innovations.router import router as innovations_router
 from iid_api.kit.cache import Caches
 from iid_api.kit.errors import install_error_handlers
 from iid_api.kit.idempotency import IdempotencyMiddleware
+from iid_api.kit.replica import open_replica
 from iid_api.kit.request_id import RequestIdMiddleware
 from iid_api.metrics import MetricsMiddleware, instrument_pool
 from iid_api.notes.router import router as notes_router
@@ -51,14 +52,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = create_engine(settings)
     app.state.session_factory = create_session_factory(app.state.engine)
     app.state.caches = Caches(settings.database_url, settings.principal_cache_seconds)
+    app.state.replica = open_replica(settings, app.state.caches)
     await app.state.caches.start()
     # iid_store.db.create_engine allows as many connections again in overflow
-    uninstrument_pool = instrument_pool(app.state.engine, limit=2 * settings.database_pool_size)
+    limit = 2 * settings.database_pool_size
+    uninstrument = [instrument_pool(app.state.engine, limit, "primary")]
+    if app.state.replica is not None:
+        uninstrument.append(instrument_pool(app.state.replica.engine, limit, "replica"))
     try:
         yield
     finally:
-        uninstrument_pool()
+        for undo in uninstrument:
+            undo()
         await app.state.caches.stop()
+        if app.state.replica is not None:
+            await app.state.replica.engine.dispose()
         await app.state.engine.dispose()
 
 

@@ -1,5 +1,5 @@
 """The API's Prometheus metrics: requests by route template, method and status, their
-latency, requests in flight, and the database pool's use.
+latency, requests in flight, and the database pools' use.
 
 `iid-api` serves them on a port of its own (`IID_METRICS_PORT`), added up over its processes
 with prometheus-client's multiprocess mode: every process writes its values to files in one
@@ -38,14 +38,17 @@ REQUEST_SECONDS = Histogram(
 IN_FLIGHT = Gauge(
     "iid_http_requests_in_flight", "Requests being answered now", multiprocess_mode="livesum"
 )
+# database: "primary" (IID_DATABASE_URL), "replica" (IID_DATABASE_READ_URL, when set)
 POOL_IN_USE = Gauge(
     "iid_db_pool_connections_in_use",
     "Database connections checked out of the processes' pools now",
+    ["database"],
     multiprocess_mode="livesum",
 )
 POOL_LIMIT = Gauge(
     "iid_db_pool_connections_limit",
     "Database connections the processes' pools may open (pool size and overflow)",
+    ["database"],
     multiprocess_mode="livesum",
 )
 
@@ -80,24 +83,25 @@ class MetricsMiddleware:
             REQUEST_SECONDS.labels(route, scope["method"]).observe(time.perf_counter() - started)
 
 
-def instrument_pool(engine: AsyncEngine, limit: int) -> Callable[[], None]:
+def instrument_pool(engine: AsyncEngine, limit: int, database: str) -> Callable[[], None]:
     """Follow the engine's pool in the pool gauges; returns what undoes it (at shutdown)."""
     pool = engine.sync_engine.pool
+    in_use, ceiling = POOL_IN_USE.labels(database), POOL_LIMIT.labels(database)
 
     def checked_out(*_: object) -> None:
-        POOL_IN_USE.inc()
+        in_use.inc()
 
     def checked_in(*_: object) -> None:
-        POOL_IN_USE.dec()
+        in_use.dec()
 
     event.listen(pool, "checkout", checked_out)
     event.listen(pool, "checkin", checked_in)
-    POOL_LIMIT.inc(limit)
+    ceiling.inc(limit)
 
     def undo() -> None:
         event.remove(pool, "checkout", checked_out)
         event.remove(pool, "checkin", checked_in)
-        POOL_LIMIT.dec(limit)
+        ceiling.dec(limit)
 
     return undo
 

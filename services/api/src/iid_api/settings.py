@@ -4,7 +4,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from iid_store.config import CommonSettings
 from iid_store.storage import StorageSettings
@@ -33,6 +33,20 @@ class Settings(CommonSettings, StorageSettings):
     @property
     def processes(self) -> int:
         return self.web_concurrency or len(os.sched_getaffinity(0))
+
+    # A streaming replica of IID_DATABASE_URL for the public's lag-tolerant reads (published
+    # rankings, the summary, published verified scorecards, region histories: kit/replica.py);
+    # unset: everything on the primary. Each process holds up to 2 x IID_DATABASE_POOL_SIZE
+    # connections to it. What the API caches from it lives at most
+    # database_read_cache_seconds (the replica sends no notifications of its changes).
+    database_read_url: str | None = None
+    database_read_cache_seconds: float = Field(default=5, ge=0)
+
+    @field_validator("database_read_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # an optional key of a Secret or env file is often present and empty
+        return value or None
 
     # Prometheus metrics of all those processes at http://IID_HOST:IID_METRICS_PORT/metrics;
     # unset: not served. A port of its own keeps them off the public API (and its proxy).

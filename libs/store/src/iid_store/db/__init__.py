@@ -26,9 +26,11 @@ def _json(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
-def create_engine(settings: CommonSettings) -> AsyncEngine:
+def create_engine(settings: CommonSettings, url: str | None = None) -> AsyncEngine:
+    """An engine on `settings.database_url`, or on `url` (the API's read replica) with the
+    same pool and connection settings."""
     return create_async_engine(
-        settings.database_url,
+        url or settings.database_url,
         json_serializer=_json,
         json_deserializer=orjson.loads,
         pool_size=settings.database_pool_size,

@@ -11,6 +11,7 @@ from iid_api.history.schemas import HistoryEntry, ImportProblem, ImportReport
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES
 from iid_api.kit.pagination import Page, PageDep
+from iid_api.kit.replica import PublicReadSessionDep
 from iid_api.kit.tenancy import PublicScopeDep, ScopeDep
 
 router = APIRouter(tags=["history"], responses=PROBLEM_RESPONSES)
@@ -18,13 +19,14 @@ router = APIRouter(tags=["history"], responses=PROBLEM_RESPONSES)
 
 @router.get("/v1/regions/{code}/history", response_model=Page[HistoryEntry])
 async def region_history(
-    code: str, session: SessionDep, page: PageDep, scope: PublicScopeDep
+    code: str, session: PublicReadSessionDep, page: PageDep, scope: PublicScopeDep
 ) -> Any:
     """The region's index, rating and ranks per year, newest first: the periods of this
     service (`source: computed`) beside the published results of the years before it
     (`source: imported`), each on its own scale (`index_0_100`, or `raw_sum` before 2021).
     Public for published periods and imported years; the region's own people and national
-    principals also see the periods still running (on the claims)."""
+    principals also see the periods still running (on the claims).
+    The public's (anonymous) answer may come from a read replica, seconds behind."""
     items, total = await service.region_history(session, scope, code, page)
     return Page[HistoryEntry].build(items, total, page)
 

@@ -12,17 +12,20 @@ Writes that must never slip through a stale entry also guard in their own statem
 checks the period is open in the statement that writes).
 
 The caches live on the app (one set per process and database) and reach services through the
-request's session (`caches_of`).
+request's session (`caches_of`). A streaming replica (kit/replica.py) has a set of its own:
+it sends no notifications and replays the primary's changes a little later, so its entries are
+cleared with the primary's and live at most a few seconds (`Caches.for_replica`).
 """
 
 import asyncio
 import contextlib
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Hashable
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -99,23 +102,24 @@ class TableCache(Generic[K, V]):
 class Caches:
     """Every process cache of the API, and the listener that invalidates them."""
 
-    def __init__(self, database_url: str | None, principal_seconds: float) -> None:
-        self.principals: TableCache[tuple[object, ...], Principal | KeyHolder] = TableCache(
-            frozenset({"users", "refresh_families", "api_keys"}), principal_seconds, 100_000
+    def __init__(
+        self, database_url: str | None, principal_seconds: float, max_age: float = math.inf
+    ) -> None:
+        def cache(tables: set[str], ttl: float, max_entries: int) -> TableCache[Any, Any]:
+            return TableCache(frozenset(tables), min(ttl, max_age), max_entries)
+
+        self.principals: TableCache[tuple[object, ...], Principal | KeyHolder] = cache(
+            {"users", "refresh_families", "api_keys"}, principal_seconds, 100_000
         )
-        self.periods: TableCache[int, PeriodInfo] = TableCache(frozenset({"periods"}), 300, 1_000)
-        self.editions: TableCache[str, Edition] = TableCache(frozenset({"editions"}), 300, 100)
-        self.regions: TableCache[str, RegionInfo] = TableCache(frozenset({"regions"}), 3600, 2_000)
+        self.periods: TableCache[int, PeriodInfo] = cache({"periods"}, 300, 1_000)
+        self.editions: TableCache[str, Edition] = cache({"editions"}, 300, 100)
+        self.regions: TableCache[str, RegionInfo] = cache({"regions"}, 3600, 2_000)
         # an entry's period and region never change (only its agency, checked when writing)
-        self.entries: TableCache[uuid.UUID, EntryHome] = TableCache(frozenset(), 3600, 200_000)
+        self.entries: TableCache[uuid.UUID, EntryHome] = cache(set(), 3600, 200_000)
         # rendered answers: ranking pages until the rankings change; summaries also count
         # innovations, which change without a re-ranking: at most 5 s old
-        self.rankings: TableCache[tuple[object, ...], bytes] = TableCache(
-            frozenset({"rankings"}), 300, 5_000
-        )
-        self.summaries: TableCache[tuple[object, ...], bytes] = TableCache(
-            frozenset({"rankings"}), 5, 100
-        )
+        self.rankings: TableCache[tuple[object, ...], bytes] = cache({"rankings"}, 300, 5_000)
+        self.summaries: TableCache[tuple[object, ...], bytes] = cache({"rankings"}, 5, 100)
         self._all = (
             self.principals,
             self.periods,
@@ -133,15 +137,28 @@ class Caches:
         self._task: asyncio.Task[None] | None = None
         # set while the invalidations arrive (and so caching is on)
         self.listening = asyncio.Event()
+        self._replicas: list[Caches] = []
+
+    def for_replica(self, max_age: float) -> "Caches":
+        """Caches for sessions on a streaming replica of this set's database, cleared
+        whenever this set is, on whatever is cached only while this set's listener is up.
+        A read on the replica right after a change may still see the old rows (the replica
+        has not replayed it yet): such an entry is kept at most `max_age` seconds."""
+        replica = Caches(None, self.principals.ttl, max_age)
+        replica._connected(self.principals.enabled)
+        self._replicas.append(replica)
+        return replica
 
     def _notified(self, _channel: str, table: str) -> None:
         self.forget({table})
 
     def forget(self, tables: Collection[str]) -> None:
-        """Drop every entry read from any of `tables`."""
+        """Drop every entry read from any of `tables` (here and on the replica)."""
         for cache in self._all:
             if cache.tables & set(tables):
                 cache.clear()
+        for replica in self._replicas:
+            replica.forget(tables)
 
     def _connected(self, up: bool) -> None:
         for cache in self._all:
@@ -151,6 +168,8 @@ class Caches:
             self.listening.set()
         else:
             self.listening.clear()
+        for replica in self._replicas:
+            replica._connected(up)
 
     async def start(self) -> None:
         if self._listener is not None:

@@ -2,10 +2,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.rendered import NOT_MODIFIED, json_response
+from iid_api.kit.replica import PublicReadSessionDep
 from iid_api.kit.tenancy import PublicScopeDep
 from iid_api.rankings import service
 from iid_api.rankings.schemas import RankingRow, Summary
@@ -24,7 +24,7 @@ async def get_ranking(
     year: int,
     cluster: Cluster,
     request: Request,
-    session: SessionDep,
+    session: PublicReadSessionDep,
     page: PageDep,
     scope: PublicScopeDep,
     basis: BasisQuery = None,
@@ -32,7 +32,8 @@ async def get_ranking(
 ) -> Response:
     """A cluster's ranking (rank, index, rating, movement against the previous published
     period), as last written by the worker in one transaction. The verified ranking of a
-    published period is public. Carries an `ETag` (304 for `If-None-Match`)."""
+    published period is public. Carries an `ETag` (304 for `If-None-Match`).
+    The public's (anonymous) answer may come from a read replica, seconds behind."""
     body = await service.ranking(session, scope, year, cluster, basis, province, page)
     return json_response(request, body)
 
@@ -41,11 +42,12 @@ async def get_ranking(
 async def period_summary(
     year: int,
     request: Request,
-    session: SessionDep,
+    session: PublicReadSessionDep,
     scope: PublicScopeDep,
     basis: BasisQuery = None,
 ) -> Response:
     """The national picture: regions per rating, the mean index (half-up to two places),
     innovations per stage (public for a published period, on the verified basis: of sent
-    innovations only). Carries an `ETag` (304 for `If-None-Match`)."""
+    innovations only). Carries an `ETag` (304 for `If-None-Match`).
+    The public's (anonymous) answer may come from a read replica, seconds behind."""
     return json_response(request, await service.summary(session, scope, year, basis))

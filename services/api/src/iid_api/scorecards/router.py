@@ -5,6 +5,7 @@ from fastapi import APIRouter, Request, Response
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.rendered import NOT_MODIFIED, json_response
+from iid_api.kit.replica import PublicReadSessionDep
 from iid_api.kit.tenancy import PublicScopeDep, ScopeDep
 from iid_api.scorecards import service
 from iid_api.scorecards.schemas import ImprovementPlan, PreviewScorecard, StoredScorecard
@@ -22,7 +23,7 @@ async def get_scorecard(
     year: int,
     code: str,
     request: Request,
-    session: SessionDep,
+    session: PublicReadSessionDep,
     scope: PublicScopeDep,
     basis: Basis = Basis.CLAIMED,
 ) -> Response:
@@ -30,7 +31,8 @@ async def get_scorecard(
     with the breakdown by indicator, variable and innovation (status and points; an
     innovation's levels are its answers, or the preview's), `computed_at`, and `stale: true`
     while a recompute is pending. The verified scorecard of a published period is public.
-    Carries an `ETag`: send it as `If-None-Match` to get 304 while nothing changed."""
+    Carries an `ETag`: send it as `If-None-Match` to get 304 while nothing changed.
+    The public's (anonymous) answer may come from a read replica, seconds behind."""
     return json_response(request, await service.stored(session, scope, year, code, basis))
 
 

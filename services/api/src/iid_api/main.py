@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from iid_api.agencies.router import router as agencies_router
 from iid_api.answers.router import router as answers_router
@@ -18,6 +18,7 @@ from iid_api.history.router import router as history_router
 from iid_api.inbox.router import router as inbox_router
 from iid_api.innovations.router import router as innovations_router
 from iid_api.kit.cache import Caches
+from iid_api.kit.edge import check_edge
 from iid_api.kit.errors import install_error_handlers
 from iid_api.kit.idempotency import IdempotencyMiddleware
 from iid_api.kit.request_id import RequestIdMiddleware
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(check_edge)],
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)

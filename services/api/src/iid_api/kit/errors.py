@@ -17,6 +17,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from iid_store.logs import current_request_id
+
 logger = logging.getLogger("iid_api.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -240,13 +242,17 @@ def install_error_handlers(app: FastAPI) -> None:
                 detail="The database is not answering; retry shortly.",
                 headers={"Retry-After": "5"},
             )
-        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        request_id = current_request_id()
+        logger.exception(
+            "unhandled error (request %s) on %s %s", request_id, request.method, request.url.path
+        )
         return problem_response(
             request,
             status=500,
             title=Problem.title,
             slug=Problem.slug,
-            detail="An unexpected error occurred; it has been logged.",
+            detail="An unexpected error occurred; it has been logged under the request id.",
+            extensions={"request_id": request_id},
         )
 
     app.add_exception_handler(Problem, on_problem)

@@ -1,6 +1,10 @@
 """Base classes for request and response bodies."""
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from iid_store.vocab import FIRST_YEAR, LAST_YEAR
 
 
 class InputModel(BaseModel):
@@ -11,3 +15,7 @@ class InputModel(BaseModel):
 
 class OutputModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+# A year in a body: one a period may have (the CHECK of the `year` columns).
+Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR, examples=[2026])]

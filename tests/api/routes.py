@@ -32,7 +32,9 @@ class Operation:
 
     def url(self, **values: str) -> str:
         """The path with `values`, and a sample (or a new UUID) for every other parameter."""
-        filled = {name: SAMPLE_PATH_VALUES.get(name, str(uuid.uuid4())) for name in self.path_params}
+        filled = {
+            name: SAMPLE_PATH_VALUES.get(name, str(uuid.uuid4())) for name in self.path_params
+        }
         return self.path.format(**{**filled, **values})
 
     def __str__(self) -> str:
@@ -52,3 +54,11 @@ def operations(app: FastAPI) -> list[Operation]:
 def openapi_operation(app: FastAPI, operation: Operation) -> dict[str, Any]:
     document: dict[str, Any] = app.openapi()
     return dict(document["paths"][operation.path][operation.method.lower()])
+
+
+def body_example(content: dict[str, Any]) -> Any:
+    """A documented request body's example: `example`, or the first of `examples`."""
+    if "example" in content:
+        return content["example"]
+    named = content.get("examples") or {}
+    return next(iter(named.values()))["value"] if named else None

@@ -205,6 +205,9 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/periods/{year}/rankings/uncertainty"): Case("national_read", params=VERIFYING, query={"cluster": "kota"}),  # noqa: E501
     ("POST", "/v1/periods/{year}/rankings/uncertainty"): Case("national_admin", params=VERIFYING),
     ("GET", "/v1/periods/{year}/regions/{code}/outlook"): Case("verification_read", params=VERIFYING),  # noqa: E501
+    # vocabularies
+    ("GET", "/v1/vocabularies"): Case("public"),
+    ("GET", "/v1/vocabularies/{name}"): Case("public", params={"name": "vocabulary"}),
     ("GET", "/v1/periods/{year}/what-if"): Case("public", params=PUBLISHED, query={"edition": "iid-2027-draft", "basis": "verified", "cluster": "kota"}),  # noqa: E501
 }
 # fmt: on
@@ -283,6 +286,7 @@ async def _side(client: AsyncClient, region: str) -> dict[str, str]:
         "published_year": str(PUBLISHED_YEAR),
         "code": region,
         "edition": "iid-2026",
+        "vocabulary": "urusan",
         "agency_id": agency,
         "spare_agency": spare,
         "draft_entry": draft,

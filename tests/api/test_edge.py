@@ -19,7 +19,7 @@ from iid_api.kit.db import SessionDep
 from iid_api.kit.edge import dependants
 from iid_api.main import create_app
 from iid_api.settings import Settings
-from tests.api.routes import Operation, operations
+from tests.api.routes import Operation, body_example, operations
 from tests.api.support import pointers, problem
 
 NUL = "\x00"
@@ -117,15 +117,15 @@ def _request_bodies(app: FastAPI) -> Iterator[tuple[Operation, str, dict[str, An
         spec = document["paths"][operation.path][operation.method.lower()]
         for media_type, content in spec.get("requestBody", {}).get("content", {}).items():
             if media_type != "multipart/form-data":
-                yield operation, media_type, content["example"]
+                yield operation, media_type, body_example(content)
 
 
 def _first_text(value: Any, location: list[str | int]) -> list[str | int] | None:
     """Where the first string leaf of `value` is."""
     if isinstance(value, str):
         return location
-    children = value.items() if isinstance(value, dict) else enumerate(value)
     if isinstance(value, dict | list):
+        children = value.items() if isinstance(value, dict) else enumerate(value)
         for key, child in children:
             found = _first_text(child, [*location, key])
             if found is not None:

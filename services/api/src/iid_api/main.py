@@ -21,6 +21,7 @@ from iid_api.kit.cache import Caches
 from iid_api.kit.edge import check_edge
 from iid_api.kit.errors import install_error_handlers
 from iid_api.kit.idempotency import IdempotencyMiddleware
+from iid_api.kit.openapi import install_contract
 from iid_api.kit.request_id import RequestIdMiddleware
 from iid_api.metrics import MetricsMiddleware, instrument_pool
 from iid_api.notes.router import router as notes_router
@@ -33,6 +34,7 @@ from iid_api.settings import Settings, get_settings
 from iid_api.uncertainty.router import router as uncertainty_router
 from iid_api.users.router import router as users_router
 from iid_api.verification.router import router as verification_router
+from iid_api.vocabularies.router import router as vocabularies_router
 from iid_api.whatif.router import router as whatif_router
 from iid_store.db import create_engine, create_session_factory
 
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
+    install_contract(app)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)  # the outermost: every log line has the id
@@ -99,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         review_router,
         notes_router,
         inbox_router,
+        vocabularies_router,
     ):
         app.include_router(router)
     return app

@@ -60,6 +60,8 @@ async def put_sid_answer(
     if_match: IfMatchDep,
     response: Response,
 ) -> Any:
+    """Answer one SID indicator of the innovation. Send `If-Match` with the ETag you edited: a
+    stale one answers 412."""
     answer = await service.put_sid(session, scope, entry_id, indicator, body, if_match)
     return with_etag(answer, response)
 

@@ -2,7 +2,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from iid_api.kit.schemas import InputModel, OutputModel
 
@@ -14,6 +14,8 @@ Statistic = Annotated[Decimal, Field(ge=-1e12, le=1e12, max_digits=18, decimal_p
 class AnswerIn(InputModel):
     """Either the chosen `level` (0-3; 0 = none of the options applies) or, on a numeric row,
     the measured `value`, which the edition's cut-points turn into a level."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"level": 2}, {"value": "12.5"}]})
 
     # The range is checked against the edition (with every other item of a bulk save), so a
     # bad level is reported together with the other bad items, not on its own.
@@ -30,10 +32,20 @@ class AnswerIn(InputModel):
 
 
 class BulkAnswerItem(AnswerIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"indicator": "16", "level": 3}]})
+
     indicator: str = Field(max_length=8, examples=["16"])
 
 
 class BulkAnswers(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"answers": [{"indicator": "16", "level": 3}, {"indicator": "17", "level": 2}]}
+            ]
+        }
+    )
+
     answers: list[BulkAnswerItem] = Field(min_length=1, max_length=60)
 
 

@@ -28,12 +28,15 @@ async def list_keys(
     region_code: str | None = None,
     include_revoked: bool = False,
 ) -> Any:
+    """API keys the caller administers (a region admin: its region's); never the keys
+    themselves."""
     items, total = await service.list_keys(session, scope, page, region_code, include_revoked)
     return Page[ApiKeyOut].build(items, total, page)
 
 
 @router.get("/{key_id}", response_model=ApiKeyOut)
 async def get_key(key_id: uuid.UUID, session: SessionDep, scope: ScopeDep) -> Any:
+    """One API key the caller administers (never the key itself)."""
     return await service.get_key(session, scope, key_id)
 
 

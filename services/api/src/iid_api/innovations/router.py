@@ -34,6 +34,7 @@ async def list_innovations(
     review_state: ReviewState | None = None,
     q: Annotated[str | None, Query(max_length=100, description="part of the name")] = None,
 ) -> Any:
+    """The region's innovations entered for the period (an agency operator: its agency's)."""
     filters = {
         "agency_id": agency_id,
         "stage": stage,
@@ -68,6 +69,8 @@ async def create_innovation(
 async def get_innovation(
     entry_id: uuid.UUID, session: SessionDep, scope: ScopeDep, response: Response
 ) -> Any:
+    """One innovation entry with its `version` (also its `ETag`; send it as `If-Match`
+    when you change it)."""
     return with_etag(await service.get_entry(session, scope, entry_id), response)
 
 

@@ -30,6 +30,9 @@ INTEGER_RANGE = (-(2**31), 2**31 - 1)  # PostgreSQL's integer
 YEAR_RANGE = (FIRST_YEAR, LAST_YEAR)
 # NUL, and the surrogate halves a JSON "\ud800" escape can produce (no UTF-8 form)
 REFUSED_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
+# a JSON body a route reads itself is checked up to this size (larger ones are refused by
+# such a route: an evidence link may have 8 KiB)
+SMALL_BODY_BYTES = 64 * 1024
 _REFUSED_NAMES = {"\x00": "a NUL character (U+0000)"}
 
 _whole_number_parameters: dict[int, frozenset[str]] = {}
@@ -130,20 +133,27 @@ async def check_edge(request: Request) -> None:
         problem = _number_problem(name, text, whole_numbers)
         if problem is not None:
             raise InvalidInput.at(json_pointer(["query", name]), problem)
-    if route.body_field is not None:
-        await _check_body(request)
+    await _check_body(request, parsed=route.body_field is not None)
 
 
-async def _check_body(request: Request) -> None:
-    """The body FastAPI parsed for the route (both calls below return its cached result)."""
+def _small(request: Request) -> bool:
+    length = request.headers.get("content-length", "")
+    return length.isdigit() and int(length) <= SMALL_BODY_BYTES
+
+
+async def _check_body(request: Request, *, parsed: bool) -> None:
+    """The body FastAPI parsed for the route (`parsed`: both calls below return its cached
+    result), or a small JSON body a route reads itself (an evidence link): read here, it is
+    kept for the route to read again."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    is_json = media_type == "application/json" or media_type.endswith("+json")
+    if parsed and media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.form()
         for name, value in form.multi_items():
             check_text(name, ["body", name])
             if not isinstance(value, UploadFile):
                 check_text(value, ["body", name])
-    elif media_type == "application/json" or media_type.endswith("+json"):
+    elif is_json and (parsed or _small(request)):
         try:
             body = await request.json()
         except ValueError:

@@ -6,6 +6,7 @@ database outages (503) and anything unexpected (500, without internals).
 """
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -17,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from iid_api.vocabularies.service import where_to_look
 from iid_store.logs import current_request_id
 
 logger = logging.getLogger("iid_api.errors")
@@ -160,8 +162,18 @@ def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
     errors = []
     for error in exc.errors():
         location = [part for part in error["loc"] if not _is_union_tag(part)]
-        errors.append(FieldError(pointer=json_pointer(location), detail=error["msg"]))
+        errors.append(FieldError(pointer=json_pointer(location), detail=_message(error)))
     return errors
+
+
+def _message(error: Any) -> str:
+    """pydantic's message; a closed vocabulary's also says where its codes are listed."""
+    if error["type"] == "literal_error":
+        codes = frozenset(re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", "")))
+        hint = where_to_look(codes)
+        if hint is not None:
+            return f"{error['msg']} ({hint})"
+    return str(error["msg"])
 
 
 def _is_union_tag(part: Any) -> bool:

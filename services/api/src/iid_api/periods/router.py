@@ -33,6 +33,8 @@ async def list_periods(session: SessionDep, page: PageDep, scope: PublicScopeDep
 
 @router.get("/{year}", response_model=PeriodOut)
 async def get_period(year: int, session: SessionDep, scope: PublicScopeDep) -> Any:
+    """One assessment year: its edition, status and windows (without credentials: a
+    published one only)."""
     return await service.visible_period(session, scope, year)
 
 
@@ -76,4 +78,6 @@ async def request_recompute(year: int, session: SessionDep, scope: ScopeDep) -> 
 async def recompute_status(
     year: int, run_id: uuid.UUID, session: SessionDep, _: PrincipalDep
 ) -> Any:
+    """A recompute run of the period: queued, running (regions done of the total), done or
+    failed (with the reason)."""
     return await service.get_run(session, year, run_id)

@@ -38,6 +38,7 @@ async def list_users(
 
 @router.get("/{user_id}", response_model=UserOut)
 async def get_user(user_id: uuid.UUID, session: SessionDep, scope: ScopeDep) -> Any:
+    """One user the caller administers."""
     return await service.get_user(session, scope, user_id)
 
 

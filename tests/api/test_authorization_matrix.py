@@ -87,6 +87,7 @@ PARAMS = {
     "run_id": "run_id",
     "note_id": "note_id",
     "item_id": "inbox_item_id",
+    "name": "vocabulary",
 }
 PDF = b"%PDF-1.7\n" + b"0" * 2000 + b"\n%%EOF\n"
 DECISION = {"decision": "lower", "level": 1, "note": "SK tidak dilampirkan"}
@@ -207,7 +208,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/periods/{year}/regions/{code}/outlook"): Case("verification_read", params=VERIFYING),  # noqa: E501
     # vocabularies
     ("GET", "/v1/vocabularies"): Case("public"),
-    ("GET", "/v1/vocabularies/{name}"): Case("public", params={"name": "vocabulary"}),
+    ("GET", "/v1/vocabularies/{name}"): Case("public"),
     ("GET", "/v1/periods/{year}/what-if"): Case("public", params=PUBLISHED, query={"edition": "iid-2027-draft", "basis": "verified", "cluster": "kota"}),  # noqa: E501
 }
 # fmt: on

@@ -135,6 +135,7 @@ def _path_values(ids: dict[str, list[str]]) -> dict[str, list[str]]:
         "entry_id": ids["draft"][:1] + ids["sent"][:1] + ids["hidden"],
         "agency_id": ids["agency"],
         "indicator": ["1", "16"],
+        "name": ["urusan", "stages"],
         "evidence_id": [unknown],
         "user_id": [unknown],
         "key_id": [unknown],

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from iid_api.agencies.router import router as agencies_router
 from iid_api.answers.router import router as answers_router
@@ -66,7 +67,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the service itself (a government intranet
+    # has no CDN): fastapi-offline ships the assets and serves them under /static-offline-docs
+    app = FastAPIOffline(
         title="IID service",
         version="0.1.0",
         description=DESCRIPTION,

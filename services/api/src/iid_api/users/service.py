@@ -101,13 +101,12 @@ async def _keep_a_national_admin(
 ) -> None:
     """409 when the change would leave no active national admin (whoever asks, by whatever
     credential); called under `lock_national_admins`, so concurrent changes count in turn."""
-    was_admin = user.active and user.role == Role.NATIONAL_ADMIN
-    if was_admin and not stays_admin:
-        if await repository.other_active_national_admins(session, user.id) == 0:
-            raise Conflict(
-                "this is the last active national admin: make another user national admin "
-                "before deactivating or demoting this one"
-            )
+    removed = user.active and user.role == Role.NATIONAL_ADMIN and not stays_admin
+    if removed and await repository.other_active_national_admins(session, user.id) == 0:
+        raise Conflict(
+            "this is the last active national admin: make another user national admin "
+            "before deactivating or demoting this one"
+        )
 
 
 async def update_user(

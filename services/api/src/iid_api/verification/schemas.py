@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Literal, Self
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, StrictInt, model_validator
 
 from iid_api.kit.errors import ProblemBody
 from iid_api.kit.pagination import Page
@@ -25,7 +25,7 @@ class DecisionIn(InputModel):
     )
 
     decision: DecisionKind = Field(examples=["lower"])
-    level: int | None = Field(
+    level: StrictInt | None = Field(
         default=None, ge=0, examples=[1], description="below the claimed level (lower only)"
     )
     note: str = Field(default="", max_length=2000, examples=["SK kepala daerah tidak dilampirkan"])

@@ -147,8 +147,10 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("DELETE", "/v1/innovations/{entry_id}"): Case("innovation_write"),
     ("POST", "/v1/innovations/{entry_id}/send"): Case("region_write", params={"entry_id": "approved_entry"}),  # noqa: E501
     ("GET", "/v1/periods/{year}/regions/{code}/spd-answers"): Case("tenant_read"),
+    ("GET", "/v1/periods/{year}/regions/{code}/spd-answers/{indicator}"): Case("tenant_read"),
     ("PUT", "/v1/periods/{year}/regions/{code}/spd-answers/{indicator}"): Case("region_write", body={"level": 3}),  # noqa: E501
     ("GET", "/v1/innovations/{entry_id}/answers"): Case("tenant_read"),
+    ("GET", "/v1/innovations/{entry_id}/answers/{indicator}"): Case("tenant_read", params=SID),
     ("PUT", "/v1/innovations/{entry_id}/answers/{indicator}"): Case("innovation_write", params=SID, body={"level": 1}),  # noqa: E501
     ("PUT", "/v1/innovations/{entry_id}/answers"): Case("innovation_write", body={"answers": [{"indicator": "18", "level": 1}]}),  # noqa: E501
     # scorecards and rankings
@@ -483,6 +485,11 @@ async def _call(
             data=fill(case.form, values) if case.form else None,
             files=case.files,
         )
+        # every 201 names what it created (HTTP manners, issue 14), checked on every route
+        if response.status_code == 201 and path != "/v1/history/imports":
+            location = response.headers.get("Location", "")
+            assert location.startswith("/v1/"), f"{method} {path}: 201 without a Location"
+            assert (await client.get(location, headers=headers)).status_code == 200, location
     finally:
         await savepoint.rollback()
     return response.status_code

@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from iid_api.agencies.router import router as agencies_router
 from iid_api.answers.router import router as answers_router
@@ -49,6 +50,11 @@ Answers carry an `ETag`; send it back as `If-Match` to avoid overwriting someone
 """
 
 
+# a JSON answer smaller than this is sent as it is (compressing it saves less than it costs)
+GZIP_MINIMUM_BYTES = 2048
+NOT_COMPRESSED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf", "image/*", "video/*")
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -80,6 +86,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_contract(app)
     app.add_middleware(IdempotencyMiddleware)
+    # outside the idempotency records (a replay is compressed like the first answer); JSON
+    # only: files keep their bytes (and their Range requests) as stored
+    app.add_middleware(
+        GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, exclude_content_types=NOT_COMPRESSED
+    )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)  # the outermost: every log line has the id
     for router in (

@@ -29,10 +29,14 @@ async def list_agencies(
 @router.post(
     "/v1/regions/{code}/agencies", response_model=AgencyOut, status_code=status.HTTP_201_CREATED
 )
-async def create_agency(code: str, body: AgencyCreate, session: SessionDep, scope: ScopeDep) -> Any:
+async def create_agency(
+    code: str, body: AgencyCreate, session: SessionDep, scope: ScopeDep, response: Response
+) -> Any:
     """Add an agency to the region (national admins and the region's admin). Answers 201 with
     its `Location`."""
-    return await service.create_agency(session, scope, code, body)
+    agency = await service.create_agency(session, scope, code, body)
+    response.headers["Location"] = f"/v1/agencies/{agency.id}"
+    return agency
 
 
 @router.get("/v1/agencies/{agency_id}", response_model=AgencyOut)

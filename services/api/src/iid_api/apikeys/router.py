@@ -14,10 +14,14 @@ router = APIRouter(prefix="/v1/api-keys", tags=["api keys"], responses=PROBLEM_R
 
 
 @router.post("", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
-async def create_key(body: ApiKeyCreate, session: SessionDep, scope: ScopeDep) -> Any:
+async def create_key(
+    body: ApiKeyCreate, session: SessionDep, scope: ScopeDep, response: Response
+) -> Any:
     """Create a key for a government system, scoped to a role and region like a user. The
     key is in this answer only; store it now."""
-    return await service.create_key(session, scope, body)
+    created = await service.create_key(session, scope, body)
+    response.headers["Location"] = f"/v1/api-keys/{created.id}"
+    return created
 
 
 @router.get("", response_model=Page[ApiKeyOut])

@@ -62,6 +62,7 @@ async def create_innovation(
     """Enter an innovation for the period (while it is open). Pass `continues` to report an
     earlier year's innovation again under the same public id."""
     entry = await service.create_entry(session, scope, year, code, body)
+    response.headers["Location"] = f"/v1/innovations/{entry.id}"
     return with_etag(entry, response)
 
 

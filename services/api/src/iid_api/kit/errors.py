@@ -100,7 +100,12 @@ class RangeNotSatisfiable(Problem):
 
 
 class TooManyRequests(Problem):
+    """Always says when to come back (`Retry-After`, seconds)."""
+
     status, title, slug = 429, "Too Many Requests", "too-many-requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
 
 
 class InvalidInput(Problem):

@@ -67,6 +67,7 @@ def complete(document: dict[str, Any], app: FastAPI) -> None:
         for status in error_statuses(method, path, route):
             operation["responses"].setdefault(str(status), {})
         _problems(operation)
+        _headers(operation)
         _examples(operation, document)
         _bounds(operation)
 
@@ -114,6 +115,23 @@ def _problems(operation: dict[str, Any]) -> None:
             response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}
             if not response.get("description"):
                 response["description"] = ERROR_DESCRIPTIONS.get(int(status), "Error")
+
+
+HEADERS = {
+    "201": {"Location": "Where the created object is (GET it)"},
+    "429": {"Retry-After": "Seconds to wait before trying again"},
+    "503": {"Retry-After": "Seconds to wait before trying again"},
+}
+
+
+def _headers(operation: dict[str, Any]) -> None:
+    for status, headers in HEADERS.items():
+        if status in operation["responses"]:
+            documented = operation["responses"][status].setdefault("headers", {})
+            for name, description in headers.items():
+                documented.setdefault(
+                    name, {"description": description, "schema": {"type": "string"}}
+                )
 
 
 def _examples(operation: dict[str, Any], document: dict[str, Any]) -> None:

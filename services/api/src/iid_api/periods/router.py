@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES
@@ -18,10 +18,14 @@ router = APIRouter(prefix="/v1/periods", tags=["periods"], responses=PROBLEM_RES
 
 
 @router.post("", response_model=PeriodOut, status_code=status.HTTP_201_CREATED)
-async def create_period(body: PeriodCreate, session: SessionDep, scope: ScopeDep) -> Any:
+async def create_period(
+    body: PeriodCreate, session: SessionDep, scope: ScopeDep, response: Response
+) -> Any:
     """Open a new assessment year in `draft`, pinned to one edition. Every assessable region
     joins the cluster of its kind; the other clusters are set per region."""
-    return await service.create_period(session, scope, body)
+    period = await service.create_period(session, scope, body)
+    response.headers["Location"] = f"/v1/periods/{period.year}"
+    return period
 
 
 @router.get("", response_model=Page[PeriodOut])

@@ -45,7 +45,12 @@ def operations(app: FastAPI) -> list[Operation]:
     found = []
     for context in iter_route_contexts(app.routes):
         route = context.route
-        if isinstance(context.original_route, APIRoute) and isinstance(route, APIRoute):
+        original = context.original_route
+        if (
+            isinstance(original, APIRoute)
+            and original.include_in_schema
+            and isinstance(route, APIRoute)
+        ):
             for method in sorted(context.methods or ()):
                 found.append(Operation(method, str(context.path), route))
     return sorted(found, key=lambda operation: (operation.path, operation.method))

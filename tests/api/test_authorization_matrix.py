@@ -219,7 +219,8 @@ ROUTES: dict[tuple[str, str], Case] = {
 def app_routes(app: FastAPI) -> set[tuple[str, str]]:
     routes = set()
     for context in iter_route_contexts(app.routes):
-        if isinstance(context.original_route, APIRoute):
+        route = context.original_route
+        if isinstance(route, APIRoute) and route.include_in_schema:  # not /docs, /redoc
             routes |= {(method, str(context.path)) for method in context.methods or ()}
     return routes
 

@@ -81,3 +81,11 @@ def test_response_bodies_are_typed(fastapi_app: FastAPI) -> None:
             if status.startswith("2"):
                 for media_type, content in response.get("content", {}).items():
                     assert content.get("schema") not in (None, {}), (name, status, media_type)
+
+
+def test_operation_ids_are_the_endpoint_names(fastapi_app: FastAPI) -> None:
+    """What a generated client names its functions (`create_agency`, not a path soup)."""
+    by_name = {str(op): op.route.name for op in operations(fastapi_app)}
+    for name, operation in _document_operations(fastapi_app):
+        assert operation["operationId"] == by_name[name]
+    assert len(set(by_name.values())) == len(by_name)

@@ -23,7 +23,7 @@ from iid_api.kit.cache import Caches
 from iid_api.kit.edge import check_edge
 from iid_api.kit.errors import install_error_handlers
 from iid_api.kit.idempotency import IdempotencyMiddleware
-from iid_api.kit.openapi import install_contract
+from iid_api.kit.openapi import install_contract, operation_id
 from iid_api.kit.request_id import RequestIdMiddleware
 from iid_api.metrics import MetricsMiddleware, instrument_pool
 from iid_api.notes.router import router as notes_router
@@ -81,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(check_edge)],
+        # operation ids are the endpoints' names (create_agency): what generated clients call
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)

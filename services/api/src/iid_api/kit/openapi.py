@@ -42,6 +42,11 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+def operation_id(route: APIRoute) -> str:
+    """An operation's id: its endpoint's name, unique in the app (tests/api/test_openapi_...)."""
+    return route.name
+
+
 def install_contract(app: FastAPI) -> None:
     def contract() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -12,6 +12,7 @@ from pydantic import (
     computed_field,
     model_validator,
 )
+from pydantic.config import JsonDict
 
 from iid_api.kit.schemas import InputModel, OutputModel
 from iid_scoring import URUSAN
@@ -97,7 +98,7 @@ REQUIRED_FIELDS = (
 )
 
 
-INNOVATION_EXAMPLE = {
+INNOVATION_EXAMPLE: JsonDict = {
     "agency_id": "0b5f3c1e-8d2a-4f6b-9c7e-2a1d4e6f8b90",
     "name": "Posyandu Digital Terpadu",
     "stage": "penerapan",

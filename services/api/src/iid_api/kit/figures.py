@@ -43,5 +43,12 @@ def _two_places(value: Decimal) -> str:
 TwoPlaces = Annotated[
     Decimal,
     PlainSerializer(_two_places, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["3.00"]}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^-?\d+\.\d{2}$",
+            "description": "a decimal with two places, as a string",
+            "examples": ["3.00"],
+        }
+    ),
 ]

@@ -21,11 +21,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_api.settings import Settings
-from iid_store.db import create_engine, create_session_factory, session_scope
-from iid_store.db.admin import create_database, drop_database
-from iid_store.seed import seed_editions, seed_regions
+from iid_store.db import create_engine, create_session_factory
 from tests.api.support import REGION, create_agency, create_innovation, create_period
-from tests.conftest import private_database_url, run_alembic
+from tests.conftest import seeded_database
 from tests.support.credentials import bearer, issue_api_key
 from tests.support.servers import free_port
 
@@ -52,18 +50,8 @@ class Service:
 
 @pytest.fixture(scope="module")
 async def fuzz_database() -> AsyncIterator[str]:
-    url = private_database_url("iid_fuzz")
-    await create_database(url, exist_ok=False)
-    try:
-        await run_alembic(url, "upgrade", "head")
-        engine = create_engine(Settings(database_url=url))
-        async with session_scope(create_session_factory(engine)) as session:
-            await seed_editions(session)
-            await seed_regions(session)
-        await engine.dispose()
+    async with seeded_database("iid_fuzz") as url:
         yield url
-    finally:
-        await drop_database(url)
 
 
 def _start(database_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:

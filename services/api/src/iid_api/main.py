@@ -47,6 +47,9 @@ rubric; the ministry verifies; the index, rating and rankings follow.
 Errors are RFC 9457 `application/problem+json`; validation errors carry an `errors` list with a
 JSON pointer per offending field. Lists are paginated (`page`, `limit`) and say their `total`.
 Answers carry an `ETag`; send it back as `If-Match` to avoid overwriting someone else's change.
+Writes accept an `Idempotency-Key` (1-255 characters): a retry with the same key and request
+answers what the first did. Closed vocabularies (urusan, stages, roles ...) are listed at
+`GET /v1/vocabularies`. JSON of 2 KiB and more is gzip-compressed for clients that accept it.
 """
 
 

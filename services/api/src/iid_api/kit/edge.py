@@ -2,7 +2,7 @@
 
 `check_edge` is an application-wide dependency (it runs before a route's own dependencies and
 before its parameters are validated): it reads the route's parameters and the body FastAPI
-parsed for it, and refuses
+parsed for it (or a small JSON body a route reads itself, like an evidence link), and refuses
 - text with a character PostgreSQL's text and jsonb refuse (U+0000, and lone surrogates, which
   have no UTF-8 form): 422 naming the field, for path, query, form and JSON body values;
 - a year-like path parameter (`year`) outside the years a period may have: 404 (there is no

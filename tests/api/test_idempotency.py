@@ -3,11 +3,14 @@
 import asyncio
 import hashlib
 import json
+from datetime import UTC, datetime, timedelta
 
 from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from iid_api.kit.credentials import decode_access_token, encode_access_token
+from iid_api.settings import Settings
 from iid_store.db.models import AuditEntry, IdempotencyRecord
 from tests.api.support import (
     REGION,
@@ -97,7 +100,10 @@ async def test_bad_keys(client: AsyncClient) -> None:
 
 
 async def test_a_retry_after_a_token_refresh_is_recognised(
-    client: AsyncClient, public: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+    client: AsyncClient,
+    public: AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
 ) -> None:
     await create_period(client)
     agency = await create_agency(client)
@@ -114,8 +120,16 @@ async def test_a_retry_after_a_token_refresh_is_recognised(
     renewed = ok(
         await public.post("/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     )
-    assert renewed["access_token"] != tokens["access_token"]
-    again = await public.post(URL, json=body, headers={**key, **bearer(renewed["access_token"])})
+    # a refresh within the same second may give the same bytes: a token of the same sign-in
+    # issued at another second is another credential for the same principal
+    secret = settings.secret_key.get_secret_value()
+    claims = decode_access_token(secret, renewed["access_token"])
+    earlier = datetime.now(UTC) - timedelta(seconds=5)
+    token = encode_access_token(
+        secret, claims.user_id, claims.family_id, timedelta(minutes=5), now=earlier
+    )
+    assert token != tokens["access_token"]
+    again = await public.post(URL, json=body, headers={**key, **bearer(token)})
     assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
     assert again.json() == first.json()
     assert ok(await client.get(URL))["total"] == 1

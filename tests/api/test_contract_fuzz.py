@@ -150,7 +150,10 @@ def _command(service: Service, caller: str, report: Path) -> Iterator[str]:
 @pytest.mark.parametrize("caller", ["national_admin", "region_admin", "anonymous"])
 def test_the_service_keeps_its_contract(service: Service, caller: str, tmp_path: Path) -> None:
     command = list(_command(service, caller, tmp_path / "junit.xml"))
-    run = subprocess.run(command, capture_output=True, text=True, timeout=5 * SECONDS_PER_RUN)
+    # in the test's folder: schemathesis keeps a cache of what it found where it runs
+    run = subprocess.run(
+        command, capture_output=True, text=True, timeout=5 * SECONDS_PER_RUN, cwd=tmp_path
+    )
     api_log = service.log.read_text(errors="replace")[-5000:]
     assert run.returncode == 0, (
         f"{run.stdout[-20000:]}\n{run.stderr[-3000:]}\n--- API log\n{api_log}"

@@ -12,7 +12,7 @@ PINS := requirements/runtime.txt requirements/dev.txt
 INSTALL := libs/scoring libs/store[s3] services/api services/worker
 STAMP := $(VENV)/.installed
 
-.PHONY: setup services balancer migrate seed run test bench lint audit format lock clean
+.PHONY: setup services balancer migrate seed run test bench lint audit format lock clean client
 
 setup: $(STAMP)
 
@@ -77,5 +77,15 @@ lock:
 	  $(addprefix --no-emit-package ,iid-scoring iid-store iid-api iid-worker)
 	$(UV_COMPILE) requirements/dev.in -o requirements/dev.txt
 
+# A typed Python client generated from the OpenAPI document by openapi-python-client, into
+# build/client/iid_client (generated on demand, never committed: the document is the source;
+# tests/api/test_generated_client.py generates one the same way and drives a year with it).
+CLIENT_DIR := build/client
+client: setup
+	mkdir -p $(CLIENT_DIR)
+	$(BIN)/python -m iid_api.openapi_document $(CLIENT_DIR)/openapi.json
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/openapi-python-client generate --meta none --overwrite \
+	  --path $(CLIENT_DIR)/openapi.json --output-path $(CLIENT_DIR)/iid_client
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build

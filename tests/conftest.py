@@ -9,6 +9,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import pytest
 from alembic import command
@@ -54,9 +55,11 @@ async def run_alembic(database_url: str, action: str, revision: str) -> None:
     await asyncio.to_thread(getattr(command, action), config, revision)
 
 
-@pytest.fixture(scope="session")
-async def database_url() -> AsyncIterator[str]:
-    url = private_database_url("iid_test")
+@asynccontextmanager
+async def seeded_database(prefix: str) -> AsyncIterator[str]:
+    """A new database on the test server, migrated and seeded (editions, regions), dropped
+    afterwards: its URL."""
+    url = private_database_url(prefix)
     await create_database(url, exist_ok=False)
     try:
         await run_alembic(url, "upgrade", "head")
@@ -68,6 +71,12 @@ async def database_url() -> AsyncIterator[str]:
         yield url
     finally:
         await drop_database(url)
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    async with seeded_database("iid_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

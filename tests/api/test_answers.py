@@ -48,7 +48,7 @@ async def test_spd_answer_round_trip_with_etag(client: AsyncClient, db: AsyncSes
     response = await client.put(f"{SPD_URL}/1", json={"level": 2})
     saved = ok(response)
     assert response.headers["etag"] == '"1"'
-    assert (saved["level"], saved["points"], saved["version"]) == (2, "2", 1)
+    assert (saved["level"], saved["points"], saved["version"]) == (2, "2.00", 1)
     assert await _marker_generation(db) == opened + 1
 
     response = await client.put(f"{SPD_URL}/1", json={"level": 3}, headers={"If-Match": '"1"'})
@@ -152,7 +152,7 @@ async def test_sid_answers_single_and_bulk(client: AsyncClient, db: AsyncSession
     url = f"/v1/innovations/{entry['id']}/answers"
 
     saved = ok(await client.put(f"{url}/16", json={"level": 3}))
-    assert (saved["points"], saved["mandatory"]) == ("9", True)
+    assert (saved["points"], saved["mandatory"]) == ("9.00", True)
     await answer_sid(client, entry["id"], {code: 2 for code in SID_CODES})
     rows = ok(await client.get(url))
     assert [row["indicator"] for row in rows] == SID_CODES

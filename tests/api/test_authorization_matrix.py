@@ -87,6 +87,7 @@ PARAMS = {
     "run_id": "run_id",
     "note_id": "note_id",
     "item_id": "inbox_item_id",
+    "name": "vocabulary",
 }
 PDF = b"%PDF-1.7\n" + b"0" * 2000 + b"\n%%EOF\n"
 DECISION = {"decision": "lower", "level": 1, "note": "SK tidak dilampirkan"}
@@ -146,8 +147,10 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("DELETE", "/v1/innovations/{entry_id}"): Case("innovation_write"),
     ("POST", "/v1/innovations/{entry_id}/send"): Case("region_write", params={"entry_id": "approved_entry"}),  # noqa: E501
     ("GET", "/v1/periods/{year}/regions/{code}/spd-answers"): Case("tenant_read"),
+    ("GET", "/v1/periods/{year}/regions/{code}/spd-answers/{indicator}"): Case("tenant_read"),
     ("PUT", "/v1/periods/{year}/regions/{code}/spd-answers/{indicator}"): Case("region_write", body={"level": 3}),  # noqa: E501
     ("GET", "/v1/innovations/{entry_id}/answers"): Case("tenant_read"),
+    ("GET", "/v1/innovations/{entry_id}/answers/{indicator}"): Case("tenant_read", params=SID),
     ("PUT", "/v1/innovations/{entry_id}/answers/{indicator}"): Case("innovation_write", params=SID, body={"level": 1}),  # noqa: E501
     ("PUT", "/v1/innovations/{entry_id}/answers"): Case("innovation_write", body={"answers": [{"indicator": "18", "level": 1}]}),  # noqa: E501
     # scorecards and rankings
@@ -205,6 +208,9 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/periods/{year}/rankings/uncertainty"): Case("national_read", params=VERIFYING, query={"cluster": "kota"}),  # noqa: E501
     ("POST", "/v1/periods/{year}/rankings/uncertainty"): Case("national_admin", params=VERIFYING),
     ("GET", "/v1/periods/{year}/regions/{code}/outlook"): Case("verification_read", params=VERIFYING),  # noqa: E501
+    # vocabularies
+    ("GET", "/v1/vocabularies"): Case("public"),
+    ("GET", "/v1/vocabularies/{name}"): Case("public"),
     ("GET", "/v1/periods/{year}/what-if"): Case("public", params=PUBLISHED, query={"edition": "iid-2027-draft", "basis": "verified", "cluster": "kota"}),  # noqa: E501
 }
 # fmt: on
@@ -213,7 +219,8 @@ ROUTES: dict[tuple[str, str], Case] = {
 def app_routes(app: FastAPI) -> set[tuple[str, str]]:
     routes = set()
     for context in iter_route_contexts(app.routes):
-        if isinstance(context.original_route, APIRoute):
+        route = context.original_route
+        if isinstance(route, APIRoute) and route.include_in_schema:  # not /docs, /redoc
             routes |= {(method, str(context.path)) for method in context.methods or ()}
     return routes
 
@@ -283,6 +290,7 @@ async def _side(client: AsyncClient, region: str) -> dict[str, str]:
         "published_year": str(PUBLISHED_YEAR),
         "code": region,
         "edition": "iid-2026",
+        "vocabulary": "urusan",
         "agency_id": agency,
         "spare_agency": spare,
         "draft_entry": draft,
@@ -478,6 +486,11 @@ async def _call(
             data=fill(case.form, values) if case.form else None,
             files=case.files,
         )
+        # every 201 names what it created (HTTP manners, issue 14), checked on every route
+        if response.status_code == 201 and path != "/v1/history/imports":
+            location = response.headers.get("Location", "")
+            assert location.startswith("/v1/"), f"{method} {path}: 201 without a Location"
+            assert (await client.get(location, headers=headers)).status_code == 200, location
     finally:
         await savepoint.rollback()
     return response.status_code

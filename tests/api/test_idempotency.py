@@ -1,11 +1,16 @@
 """Idempotency-Key: a retried write happens once and answers the same."""
 
 import asyncio
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
 
 from httpx import AsyncClient
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from iid_api.kit.credentials import decode_access_token, encode_access_token
+from iid_api.settings import Settings
 from iid_store.db.models import AuditEntry, IdempotencyRecord
 from tests.api.support import (
     REGION,
@@ -17,6 +22,7 @@ from tests.api.support import (
     problem,
 )
 from tests.conftest import RoleHeaders
+from tests.support.credentials import TEST_PASSWORD, add_user, bearer
 
 URL = f"/v1/periods/{YEAR}/regions/{REGION}/innovations"
 
@@ -91,3 +97,95 @@ async def test_bad_keys(client: AsyncClient) -> None:
         headers={"Idempotency-Key": "k" * 300},
     )
     problem(response, 400)
+
+
+async def test_a_retry_after_a_token_refresh_is_recognised(
+    client: AsyncClient,
+    public: AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    await create_period(client)
+    agency = await create_agency(client)
+    async with session_factory() as session:
+        await add_user(session, "admin@parepare.go.id", "region_admin", REGION)
+        await session.commit()
+    form = {"username": "admin@parepare.go.id", "password": TEST_PASSWORD}
+    tokens = ok(await public.post("/v1/auth/token", data=form))
+    key = {"Idempotency-Key": "refresh-then-retry"}
+    body = innovation_body(agency["id"])
+    first = await public.post(URL, json=body, headers={**key, **bearer(tokens["access_token"])})
+    assert first.status_code == 201
+    # the link dropped the answer; the app refreshed its token and retries
+    renewed = ok(
+        await public.post("/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    )
+    # a refresh within the same second may give the same bytes: a token of the same sign-in
+    # issued at another second is another credential for the same principal
+    secret = settings.secret_key.get_secret_value()
+    claims = decode_access_token(secret, renewed["access_token"])
+    earlier = datetime.now(UTC) - timedelta(seconds=5)
+    token = encode_access_token(
+        secret, claims.user_id, claims.family_id, timedelta(minutes=5), now=earlier
+    )
+    assert token != tokens["access_token"]
+    again = await public.post(URL, json=body, headers={**key, **bearer(token)})
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert ok(await client.get(URL))["total"] == 1
+
+
+async def test_sign_ins_and_refreshes_are_never_stored(
+    client: AsyncClient,
+    public: AsyncClient,
+    db: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    async with session_factory() as session:
+        await add_user(session, "operator@parepare.go.id", "region_admin", REGION)
+        await session.commit()
+    form = {"username": "operator@parepare.go.id", "password": TEST_PASSWORD}
+    key = {"Idempotency-Key": "sign-in-1"}
+    first = ok(await public.post("/v1/auth/token", data=form, headers=key))
+    again = await public.post("/v1/auth/token", data=form, headers=key)
+    assert "idempotent-replayed" not in again.headers
+    assert ok(again)["refresh_token"] != first["refresh_token"]  # a second sign-in
+    signed_in = bearer(first["access_token"])
+    refresh = {"refresh_token": first["refresh_token"]}
+    ok(await public.post("/v1/auth/refresh", json=refresh, headers={**key, **signed_in}))
+    assert await _count(db, IdempotencyRecord) == 0
+
+
+async def test_anonymous_writes_are_not_replayed(public: AsyncClient, db: AsyncSession) -> None:
+    key = {"Idempotency-Key": "shared-by-everyone"}
+    for _ in range(2):
+        response = await public.post(
+            "/v1/regions/73.72/agencies", json={"name": "Dinas X"}, headers=key
+        )
+        problem(response, 401)
+        assert "idempotent-replayed" not in response.headers
+    assert await _count(db, IdempotencyRecord) == 0
+
+
+async def test_a_retry_while_the_first_runs_is_told_when_to_come_back(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await create_period(client)
+    agency = await create_agency(client)
+    body = innovation_body(agency["id"])
+    key = {"Idempotency-Key": "still-running"}
+    # a claim without an answer yet: what a first request in flight leaves
+    me = ok(await client.get("/v1/auth/me"))
+    record_id = hashlib.sha256(
+        f"key:{me['api_key_id']}".encode() + b"\0" + b"still-running"
+    ).hexdigest()
+    path = URL.encode() + b"?"
+    fingerprint = hashlib.sha256(b"\0".join([b"POST", path, json.dumps(body).encode()])).hexdigest()
+    async with session_factory() as session:
+        session.add(IdempotencyRecord(id=record_id, fingerprint=fingerprint))
+        await session.commit()
+    response = await client.post(
+        URL, content=json.dumps(body), headers={**key, "Content-Type": "application/json"}
+    )
+    problem(response, 409)
+    assert response.headers["Retry-After"] == "1"

@@ -7,6 +7,10 @@ methodology.md section 4 and the innovation attributes of the 2023 and 2026 cata
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final, Literal
 
+# The years a period (and an imported result) may have: the CHECK of their `year` columns.
+FIRST_YEAR: Final = 2000
+LAST_YEAR: Final = 2100
+
 PERIOD_STATUSES: Final = ("draft", "open", "closed", "verifying", "published")
 # Allowed moves of a period's status. Re-opening a closed period is allowed for deadline
 # extensions (2023's intake was extended); nothing leaves `published`.

@@ -3,7 +3,9 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from iid_api.agencies.router import router as agencies_router
 from iid_api.answers.router import router as answers_router
@@ -18,8 +20,10 @@ from iid_api.history.router import router as history_router
 from iid_api.inbox.router import router as inbox_router
 from iid_api.innovations.router import router as innovations_router
 from iid_api.kit.cache import Caches
+from iid_api.kit.edge import check_edge
 from iid_api.kit.errors import install_error_handlers
 from iid_api.kit.idempotency import IdempotencyMiddleware
+from iid_api.kit.openapi import install_contract, operation_id
 from iid_api.kit.replica import open_replica
 from iid_api.kit.request_id import RequestIdMiddleware
 from iid_api.metrics import MetricsMiddleware, instrument_pool
@@ -33,6 +37,7 @@ from iid_api.settings import Settings, get_settings
 from iid_api.uncertainty.router import router as uncertainty_router
 from iid_api.users.router import router as users_router
 from iid_api.verification.router import router as verification_router
+from iid_api.vocabularies.router import router as vocabularies_router
 from iid_api.whatif.router import router as whatif_router
 from iid_store.db import create_engine, create_session_factory
 
@@ -43,7 +48,15 @@ rubric; the ministry verifies; the index, rating and rankings follow.
 Errors are RFC 9457 `application/problem+json`; validation errors carry an `errors` list with a
 JSON pointer per offending field. Lists are paginated (`page`, `limit`) and say their `total`.
 Answers carry an `ETag`; send it back as `If-Match` to avoid overwriting someone else's change.
+Writes accept an `Idempotency-Key` (1-255 characters): a retry with the same key and request
+answers what the first did. Closed vocabularies (urusan, stages, roles ...) are listed at
+`GET /v1/vocabularies`. JSON of 2 KiB and more is gzip-compressed for clients that accept it.
 """
+
+
+# a JSON answer smaller than this is sent as it is (compressing it saves less than it costs)
+GZIP_MINIMUM_BYTES = 2048
+NOT_COMPRESSED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf", "image/*", "video/*")
 
 
 @asynccontextmanager
@@ -71,15 +84,26 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the service itself (a government intranet
+    # has no CDN): fastapi-offline ships the assets and serves them under /static-offline-docs
+    app = FastAPIOffline(
         title="IID service",
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(check_edge)],
+        # operation ids are the endpoints' names (create_agency): what generated clients call
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
+    install_contract(app)
     app.add_middleware(IdempotencyMiddleware)
+    # outside the idempotency records (a replay is compressed like the first answer); JSON
+    # only: files keep their bytes (and their Range requests) as stored
+    app.add_middleware(
+        GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, exclude_content_types=NOT_COMPRESSED
+    )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)  # the outermost: every log line has the id
     for router in (
@@ -105,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         review_router,
         notes_router,
         inbox_router,
+        vocabularies_router,
     ):
         app.include_router(router)
     return app

@@ -83,7 +83,7 @@ class Period(Base):
     __tablename__ = "periods"
     __table_args__ = (
         CheckConstraint(one_of("status", vocab.PERIOD_STATUSES), name="status"),
-        CheckConstraint("year BETWEEN 2000 AND 2100", name="year"),
+        CheckConstraint(f"year BETWEEN {vocab.FIRST_YEAR} AND {vocab.LAST_YEAR}", name="year"),
         CheckConstraint("reporting_opens_on <= reporting_closes_on", name="reporting_window"),
         CheckConstraint(
             "implementation_starts_on <= implementation_ends_on", name="implementation_window"
@@ -797,7 +797,7 @@ class ImportedResult(Base):
 
     __tablename__ = "imported_results"
     __table_args__ = (
-        CheckConstraint("year BETWEEN 2000 AND 2100", name="year"),
+        CheckConstraint(f"year BETWEEN {vocab.FIRST_YEAR} AND {vocab.LAST_YEAR}", name="year"),
         CheckConstraint(one_of("scale", vocab.SCALES), name="scale"),
         CheckConstraint(
             "score >= 0 AND (scale <> 'index_0_100' OR score <= 100)", name="score_on_scale"

@@ -21,6 +21,7 @@ async def list_agencies(
     page: PageDep,
     q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Any:
+    """The region's agencies (OPD, UPTD, puskesmas ...), by name."""
     items, total = await service.list_agencies(session, scope, code, page, q)
     return Page[AgencyOut].build(items, total, page)
 
@@ -28,12 +29,19 @@ async def list_agencies(
 @router.post(
     "/v1/regions/{code}/agencies", response_model=AgencyOut, status_code=status.HTTP_201_CREATED
 )
-async def create_agency(code: str, body: AgencyCreate, session: SessionDep, scope: ScopeDep) -> Any:
-    return await service.create_agency(session, scope, code, body)
+async def create_agency(
+    code: str, body: AgencyCreate, session: SessionDep, scope: ScopeDep, response: Response
+) -> Any:
+    """Add an agency to the region (national admins and the region's admin). Answers 201 with
+    its `Location`."""
+    agency = await service.create_agency(session, scope, code, body)
+    response.headers["Location"] = f"/v1/agencies/{agency.id}"
+    return agency
 
 
 @router.get("/v1/agencies/{agency_id}", response_model=AgencyOut)
 async def get_agency(agency_id: uuid.UUID, session: SessionDep, scope: ScopeDep) -> Any:
+    """One agency of a region the caller may see."""
     return await service.get_agency(session, scope, agency_id)
 
 
@@ -41,6 +49,7 @@ async def get_agency(agency_id: uuid.UUID, session: SessionDep, scope: ScopeDep)
 async def update_agency(
     agency_id: uuid.UUID, body: AgencyPatch, session: SessionDep, scope: ScopeDep
 ) -> Any:
+    """Rename an agency or change its kind."""
     return await service.update_agency(session, scope, agency_id, body)
 
 

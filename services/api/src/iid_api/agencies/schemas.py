@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from iid_api.kit.schemas import InputModel, OutputModel
 
@@ -10,11 +10,19 @@ AgencyKind = Literal["opd", "uptd", "puskesmas", "sekolah", "kecamatan", "desa",
 
 
 class AgencyCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "Dinas Kesehatan Kota Parepare", "kind": "opd"}]}
+    )
+
     name: str = Field(min_length=2, max_length=200, examples=["Dinas Kesehatan"])
     kind: AgencyKind = "opd"
 
 
 class AgencyPatch(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "Dinas Kesehatan dan Keluarga Berencana"}]}
+    )
+
     name: str | None = Field(default=None, min_length=2, max_length=200)
     kind: AgencyKind | None = None
 

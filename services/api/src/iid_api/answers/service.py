@@ -163,6 +163,14 @@ async def list_sid(session: AsyncSession, scope: Scope, entry_id: uuid.UUID) -> 
     return await _list(session, target, target.edition.sid_indicators)
 
 
+def one(answers: list[AnswerOut], indicator: str, aspect: str) -> AnswerOut:
+    """The answer (or nulls) to `indicator` among a listing."""
+    for answer in answers:
+        if answer.indicator == indicator:
+            return answer
+    raise NotFound(f"{indicator} is not an {aspect} indicator of the period's edition")
+
+
 # --- writing --------------------------------------------------------------------------------
 def _checked(
     target: AnswerTarget, items: Sequence[BulkAnswerItem]

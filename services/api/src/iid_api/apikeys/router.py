@@ -14,10 +14,14 @@ router = APIRouter(prefix="/v1/api-keys", tags=["api keys"], responses=PROBLEM_R
 
 
 @router.post("", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
-async def create_key(body: ApiKeyCreate, session: SessionDep, scope: ScopeDep) -> Any:
+async def create_key(
+    body: ApiKeyCreate, session: SessionDep, scope: ScopeDep, response: Response
+) -> Any:
     """Create a key for a government system, scoped to a role and region like a user. The
     key is in this answer only; store it now."""
-    return await service.create_key(session, scope, body)
+    created = await service.create_key(session, scope, body)
+    response.headers["Location"] = f"/v1/api-keys/{created.id}"
+    return created
 
 
 @router.get("", response_model=Page[ApiKeyOut])
@@ -28,12 +32,15 @@ async def list_keys(
     region_code: str | None = None,
     include_revoked: bool = False,
 ) -> Any:
+    """API keys the caller administers (a region admin: its region's); never the keys
+    themselves."""
     items, total = await service.list_keys(session, scope, page, region_code, include_revoked)
     return Page[ApiKeyOut].build(items, total, page)
 
 
 @router.get("/{key_id}", response_model=ApiKeyOut)
 async def get_key(key_id: uuid.UUID, session: SessionDep, scope: ScopeDep) -> Any:
+    """One API key the caller administers (never the key itself)."""
     return await service.get_key(session, scope, key_id)
 
 

@@ -1,13 +1,19 @@
 import uuid
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from iid_api.kit.schemas import OutputModel
 from iid_api.users.schemas import RoleName, RoleScope
 
 
 class ApiKeyCreate(RoleScope):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "SIPD Kota Parepare", "role": "viewer", "region_code": "73.72"}]
+        }
+    )
+
     name: str = Field(min_length=3, max_length=200, examples=["SIPD Parepare sync"])
     expires_at: datetime | None = Field(default=None, description="none: until revoked")
 

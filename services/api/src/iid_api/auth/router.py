@@ -19,7 +19,16 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/v1/auth", tags=["auth"], responses=AUTH_RESPONSES)
 
 
-@router.post("/token", response_model=TokenOut)
+SIGN_IN_FORM = {"username": "operator@parepare.go.id", "password": "sandi-yang-panjang-2026"}
+
+
+@router.post(
+    "/token",
+    response_model=TokenOut,
+    openapi_extra={
+        "requestBody": {"content": {"application/x-www-form-urlencoded": {"example": SIGN_IN_FORM}}}
+    },
+)
 async def sign_in(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, session: SessionDep
 ) -> Any:

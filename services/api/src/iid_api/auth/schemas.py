@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from iid_api.kit.schemas import InputModel, OutputModel
 from iid_store.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
@@ -27,10 +27,25 @@ class TokenOut(BaseModel):
 
 
 class RefreshIn(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"refresh_token": "rt_3QzH8xW2mVb7LpN4sK9dF1aY6cE0jU5g"}]}
+    )
+
     refresh_token: str = Field(min_length=16, max_length=200)
 
 
 class PasswordChange(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "current_password": "sandi-yang-panjang-2026",
+                    "new_password": "sandi-baru-yang-lebih-panjang",
+                }
+            ]
+        }
+    )
+
     current_password: GivenPassword
     new_password: NewPassword = Field(
         description=f"at least {MIN_PASSWORD_LENGTH} characters; every sign-in ends"

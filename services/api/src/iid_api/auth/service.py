@@ -107,8 +107,7 @@ async def _failed(
     await session.commit()
     if retry_after is not None:
         raise TooManyRequests(
-            f"too many failed sign-ins: try again in {retry_after} s",
-            headers={"Retry-After": str(retry_after)},
+            f"too many failed sign-ins: try again in {retry_after} s", retry_after=retry_after
         )
     raise Unauthorized(BAD_CREDENTIALS, headers=CHALLENGE)
 

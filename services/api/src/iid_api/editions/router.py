@@ -1,6 +1,6 @@
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from iid_api.editions import service
 from iid_api.editions.schemas import EditionRegistration, EditionSummary
@@ -36,8 +36,12 @@ async def get_edition(code: str, session: SessionDep, _: PublicPrincipalDep) -> 
 
 
 @router.post("", response_model=EditionSummary, status_code=status.HTTP_201_CREATED)
-async def register_edition(body: EditionRegistration, session: SessionDep, scope: ScopeDep) -> Any:
+async def register_edition(
+    body: EditionRegistration, session: SessionDep, scope: ScopeDep, response: Response
+) -> Any:
     """Register a new edition document (national admins). It is validated by the scoring
     library; an edition never changes once registered."""
     scope.require_national_admin("register editions")
-    return await service.register_edition(session, body.document, scope.principal.subject)
+    edition = await service.register_edition(session, body.document, scope.principal.subject)
+    response.headers["Location"] = f"/v1/editions/{edition.code}"
+    return edition

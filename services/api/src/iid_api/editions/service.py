@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.audit.repository import record_audit
+from iid_api.kit.edge import year_problem
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.pagination import PageParams, fetch_page
 from iid_scoring import EditionError, edition_json_schema, parse_edition
@@ -43,6 +44,8 @@ async def register_edition(
         edition = parse_edition(document)
     except EditionError as exc:
         raise InvalidInput.at("/body/document", str(exc)) from exc
+    if (problem := year_problem(edition.year)) is not None:
+        raise InvalidInput.at("/body/document/year", problem)
     if await session.get(models.Edition, edition.code) is not None:
         raise Conflict(f"edition {edition.code} is already registered; editions never change")
     row = models.Edition(**edition_row(edition))

@@ -35,6 +35,8 @@ def _problem(description: str) -> dict[str, Any]:
     return {"model": ProblemBody, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": description}
 
 
+BYTES = {"schema": {"type": "string", "format": "binary"}}
+FILE_CONTENT = {"application/pdf": BYTES, "image/*": BYTES, "video/*": BYTES}
 UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": EvidenceOut, "description": "the same file or link was already attached"},
     400: _problem("Malformed or interrupted upload"),
@@ -178,8 +180,8 @@ def _disposition(filename: str) -> str:
     "/v1/evidence/{evidence_id}",
     response_class=Response,
     responses={
-        200: {"content": {"application/pdf": {}, "image/*": {}, "video/*": {}}},
-        206: {"description": "The part asked for with `Range: bytes=...`"},
+        200: {"content": FILE_CONTENT},
+        206: {"description": "The part asked for with `Range: bytes=...`", "content": FILE_CONTENT},
         303: {"description": "A video link: the Location header names it"},
         416: _problem("The range lies outside the file"),
     },

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, HttpUrl
+from pydantic import AfterValidator, ConfigDict, Field, HttpUrl
 
 from iid_api.kit.schemas import InputModel, OutputModel
 
@@ -14,6 +14,12 @@ def _https_only(url: HttpUrl) -> HttpUrl:
 
 class EvidenceLinkIn(InputModel):
     """A video published elsewhere (for indicators that accept `video_link`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"url": "https://www.youtube.com/watch?v=posyandu-digital-parepare"}]
+        }
+    )
 
     url: Annotated[HttpUrl, AfterValidator(_https_only)] = Field(
         max_length=1000, examples=["https://www.youtube.com/watch?v=abc123"]

@@ -6,13 +6,16 @@ from typing import Literal
 from pydantic import Field
 
 from iid_api.kit.errors import ProblemBody
-from iid_api.kit.schemas import OutputModel
+from iid_api.kit.schemas import OutputModel, Rating
+from iid_api.periods.schemas import PeriodStatus
+from iid_api.regions.schemas import Cluster
+from iid_store.scoring_inputs import Basis
 
 Scale = Literal["index_0_100", "raw_sum"]
 
 
 class ClusterRank(OutputModel):
-    cluster: str | None = Field(description="null: an imported rank whose cluster is unknown")
+    cluster: Cluster | None = Field(description="null: an imported rank whose cluster is unknown")
     rank: int | None = Field(description="null: an imported cluster whose rank is unknown")
     movement: int | None = Field(description="previous_rank - rank (computed periods)")
 
@@ -23,8 +26,8 @@ class HistoryEntry(OutputModel):
         description="computed: a period of this service; imported: a published result of a "
         "year before it (POST /v1/history/imports)"
     )
-    period_status: str | None = Field(description="computed only")
-    basis: str | None = Field(
+    period_status: PeriodStatus | None = Field(description="computed only")
+    basis: Basis | None = Field(
         description="computed: verified for published periods, claimed before; imported: null"
     )
     scale: Scale = Field(
@@ -33,7 +36,7 @@ class HistoryEntry(OutputModel):
     )
     index: Decimal | None = Field(description="0-100, two places; null on the raw_sum scale")
     raw_score: Decimal | None = Field(description="the raw sum, on the raw_sum scale")
-    rating: str | None
+    rating: Rating | None
     computed_at: datetime | None = Field(description="computed only")
     imported_at: datetime | None = Field(description="imported only")
     ranks: list[ClusterRank]

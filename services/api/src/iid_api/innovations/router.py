@@ -34,6 +34,7 @@ async def list_innovations(
     review_state: ReviewState | None = None,
     q: Annotated[str | None, Query(max_length=100, description="part of the name")] = None,
 ) -> Any:
+    """The region's innovations entered for the period (an agency operator: its agency's)."""
     filters = {
         "agency_id": agency_id,
         "stage": stage,
@@ -61,6 +62,7 @@ async def create_innovation(
     """Enter an innovation for the period (while it is open). Pass `continues` to report an
     earlier year's innovation again under the same public id."""
     entry = await service.create_entry(session, scope, year, code, body)
+    response.headers["Location"] = f"/v1/innovations/{entry.id}"
     return with_etag(entry, response)
 
 
@@ -68,6 +70,8 @@ async def create_innovation(
 async def get_innovation(
     entry_id: uuid.UUID, session: SessionDep, scope: ScopeDep, response: Response
 ) -> Any:
+    """One innovation entry with its `version` (also its `ETag`; send it as `If-Match`
+    when you change it)."""
     return with_etag(await service.get_entry(session, scope, entry_id), response)
 
 

@@ -3,7 +3,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, Field, HttpUrl, computed_field, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    WithJsonSchema,
+    computed_field,
+    model_validator,
+)
+from pydantic.config import JsonDict
 
 from iid_api.kit.schemas import InputModel, OutputModel
 from iid_scoring import URUSAN
@@ -29,7 +38,9 @@ EARLIEST_DATE = date(1990, 1, 1)
 def _known_urusan(codes: list[str]) -> list[str]:
     unknown = [code for code in codes if code not in URUSAN]
     if unknown:
-        raise ValueError(f"unknown urusan {', '.join(unknown)}; see the urusan codes in /docs")
+        raise ValueError(
+            f"unknown urusan {', '.join(unknown)}; see GET /v1/vocabularies/urusan for the codes"
+        )
     if len(set(codes)) != len(codes):
         raise ValueError("an urusan is listed twice")
     return codes
@@ -41,8 +52,9 @@ def _https(url: HttpUrl | None) -> HttpUrl | None:
     return url
 
 
+UrusanCode = Annotated[str, WithJsonSchema({"type": "string", "enum": list(URUSAN)})]
 UrusanList = Annotated[
-    list[str],
+    list[UrusanCode],
     Field(
         min_length=1,
         max_length=10,
@@ -86,8 +98,35 @@ REQUIRED_FIELDS = (
 )
 
 
+INNOVATION_EXAMPLE: JsonDict = {
+    "agency_id": "0b5f3c1e-8d2a-4f6b-9c7e-2a1d4e6f8b90",
+    "name": "Posyandu Digital Terpadu",
+    "stage": "penerapan",
+    "initiator": "perangkat_daerah",
+    "initiator_name": "Dinas Kesehatan Kota Parepare",
+    "kind": "digital",
+    "form": "pelayanan_publik",
+    "theme": "digitalisasi_layanan",
+    "classification": "perangkat_daerah",
+    "urusan": ["kesehatan", "sosial"],
+    "trial_on": "2023-09-01",
+    "implemented_on": "2024-03-01",
+    "design": "Kader posyandu mencatat penimbangan balita di aplikasi; puskesmas memantau ...",
+    "goal": "Menurunkan angka stunting di Kota Parepare",
+    "benefit": "Data gizi balita tersedia setiap hari bagi puskesmas",
+    "result": "Cakupan penimbangan naik dari 71% menjadi 88%",
+    "budget_document_url": "https://jdih.pareparekota.go.id/dpa-dinkes-2024.pdf",
+    "latitude": "-4.013500",
+    "longitude": "119.623100",
+}
+
+
 class InnovationPatch(InputModel, _DatesInOrder):
     """Fields to change; only those sent are changed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"stage": "penerapan", "implemented_on": "2024-03-01"}]}
+    )
 
     agency_id: uuid.UUID | None = None
     name: str | None = Field(default=None, min_length=3, max_length=300)
@@ -131,6 +170,8 @@ class InnovationPatch(InputModel, _DatesInOrder):
 
 
 class InnovationCreate(InnovationPatch):
+    model_config = ConfigDict(json_schema_extra={"examples": [INNOVATION_EXAMPLE]})
+
     agency_id: uuid.UUID
     name: str = Field(min_length=3, max_length=300, examples=["Posyandu Digital Terpadu"])
     stage: Stage

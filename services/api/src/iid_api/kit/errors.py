@@ -6,6 +6,7 @@ database outages (503) and anything unexpected (500, without internals).
 """
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -16,6 +17,9 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from iid_api.vocabularies.service import where_to_look
+from iid_store.logs import current_request_id
 
 logger = logging.getLogger("iid_api.errors")
 
@@ -96,7 +100,12 @@ class RangeNotSatisfiable(Problem):
 
 
 class TooManyRequests(Problem):
+    """Always says when to come back (`Retry-After`, seconds)."""
+
     status, title, slug = 429, "Too Many Requests", "too-many-requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
 
 
 class InvalidInput(Problem):
@@ -158,8 +167,18 @@ def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
     errors = []
     for error in exc.errors():
         location = [part for part in error["loc"] if not _is_union_tag(part)]
-        errors.append(FieldError(pointer=json_pointer(location), detail=error["msg"]))
+        errors.append(FieldError(pointer=json_pointer(location), detail=_message(error)))
     return errors
+
+
+def _message(error: Any) -> str:
+    """pydantic's message; a closed vocabulary's also says where its codes are listed."""
+    if error["type"] == "literal_error":
+        codes = frozenset(re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", "")))
+        hint = where_to_look(codes)
+        if hint is not None:
+            return f"{error['msg']} ({hint})"
+    return str(error["msg"])
 
 
 def _is_union_tag(part: Any) -> bool:
@@ -240,13 +259,17 @@ def install_error_handlers(app: FastAPI) -> None:
                 detail="The database is not answering; retry shortly.",
                 headers={"Retry-After": "5"},
             )
-        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        request_id = current_request_id()
+        logger.exception(
+            "unhandled error (request %s) on %s %s", request_id, request.method, request.url.path
+        )
         return problem_response(
             request,
             status=500,
             title=Problem.title,
             slug=Problem.slug,
-            detail="An unexpected error occurred; it has been logged.",
+            detail="An unexpected error occurred; it has been logged under the request id.",
+            extensions={"request_id": request_id},
         )
 
     app.add_exception_handler(Problem, on_problem)

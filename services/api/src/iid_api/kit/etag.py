@@ -2,7 +2,7 @@
 
 from typing import Annotated, Protocol, TypeVar
 
-from fastapi import Depends, Header, Response
+from fastapi import Depends, Header, Request, Response
 
 from iid_api.kit.errors import PreconditionFailed
 
@@ -62,3 +62,15 @@ def matches(if_none_match: str | None, tag: str) -> bool:
         return False
     given = {part.strip().removeprefix("W/") for part in if_none_match.split(",")}
     return "*" in given or tag.removeprefix("W/") in given
+
+
+def conditional(item: VersionedT, request: Request, response: Response) -> VersionedT | Response:
+    """`item` with its version as the ETag, or 304 when `If-None-Match` names that version (an
+    item without a version, not stored yet, has no ETag)."""
+    if item.version is None:
+        return item
+    tag = etag(item.version)
+    if matches(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers={"ETag": tag})
+    response.headers["ETag"] = tag
+    return item

@@ -3,6 +3,9 @@ documents (DESIGN.md; Python's `round` and `Decimal.quantize` default to half-ev
 
 from decimal import Decimal
 from fractions import Fraction
+from typing import Annotated
+
+from pydantic import PlainSerializer, WithJsonSchema
 
 TWO_PLACES = 2
 
@@ -30,3 +33,22 @@ def percent_half_up(part: int, whole: int, places: int = TWO_PLACES) -> Decimal 
     if whole == 0:
         return None
     return half_up(Fraction(100 * part, whole), places)
+
+
+def _two_places(value: Decimal) -> str:
+    return str(half_up(value))
+
+
+# A published point, score or index: a decimal string with two places ("3.00", "78.50").
+TwoPlaces = Annotated[
+    Decimal,
+    PlainSerializer(_two_places, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^-?\d+\.\d{2}$",
+            "description": "a decimal with two places, as a string",
+            "examples": ["3.00"],
+        }
+    ),
+]

@@ -1,12 +1,17 @@
 """`Idempotency-Key` for writes: a mobile client on a bad link can retry a POST, PUT, PATCH or
 DELETE without doing it twice.
 
-The first request with a key (per caller: the key is combined with the credential) claims it
-and runs; a success is stored, and a retry of the same request gets the stored answer again
-(`Idempotent-Replayed: true`). The same key with a different request answers 422; a retry
-while the first is still running answers 409. A failed request releases the key (it changed
-nothing, so it may be retried). Keys expire after a day. Multipart uploads are left out: their
-evidence is already stored once per content.
+The first request with a key claims it and runs; a success is stored, and a retry of the same
+request gets the stored answer again (`Idempotent-Replayed: true`). The same key with a
+different request (method, path and body: the stored fingerprint is their hash) answers 422;
+a retry while the first is still running answers 409 with `Retry-After`. A failed request
+releases the key (it changed nothing, so it may be retried). Keys expire after a day.
+
+Keys are per principal: the user (whatever access token it holds, so a retry after a token
+refresh is recognised) or the API key, never the credential itself. Left out: anonymous and
+unrecognised callers (the app answers them; nothing is replayed), `/v1/auth/*` (its answers
+are credentials, never stored), and multipart uploads (evidence is stored once per content).
+SQL: kit/idempotency_repository.py.
 """
 
 import hashlib
@@ -14,12 +19,19 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import Headers
 from starlette.requests import Request
 
+from iid_api.auth.repository import api_key_by_digest
+from iid_api.kit import idempotency_repository as repository
+from iid_api.kit.credentials import (
+    InvalidToken,
+    decode_access_token,
+    digest,
+    looks_like_api_key,
+)
 from iid_api.kit.errors import (
     BadRequest,
     Conflict,
@@ -42,6 +54,8 @@ ABANDONED_AFTER = timedelta(minutes=2)
 MAX_KEY_LENGTH = 255
 MAX_BODY_BYTES = 1024 * 1024
 REPLAYED_HEADERS = ("content-type", "etag", "location")
+NEVER_RECORDED = "/v1/auth/"
+RETRY_RUNNING_AFTER = "1"  # seconds: a write takes milliseconds
 
 
 def _sha256(*parts: bytes) -> str:
@@ -55,26 +69,27 @@ class IdempotencyMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope) if scope["type"] == "http" else None
         key = headers.get("idempotency-key") if headers else None
-        multipart = headers is not None and "multipart/" in headers.get("content-type", "")
-        if headers is None or key is None or scope["method"] not in WRITES or multipart:
+        if headers is None or key is None or not _recordable(scope, headers):
             await self.app(scope, receive, send)
             return
         try:
-            await self._once(scope, receive, send, headers, key)
+            if not 1 <= len(key) <= MAX_KEY_LENGTH:
+                raise BadRequest(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
+            caller = await _principal_of(scope, headers)
+            if caller is None:  # the public, or credentials the app will refuse
+                await self.app(scope, receive, send)
+                return
+            await self._once(scope, receive, send, caller, key)
         except Problem as problem:
             await self._problem(scope, problem, send)
 
     async def _once(
-        self, scope: Scope, receive: Receive, send: Send, headers: Headers, key: str
+        self, scope: Scope, receive: Receive, send: Send, caller: str, key: str
     ) -> None:
-        if not 1 <= len(key) <= MAX_KEY_LENGTH:
-            raise BadRequest(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
         body = await _read_body(receive)
-        credential = headers.get("authorization") or headers.get("x-api-key") or ""
-        record_id = _sha256(credential.encode(), key.encode())
-        fingerprint = _sha256(
-            scope["method"].encode(), scope["path"].encode(), scope["query_string"], body
-        )
+        record_id = _sha256(caller.encode(), key.encode())
+        path = scope["path"].encode() + b"?" + scope["query_string"]
+        fingerprint = _sha256(scope["method"].encode(), path, body)
         factory = scope["app"].state.session_factory
         stored = await _claim(factory, record_id, fingerprint)
         if stored is not None:
@@ -115,8 +130,34 @@ class IdempotencyMiddleware:
             slug=problem.slug,
             detail=problem.detail,
             errors=problem.errors,
+            headers=problem.headers,
         )
         await answer(scope, _no_body, send)
+
+
+def _recordable(scope: Scope, headers: Headers) -> bool:
+    multipart = "multipart/" in headers.get("content-type", "")
+    path = str(scope["path"])
+    return scope["method"] in WRITES and not multipart and not path.startswith(NEVER_RECORDED)
+
+
+async def _principal_of(scope: Scope, headers: Headers) -> str | None:
+    """`user:<id>` or `key:<id>` for the credential sent (None: none, or not valid). The same
+    reading of the credentials as kit/principal.py, without its caches."""
+    scheme, bearer = get_authorization_scheme_param(headers.get("authorization"))
+    credential = (bearer if scheme.lower() == "bearer" else "") or headers.get("x-api-key")
+    if not credential:
+        return None
+    app_state = scope["app"].state
+    if looks_like_api_key(credential):
+        async with app_state.session_factory() as session:
+            row = await api_key_by_digest(session, digest(credential))
+        return None if row is None or row.revoked_at is not None else f"key:{row.id}"
+    try:
+        claims = decode_access_token(app_state.settings.secret_key.get_secret_value(), credential)
+    except InvalidToken:
+        return None
+    return f"user:{claims.user_id}"
 
 
 async def _no_body() -> Message:
@@ -141,31 +182,15 @@ async def _claim(
 ) -> IdempotencyRecord | None:
     """Claim the key (None: go ahead), or return the stored success to replay."""
     async with factory() as session:
-        claimed = await session.scalar(
-            insert(IdempotencyRecord)
-            .values(id=record_id, fingerprint=fingerprint)
-            .on_conflict_do_nothing()
-            .returning(IdempotencyRecord.id)
-        )
-        if claimed is None:
-            record = await session.scalar(
-                select(IdempotencyRecord).where(IdempotencyRecord.id == record_id).with_for_update()
-            )
+        if not await repository.claim(session, record_id, fingerprint):
+            record = await repository.record_locked(session, record_id)
             if record is not None and not _expired(record):
                 _check_reuse(record, fingerprint)
                 return record
-            await session.execute(
-                insert(IdempotencyRecord)
-                .values(id=record_id, fingerprint=fingerprint)
-                .on_conflict_do_update(
-                    index_elements=[IdempotencyRecord.id],
-                    set_={
-                        "fingerprint": fingerprint,
-                        "status_code": None,
-                        "created_at": datetime.now(UTC),
-                    },
-                )
-            )
+            if record is None:  # released meanwhile
+                await repository.claim(session, record_id, fingerprint)
+            else:
+                await repository.reclaim(session, record_id, fingerprint)
         await session.commit()
     return None
 
@@ -181,14 +206,16 @@ def _check_reuse(record: IdempotencyRecord, fingerprint: str) -> None:
             "/headers/Idempotency-Key", "this key was used for a different request; use a new key"
         )
     if record.status_code is None:
-        raise Conflict("the first request with this Idempotency-Key is still running; retry")
+        raise Conflict(
+            "the first request with this Idempotency-Key is still running; retry",
+            headers={"Retry-After": RETRY_RUNNING_AFTER},
+        )
 
 
 async def _settle(
     factory: async_sessionmaker[AsyncSession], record_id: str, response: dict[str, Any]
 ) -> None:
     """Keep a success for replays; release the key after a failure (it changed nothing)."""
-    record = IdempotencyRecord
     async with factory() as session:
         if 200 <= response["status"] < 300:
             kept = {
@@ -196,17 +223,9 @@ async def _settle(
                 for name, value in response["headers"]
                 if name.decode().lower() in REPLAYED_HEADERS
             }
-            await session.execute(
-                update(record)
-                .where(record.id == record_id)
-                .values(
-                    status_code=response["status"],
-                    response_headers=kept,
-                    response_body=response["body"],
-                )
-            )
+            await repository.keep(session, record_id, response["status"], kept, response["body"])
         else:
-            await session.execute(delete(record).where(record.id == record_id))
+            await repository.release(session, record_id)
         await session.commit()
 
 

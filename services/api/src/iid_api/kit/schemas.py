@@ -1,6 +1,11 @@
 """Base classes for request and response bodies."""
 
-from pydantic import BaseModel, ConfigDict
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from iid_store import vocab
+from iid_store.vocab import FIRST_YEAR, LAST_YEAR
 
 
 class InputModel(BaseModel):
@@ -11,3 +16,12 @@ class InputModel(BaseModel):
 
 class OutputModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+# A year in a body: one a period may have (the CHECK of the `year` columns).
+Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR, examples=[2026])]
+
+if TYPE_CHECKING:  # a Literal built from a tuple is beyond a type checker: a string to it
+    Rating = str
+else:  # the predikat codes, an enum in the schema (GET /v1/vocabularies/ratings)
+    Rating = Literal[vocab.RATINGS]

@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from iid_api.innovations.repository import PATCHABLE
 from iid_api.kit.schemas import InputModel, OutputModel
@@ -28,6 +28,17 @@ InnovationField = Annotated[
 
 class NoteIn(InputModel):
     """A note on the innovation, on one of its fields, or on its answer to an indicator."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "SK Kepala Daerah belum dilampirkan sebagai data dukung",
+                    "indicator": "16",
+                }
+            ]
+        }
+    )
 
     text: NoteText = Field(examples=["SK Kepala Daerah belum dilampirkan sebagai data dukung"])
     indicator: str | None = Field(

@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES
@@ -18,10 +18,14 @@ router = APIRouter(prefix="/v1/periods", tags=["periods"], responses=PROBLEM_RES
 
 
 @router.post("", response_model=PeriodOut, status_code=status.HTTP_201_CREATED)
-async def create_period(body: PeriodCreate, session: SessionDep, scope: ScopeDep) -> Any:
+async def create_period(
+    body: PeriodCreate, session: SessionDep, scope: ScopeDep, response: Response
+) -> Any:
     """Open a new assessment year in `draft`, pinned to one edition. Every assessable region
     joins the cluster of its kind; the other clusters are set per region."""
-    return await service.create_period(session, scope, body)
+    period = await service.create_period(session, scope, body)
+    response.headers["Location"] = f"/v1/periods/{period.year}"
+    return period
 
 
 @router.get("", response_model=Page[PeriodOut])
@@ -33,6 +37,8 @@ async def list_periods(session: SessionDep, page: PageDep, scope: PublicScopeDep
 
 @router.get("/{year}", response_model=PeriodOut)
 async def get_period(year: int, session: SessionDep, scope: PublicScopeDep) -> Any:
+    """One assessment year: its edition, status and windows (without credentials: a
+    published one only)."""
     return await service.visible_period(session, scope, year)
 
 
@@ -76,4 +82,6 @@ async def request_recompute(year: int, session: SessionDep, scope: ScopeDep) -> 
 async def recompute_status(
     year: int, run_id: uuid.UUID, session: SessionDep, _: PrincipalDep
 ) -> Any:
+    """A recompute run of the period: queued, running (regions done of the total), done or
+    failed (with the reason)."""
     return await service.get_run(session, year, run_id)

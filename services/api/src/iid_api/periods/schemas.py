@@ -2,15 +2,28 @@ import uuid
 from datetime import date, datetime
 from typing import Literal, Self
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from iid_api.kit.schemas import InputModel, OutputModel
+from iid_api.kit.schemas import InputModel, OutputModel, Year
 
 PeriodStatus = Literal["draft", "open", "closed", "verifying", "published"]
 
 
 class PeriodCreate(InputModel):
-    year: int = Field(ge=2000, le=2100, examples=[2026])
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "year": 2027,
+                    "edition": "iid-2026",
+                    "reporting_opens_on": "2027-06-01",
+                    "reporting_closes_on": "2027-08-31",
+                }
+            ]
+        }
+    )
+
+    year: Year
     edition: str = Field(min_length=1, max_length=40, examples=["iid-2026"])
     reporting_opens_on: date = Field(examples=["2026-06-01"])
     reporting_closes_on: date = Field(examples=["2026-08-31"])
@@ -38,6 +51,8 @@ class PeriodOut(OutputModel):
 
 
 class Transition(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"to": "open"}]})
+
     to: PeriodStatus = Field(examples=["open"])
     force: bool = Field(
         default=False,

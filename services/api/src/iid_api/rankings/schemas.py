@@ -2,8 +2,9 @@ from datetime import datetime
 
 from pydantic import Field
 
-from iid_api.kit.schemas import OutputModel
-from iid_api.scorecards.schemas import TwoPlaces
+from iid_api.kit.figures import TwoPlaces
+from iid_api.kit.schemas import OutputModel, Rating
+from iid_store.scoring_inputs import Basis
 
 
 class RankingRow(OutputModel):
@@ -13,7 +14,7 @@ class RankingRow(OutputModel):
     region_name: str
     province_code: str | None
     index: TwoPlaces = Field(description="0-100, rounded half-up")
-    rating: str
+    rating: Rating
     total_score: TwoPlaces = Field(description="SPD + SID, two places half-up")
     previous_rank: int | None
     movement: int | None = Field(description="previous_rank - rank: positive moved up")
@@ -22,7 +23,7 @@ class RankingRow(OutputModel):
 
 class Summary(OutputModel):
     period: int
-    basis: str
+    basis: Basis
     regions_scored: int
     mean_index: TwoPlaces | None = Field(
         description="mean index of the scored regions, two places, rounded half-up"

@@ -43,6 +43,7 @@ async def list_regions(
 
 @router.get("/v1/regions/{code}", response_model=RegionOut)
 async def get_region(code: str, session: SessionDep, _: PublicPrincipalDep) -> Any:
+    """One region by its Kemendagri code (`73.72`, or `73` for a province)."""
     return await service.get_region(session, code)
 
 

@@ -1,6 +1,6 @@
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from iid_api.kit.schemas import InputModel, OutputModel
 
@@ -17,6 +17,10 @@ class RegionOut(OutputModel):
 
 
 class ClusterAssignment(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"clusters": ["kabupaten", "tertinggal"]}]}
+    )
+
     clusters: list[Cluster] = Field(
         max_length=6,
         examples=[["kabupaten", "tertinggal"]],

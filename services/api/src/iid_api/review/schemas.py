@@ -40,6 +40,8 @@ class ReviewIn(InputModel):
 
 
 class ReviewSettingsIn(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"review_required": True}]})
+
     review_required: bool = Field(
         examples=[False], description="only approved innovations may be sent"
     )

@@ -3,15 +3,13 @@
 Scores are strings with exactly two decimals ("47.04"), as published."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Literal
 
 from pydantic import Field
 
-from iid_api.kit.schemas import OutputModel
-
-TwoPlaces = Annotated[
-    str, Field(pattern=r"^-?\d+\.\d{2}$", description="a decimal with two places, as a string")
-]
+from iid_api.kit.figures import TwoPlaces
+from iid_api.kit.schemas import OutputModel, Rating
+from iid_store.scoring_inputs import Basis
 
 
 class IndicatorScore(OutputModel):
@@ -36,7 +34,9 @@ class VariableScore(OutputModel):
 
 class InnovationScore(OutputModel):
     id: str
-    status: str = Field(description="counted | rejected (in n, 0 points) | excluded (not in n)")
+    status: Literal["counted", "rejected", "excluded"] = Field(
+        description="counted; rejected (in n, 0 points); excluded (not in n)"
+    )
     reason: str | None = Field(description="why excluded: stage | window")
     points: TwoPlaces
 
@@ -50,7 +50,7 @@ class _Scorecard(OutputModel):
     provisional: bool = Field(description="the edition's weights are not confirmed yet")
     region: str | None
     index: TwoPlaces = Field(description="0-100, rounded half-up")
-    rating: str
+    rating: Rating
     rating_label: str
     spd_score: TwoPlaces
     sid_score: TwoPlaces
@@ -63,7 +63,7 @@ class _Scorecard(OutputModel):
     indicators: list[IndicatorScore]
     variables: list[VariableScore]
     period: int
-    basis: str = Field(description="claimed | verified")
+    basis: Basis
     undecided_answers: int = Field(description="answers the verifiers have not decided yet")
     computed_at: datetime
 
@@ -82,7 +82,7 @@ class PreviewScorecard(_Scorecard):
 
 
 class Improvement(OutputModel):
-    kind: str = Field(description="spd_level | sid_level | add_innovation")
+    kind: Literal["spd_level", "sid_level", "add_innovation"]
     indicator: str | None
     innovation_id: str | None
     from_level: int | None
@@ -97,7 +97,7 @@ class Improvement(OutputModel):
 class ImprovementPlan(OutputModel):
     period: int
     region: str
-    basis: str
+    basis: Basis
     current_index: TwoPlaces
     improvements: list[Improvement] = Field(description="best first")
     strengths: list[VariableScore]

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from pydantic import Field
 
+from iid_api.kit.figures import TwoPlaces
 from iid_api.kit.pagination import Page
 from iid_api.kit.schemas import OutputModel
-from iid_api.scorecards.schemas import TwoPlaces
+from iid_api.regions.schemas import Cluster
 
 Probability = Annotated[
     str, Field(pattern=r"^[01]\.\d{4}$", description="a probability with four places, as a string")
@@ -33,7 +34,7 @@ class RunInfo(OutputModel):
 
 
 class RankOutlook(OutputModel):
-    cluster: str
+    cluster: Cluster
     verified_rank: int | None = Field(
         description="the rank on the verified basis so far (undecided answers at 0)"
     )

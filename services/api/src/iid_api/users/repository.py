@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.kit.pagination import PageParams, fetch_page
@@ -49,3 +49,16 @@ async def saved(session: AsyncSession, user: User) -> User:
     await session.flush()
     await session.refresh(user)
     return user
+
+
+async def lock_national_admins(session: AsyncSession) -> None:
+    """Changes that could leave no active national admin run one at a time (until commit):
+    two admins deactivating each other at once cannot both see the other still active."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtext("iid:national_admins"))))
+
+
+async def other_active_national_admins(session: AsyncSession, user_id: uuid.UUID) -> int:
+    statement = select(func.count()).where(
+        User.role == "national_admin", User.active, User.id != user_id
+    )
+    return await session.scalar(statement) or 0

@@ -14,10 +14,14 @@ router = APIRouter(prefix="/v1/users", tags=["users"], responses=PROBLEM_RESPONS
 
 
 @router.post("", response_model=UserOut, status_code=status.HTTP_201_CREATED)
-async def create_user(body: UserCreate, session: SessionDep, scope: ScopeDep) -> Any:
+async def create_user(
+    body: UserCreate, session: SessionDep, scope: ScopeDep, response: Response
+) -> Any:
     """Create a user (national admins: any role; region admins: region_admin, agency_operator
     and viewer of their own region). The password needs 12 characters or more."""
-    return await service.create_user(session, scope, body)
+    user = await service.create_user(session, scope, body)
+    response.headers["Location"] = f"/v1/users/{user.id}"
+    return user
 
 
 @router.get("", response_model=Page[UserOut])
@@ -38,6 +42,7 @@ async def list_users(
 
 @router.get("/{user_id}", response_model=UserOut)
 async def get_user(user_id: uuid.UUID, session: SessionDep, scope: ScopeDep) -> Any:
+    """One user the caller administers."""
     return await service.get_user(session, scope, user_id)
 
 

@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from iid_api.auth.schemas import NewPassword
 from iid_api.kit.schemas import InputModel, OutputModel
@@ -40,6 +40,20 @@ class RoleScope(InputModel):
 
 
 class UserCreate(RoleScope):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "operator@parepare.go.id",
+                    "full_name": "Andi Makkasau",
+                    "password": "sandi-yang-panjang-2026",
+                    "role": "region_admin",
+                    "region_code": "73.72",
+                }
+            ]
+        }
+    )
+
     email: Email = Field(examples=["operator@parepare.go.id"])
     full_name: str = Field(default="", max_length=200)
     password: NewPassword
@@ -48,6 +62,10 @@ class UserCreate(RoleScope):
 class UserPatch(InputModel):
     """Fields to change. Changing role, region or agency sends all three (as they should be
     afterwards); a new password or deactivation ends the user's sign-ins."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"full_name": "Andi Makkasau, S.Kom.", "active": True}]}
+    )
 
     full_name: str | None = Field(default=None, max_length=200)
     role: RoleName | None = None

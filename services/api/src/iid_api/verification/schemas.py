@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, StrictInt, model_validator
 
 from iid_api.kit.errors import ProblemBody
 from iid_api.kit.pagination import Page
@@ -16,8 +16,16 @@ class DecisionIn(InputModel):
     """`accept` keeps the claimed level; `lower` gives a `level` below the claim; `reject`
     scores 0. A note (why) is required for lower and reject."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"decision": "lower", "level": 1, "note": "SK kepala daerah tidak dilampirkan"}
+            ]
+        }
+    )
+
     decision: DecisionKind = Field(examples=["lower"])
-    level: int | None = Field(
+    level: StrictInt | None = Field(
         default=None, ge=0, examples=[1], description="below the claimed level (lower only)"
     )
     note: str = Field(default="", max_length=2000, examples=["SK kepala daerah tidak dilampirkan"])
@@ -51,6 +59,10 @@ class DecisionOut(OutputModel):
 
 
 class RejectionIn(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"note": "Bukan inovasi: kegiatan rutin dinas"}]}
+    )
+
     note: str = Field(min_length=1, max_length=2000, examples=["bukan inovasi: kegiatan rutin"])
 
 

@@ -2,14 +2,16 @@
 
 from pydantic import Field
 
+from iid_api.kit.figures import TwoPlaces
 from iid_api.kit.pagination import Page
-from iid_api.kit.schemas import OutputModel
-from iid_api.scorecards.schemas import TwoPlaces
+from iid_api.kit.schemas import OutputModel, Rating
+from iid_api.regions.schemas import Cluster
+from iid_store.scoring_inputs import Basis
 
 
 class Standing(OutputModel):
     index: TwoPlaces
-    rating: str
+    rating: Rating
     rank: int = Field(description="competition rank in the cluster under that edition")
 
 
@@ -26,8 +28,8 @@ class WhatIfRow(OutputModel):
 
 class WhatIf(Page[WhatIfRow]):
     period: int
-    basis: str = Field(description="claimed | verified")
-    cluster: str
+    basis: Basis
+    cluster: Cluster
     edition: str = Field(description="the period's own edition")
     other_edition: str
     other_provisional: bool

@@ -1,0 +1,31 @@
+from typing import TYPE_CHECKING, Any, Literal
+
+from fastapi import APIRouter
+
+from iid_api.kit.errors import problems
+from iid_api.kit.pagination import PageDep
+from iid_api.kit.principal import PublicPrincipalDep
+from iid_api.vocabularies import service
+from iid_api.vocabularies.schemas import Vocabulary, VocabularyPage
+
+router = APIRouter(prefix="/v1/vocabularies", tags=["vocabularies"], responses=problems())
+
+if TYPE_CHECKING:  # a Literal built from a tuple is beyond a type checker
+    VocabularyName = str
+else:  # the names, as an enum in the schema
+    VocabularyName = Literal[service.NAMES]
+
+
+@router.get("", response_model=VocabularyPage)
+async def list_vocabularies(page: PageDep, _: PublicPrincipalDep) -> Any:
+    """The closed vocabularies: each names the fields that take its codes. Public."""
+    everything = service.summaries()
+    start = (page.page - 1) * page.limit
+    return VocabularyPage.build(everything[start : start + page.limit], len(everything), page)
+
+
+@router.get("/{name}", response_model=Vocabulary)
+async def get_vocabulary(name: VocabularyName, _: PublicPrincipalDep) -> Any:
+    """Every code of one vocabulary with its label (urusan: also its group). Public; the
+    codes are what requests send and answers give."""
+    return service.vocabulary(name)

@@ -12,8 +12,10 @@ Every request runs inside a savepoint that is rolled back afterwards, so each ca
 the same world and a permitted write (a delete, say) never changes what the next call sees.
 """
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -88,6 +90,7 @@ PARAMS = {
     "note_id": "note_id",
     "item_id": "inbox_item_id",
     "name": "vocabulary",
+    "import_id": "import_id",
 }
 PDF = b"%PDF-1.7\n" + b"0" * 2000 + b"\n%%EOF\n"
 DECISION = {"decision": "lower", "level": 1, "note": "SK tidak dilampirkan"}
@@ -160,6 +163,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/periods/{year}/rankings"): Case("public", params=PUBLISHED, query={"cluster": "kota"}),  # noqa: E501
     ("GET", "/v1/regions/{code}/history"): Case("public"),
     ("POST", "/v1/history/imports"): Case("national_admin", files={"file": ("hasil.csv", b"region_code,year,index\n73.72,2021,49.63\n", "text/csv")}),  # noqa: E501
+    ("GET", "/v1/history/imports/{import_id}"): Case("national_admin"),
     ("GET", "/v1/periods/{year}/summary"): Case("public", params=PUBLISHED),
     # evidence
     ("POST", "/v1/innovations/{entry_id}/answers/{indicator}/evidence"): Case("innovation_write", params=SID, files={"file": ("sk.pdf", PDF, "application/pdf")}),  # noqa: E501
@@ -364,8 +368,19 @@ async def _accounts(session: AsyncSession, world: World) -> None:
                 generation=0,
             )
         )
+    import_id = uuid.uuid4()
+    session.add(
+        models.ImportedResult(
+            region_code=REGION,
+            year=2021,
+            scale="index_0_100",
+            score=Decimal("49.63"),
+            import_id=import_id,
+            imported_by="matrix@iid.test",
+        )
+    )
     for values in world.sides.values():
-        values["run_id"] = str(run.id)
+        values |= {"run_id": str(run.id), "import_id": str(import_id)}
     await _uncertainty(session)
 
 
@@ -487,7 +502,7 @@ async def _call(
             files=case.files,
         )
         # every 201 names what it created (HTTP manners, issue 14), checked on every route
-        if response.status_code == 201 and path != "/v1/history/imports":
+        if response.status_code == 201:
             location = response.headers.get("Location", "")
             assert location.startswith("/v1/"), f"{method} {path}: 201 without a Location"
             assert (await client.get(location, headers=headers)).status_code == 200, location

@@ -145,6 +145,16 @@ async def test_csv_import_replaces_a_year_and_is_audited(
     assert latest["after"]["created"] == 0 and latest["after"]["years"] == [2022]
     assert await stored(db) == 4
 
+    # each import is a resource: the rows it still owns (the replaced year moved to the second)
+    first = ok(await client.get(f"{IMPORTS}/{report['import_id']}"))
+    assert [row["year"] for row in first["items"]] == [2020, 2021, 2023]
+    assert (first["items"][1]["score"], first["items"][1]["rank"]) == ("49.63", 44)
+    second = await upload(client, csv_file("73.72,2022,58.91,,Inovatif,kota,16,,"))
+    rows = ok(await client.get(second.headers["Location"]))["items"]
+    assert [(row["year"], row["score"], row["rank"]) for row in rows] == [(2022, "58.91", 16)]
+    problem(await client.get(f"{IMPORTS}/{again['import_id']}"), 404)
+    problem(await client.get(f"{IMPORTS}/{report['import_id']}", headers=admin), 403)
+
 
 async def test_xlsx_import_keeps_the_raw_sum_scale_and_warns_on_ratings(
     client: AsyncClient,

@@ -140,6 +140,7 @@ def _path_values(ids: dict[str, list[str]]) -> dict[str, list[str]]:
         "user_id": [unknown],
         "key_id": [unknown],
         "run_id": [unknown],
+        "import_id": [unknown],
         "note_id": ids["note"][:1],
     }
 

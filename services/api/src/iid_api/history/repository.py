@@ -1,5 +1,6 @@
 """History's SQL: a region's stored scorecards and ranks per period, and imported results."""
 
+import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -8,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_api.kit.pagination import PageParams, fetch_page
 from iid_store.db import models
 
 Card = models.Scorecard
@@ -71,6 +73,19 @@ async def imported(session: AsyncSession, region_code: str) -> list[models.Impor
 
 
 # --- imports ---------------------------------------------------------------------------------
+async def rows_of_import(
+    session: AsyncSession, import_id: uuid.UUID, params: PageParams
+) -> tuple[list[models.ImportedResult], int]:
+    """The results one import wrote and no later import replaced, by region and year."""
+    result = models.ImportedResult
+    statement = (
+        select(result)
+        .where(result.import_id == import_id)
+        .order_by(result.region_code, result.year)
+    )
+    return await fetch_page(session, statement, params)
+
+
 async def regions(session: AsyncSession, codes: Collection[str]) -> dict[str, models.Region]:
     rows = await session.scalars(select(models.Region).where(models.Region.code.in_(codes)))
     return {region.code: region for region in rows}

@@ -1,5 +1,6 @@
 """history domain: a region's results year by year, and the import of published results."""
 
+import uuid
 from functools import partial
 from typing import Annotated, Any
 
@@ -7,7 +8,7 @@ from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
 from iid_api.history import service
 from iid_api.history.files import read_upload
-from iid_api.history.schemas import HistoryEntry, ImportProblem, ImportReport
+from iid_api.history.schemas import HistoryEntry, ImportedRow, ImportProblem, ImportReport
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES
 from iid_api.kit.pagination import Page, PageDep
@@ -69,4 +70,16 @@ async def import_history(
     report = await service.import_results(session, scope, upload, dry_run=dry_run)
     if dry_run:
         response.status_code = status.HTTP_200_OK
+    else:
+        response.headers["Location"] = f"/v1/history/imports/{report.import_id}"
     return report
+
+
+@router.get("/v1/history/imports/{import_id}", response_model=Page[ImportedRow])
+async def import_rows(
+    import_id: uuid.UUID, session: SessionDep, scope: ScopeDep, page: PageDep
+) -> Any:
+    """The rows one import stored, by region and year (national admins). A row a later import
+    replaced belongs to that later import; an import whose every row was replaced is 404."""
+    items, total = await service.import_rows(session, scope, import_id, page)
+    return Page[ImportedRow].build(items, total, page)

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import Field
 
 from iid_api.kit.errors import ProblemBody
+from iid_api.kit.figures import TwoPlaces
 from iid_api.kit.schemas import OutputModel, Rating
 from iid_api.periods.schemas import PeriodStatus
 from iid_api.regions.schemas import Cluster
@@ -42,6 +43,22 @@ class HistoryEntry(OutputModel):
     ranks: list[ClusterRank]
     innovations: int | None = Field(description="imported: as published")
     agencies_taking_part: int | None = Field(description="imported: as published")
+
+
+class ImportedRow(OutputModel):
+    """One published result as an import stored it."""
+
+    region_code: str
+    year: int
+    scale: Scale
+    score: TwoPlaces | None = Field(description="the index (0-100) or the raw sum, as published")
+    rating: Rating | None
+    cluster: Cluster | None
+    rank: int | None
+    innovations: int | None
+    agencies_taking_part: int | None
+    imported_by: str
+    imported_at: datetime
 
 
 class RowIssue(OutputModel):

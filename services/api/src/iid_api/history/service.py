@@ -11,7 +11,7 @@ from iid_api.audit.repository import record_audit
 from iid_api.history import repository
 from iid_api.history.files import read_sheet
 from iid_api.history.schemas import ClusterRank, HistoryEntry, ImportReport, RowIssue
-from iid_api.kit.errors import FieldError, InvalidInput
+from iid_api.kit.errors import FieldError, InvalidInput, NotFound
 from iid_api.kit.pagination import PageParams
 from iid_api.kit.tenancy import Scope
 from iid_api.rankings.service import official_basis
@@ -152,6 +152,17 @@ async def import_results(
     )
     await session.commit()
     return report.model_copy(update={"import_id": import_id})
+
+
+async def import_rows(
+    session: AsyncSession, scope: Scope, import_id: uuid.UUID, params: PageParams
+) -> tuple[list[models.ImportedResult], int]:
+    """What an import brought (national admins: the rows name who imported them)."""
+    scope.require_national_admin("read imports")
+    rows, total = await repository.rows_of_import(session, import_id, params)
+    if total == 0:
+        raise NotFound(f"import {import_id} not found (or every row of it was imported again)")
+    return rows, total
 
 
 def _position(issue: RowIssue) -> tuple[int, int]:

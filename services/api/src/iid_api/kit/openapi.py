@@ -23,9 +23,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from iid_api.kit.edge import INTEGER_RANGE, YEAR_PARAMETERS, YEAR_RANGE, dependants
 from iid_api.kit.errors import PROBLEM_MEDIA_TYPE
 from iid_api.kit.etag import parse_if_match
+from iid_api.kit.idempotency import MAX_KEY_LENGTH, NEVER_RECORDED, WRITES
 from iid_api.kit.principal import current_principal, public_principal
 
-WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PROBLEM_SCHEMA = {"$ref": "#/components/schemas/ProblemBody"}
 ERROR_DESCRIPTIONS = {
     400: "Malformed request (a body that cannot be parsed, a bad `Idempotency-Key`)",
@@ -73,6 +73,7 @@ def complete(document: dict[str, Any], app: FastAPI) -> None:
             operation["responses"].setdefault(str(status), {})
         _problems(operation)
         _headers(operation)
+        _idempotency_key(operation, method, path)
         _examples(operation, document)
         _bounds(operation)
 
@@ -137,6 +138,27 @@ def _headers(operation: dict[str, Any]) -> None:
                 documented.setdefault(
                     name, {"description": description, "schema": {"type": "string"}}
                 )
+
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": f"1-{MAX_KEY_LENGTH} characters of the client's choosing: a retry with the "
+    "same key and request gets the first answer again (`Idempotent-Replayed: true`) instead of "
+    "doing the write twice",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+}
+
+
+def _idempotency_key(operation: dict[str, Any], method: str, path: str) -> None:
+    """Declared where kit/idempotency.py records it: /v1 writes, not auth, not uploads."""
+    content = operation.get("requestBody", {}).get("content", {})
+    if method not in WRITES or not path.startswith("/v1/") or path.startswith(NEVER_RECORDED):
+        return
+    if "multipart/form-data" in content:
+        return
+    operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
 
 
 def _examples(operation: dict[str, Any], document: dict[str, Any]) -> None:

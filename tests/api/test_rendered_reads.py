@@ -1,11 +1,13 @@
 """Reads served from what the worker stored and the API rendered once: ETags, 304, and the
 rendered copies dropped when the rankings change."""
 
+from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_worker.drain import drain
 from tests.api.support import REGION, YEAR, create_period, ok
+from tests.support.statements import counted, transaction_control
 
 
 async def test_a_stored_scorecard_carries_an_etag_and_answers_304(
@@ -53,3 +55,22 @@ async def test_rankings_and_summary_carry_etags_and_follow_the_worker(
     assert (moved["items"][0]["region_code"], moved["items"][0]["index"]) == (REGION, "1.20")
     assert moved["items"][0]["total_score"] == "3.00"
     assert ok(await client.get(summary_url))["ratings"]["kurang_inovatif"] == 1
+
+
+async def test_a_read_is_one_round_trip_and_a_save_adds_only_begin_and_commit(
+    client: AsyncClient, fastapi_app: FastAPI, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """A GET runs without a transaction and no checkout pings the server (kit/db.py,
+    iid_store.db): the stored scorecard is its one statement and nothing else."""
+    await create_period(client)
+    await drain(session_factory)
+    url = f"/v1/periods/{YEAR}/regions/{REGION}/scorecard"
+    save = f"/v1/periods/{YEAR}/regions/{REGION}/spd-answers/1"
+    ok(await client.get(url))
+    ok(await client.put(save, json={"level": 1}))  # the caches are warm
+    with counted(fastapi_app) as statements, transaction_control(fastapi_app) as control:
+        ok(await client.get(url))
+    assert (len(statements), control) == (1, [])
+    with transaction_control(fastapi_app) as control:
+        ok(await client.put(save, json={"level": 2}))
+    assert control == ["BEGIN", "COMMIT"]

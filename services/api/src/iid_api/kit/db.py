@@ -5,23 +5,42 @@ app's process caches (kit/cache.py) to the services.
 
 `SessionDep` is on the primary (IID_DATABASE_URL): every write, and every read that must see
 the latest commit. Routes that serve lag-tolerant public reads take `PublicReadSessionDep`
-(kit/replica.py) instead, which may open on a streaming replica."""
+(kit/replica.py) instead, which may open on a streaming replica.
+
+A GET or HEAD only reads: its session runs without a transaction (`reading=True`)."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from functools import cache
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from iid_api.kit.cache import CACHES_KEY, Caches
+
+READING_METHODS = frozenset({"GET", "HEAD"})
+
+
+@cache
+def _without_transaction(engine: AsyncEngine) -> AsyncEngine:
+    """The engine's pool, its connections in autocommit."""
+    # Each READ COMMITTED statement sees its own snapshot anyway, so a read loses nothing
+    # without BEGIN and ROLLBACK, and a scorecard read is one round trip instead of three.
+    # The connection is still taken only when a statement needs it (a cached read takes none).
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 @asynccontextmanager
 async def open_session(
-    factory: async_sessionmaker[AsyncSession], caches: Caches
+    factory: async_sessionmaker[AsyncSession], caches: Caches, *, reading: bool = False
 ) -> AsyncIterator[AsyncSession]:
-    async with factory() as session:
+    options: dict[str, Any] = {}
+    bind = factory.kw.get("bind")
+    # a factory bound to a connection (tests' rolled-back transaction) keeps its transaction
+    if reading and isinstance(bind, AsyncEngine):
+        options["bind"] = _without_transaction(bind)
+    async with factory(**options) as session:
         session.info[CACHES_KEY] = caches
         try:
             yield session
@@ -31,7 +50,8 @@ async def open_session(
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with open_session(request.app.state.session_factory, request.app.state.caches) as session:
+    state, reading = request.app.state, request.method in READING_METHODS
+    async with open_session(state.session_factory, state.caches, reading=reading) as session:
         yield session
 
 

@@ -50,7 +50,7 @@ async def get_public_read_session(
     if replica is None or not principal.is_anonymous:
         yield primary
         return
-    async with open_session(replica.session_factory, replica.caches) as session:
+    async with open_session(replica.session_factory, replica.caches, reading=True) as session:
         yield session
 
 

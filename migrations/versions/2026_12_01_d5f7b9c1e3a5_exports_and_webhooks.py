@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.Column("what", sa.String(length=16), nullable=False),
         sa.Column("format", sa.String(length=8), nullable=False),
         sa.Column("delimiter", sa.String(length=1), server_default=",", nullable=False),
+        sa.Column("csv_table", sa.String(length=40), nullable=True),
         sa.Column("filters", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("period_year", sa.SmallInteger(), nullable=True),
         sa.Column("region_code", sa.String(length=8), nullable=True),

@@ -1,4 +1,5 @@
-"""Reading exports back: an XLSX workbook's sheets as rows of typed cells, a CSV as rows."""
+"""The world the export tests read, and reading exports back: an XLSX workbook's sheets as
+rows of typed cells, a CSV as rows."""
 
 import csv
 import io
@@ -6,11 +7,76 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from httpx import AsyncClient
 from openpyxl import load_workbook
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_api.kit.exports import XLSX_MEDIA_TYPE
+from iid_worker.drain import drain
+from tests.api.support import (
+    MANDATORY,
+    REGION,
+    YEAR,
+    answer_sid,
+    create_agency,
+    create_innovation,
+    create_period,
+    move_period,
+    ok,
+    send_innovation,
+)
+from tests.conftest import RoleHeaders
 
 BOM = "\ufeff"
+KOTA = ("73.71", "73.72", "73.73")  # Makassar, Parepare, Palopo
+
+
+async def export_world(
+    client: AsyncClient, as_role: RoleHeaders, factory: async_sessionmaker[AsyncSession]
+) -> dict[str, Any]:
+    """Three kota with SPD answers and sent innovations, some decided, and a draft of another
+    agency in REGION; the period verifying, scorecards and rankings drained."""
+    await create_period(client)
+    entries: dict[str, list[str]] = {}
+    for number, region in enumerate(KOTA):
+        spd = f"/v1/periods/{YEAR}/regions/{region}/spd-answers"
+        for code in ("1", "3", "4"):
+            level = 1 + (number + int(code)) % 3
+            ok(await client.put(f"{spd}/{code}", json={"level": level}))
+        agency = await create_agency(client, region=region)
+        entries[region] = []
+        for copy in range(1 + number):
+            entry = await create_innovation(
+                client, agency["id"], region=region, name=f"Layanan Cepat {region} {copy}"
+            )
+            await answer_sid(client, entry["id"], {**MANDATORY, "18": 1 + copy % 3})
+            entries[region].append((await send_innovation(client, entry["id"]))["id"])
+    # a draft of another agency of the region (an agency operator never sees it)
+    other_agency = await create_agency(client, name="Dinas Pendidikan")
+    await create_innovation(client, other_agency["id"], name="Sekolah Ramah Anak")
+    await move_period(client, "closed", "verifying")
+    verifier = await as_role("verifier")
+    spd = f"/v1/periods/{YEAR}/regions/{REGION}/spd-answers"
+    ok(await client.put(f"{spd}/1/decision", json={"decision": "accept"}, headers=verifier))
+    lower = {"decision": "lower", "level": 0, "note": "SK tidak dilampirkan"}
+    ok(await client.put(f"{spd}/3/decision", json=lower, headers=verifier))
+    first = entries[REGION][0]
+    url = f"/v1/innovations/{first}/answers/16/decision"
+    ok(await client.put(url, json={"decision": "accept"}, headers=verifier))
+    await drain(factory)
+    return entries
+
+
+async def every_item(client: AsyncClient, route: str, **params: Any) -> list[dict[str, Any]]:
+    """Every item of a paginated list, page after page."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = ok(
+            await client.get(route, params={**params, "limit": 200, "page": 1 + len(items) // 200})
+        )
+        items += page["items"]
+        if len(items) >= page["total"]:
+            return items
 
 
 def _exact(value: Any) -> Any:

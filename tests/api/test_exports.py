@@ -10,9 +10,9 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from iid_worker.drain import drain
 from tests.api.export_support import (
     csv_rows,
+    export_world,
     frozen_header,
     is_xlsx,
     sheets,
@@ -22,64 +22,20 @@ from tests.api.export_support import (
     workbook_formats,
 )
 from tests.api.support import (
-    MANDATORY,
     REGION,
     YEAR,
-    answer_sid,
-    create_agency,
-    create_innovation,
-    create_period,
-    move_period,
     ok,
     problem,
-    send_innovation,
 )
 from tests.conftest import RoleHeaders
 
-KOTA = ("73.71", "73.72", "73.73")  # Makassar, Parepare, Palopo
 BASES = ("claimed", "verified")
-
-
-async def _world(
-    client: AsyncClient, as_role: RoleHeaders, factory: async_sessionmaker[AsyncSession]
-) -> dict[str, Any]:
-    """Three kota with SPD answers and sent innovations, some decided, and a draft of another
-    agency in REGION; the period verifying, scorecards and rankings drained."""
-    await create_period(client)
-    entries: dict[str, list[str]] = {}
-    for number, region in enumerate(KOTA):
-        spd = f"/v1/periods/{YEAR}/regions/{region}/spd-answers"
-        for code in ("1", "3", "4"):
-            level = 1 + (number + int(code)) % 3
-            ok(await client.put(f"{spd}/{code}", json={"level": level}))
-        agency = await create_agency(client, region=region)
-        entries[region] = []
-        for copy in range(1 + number):
-            entry = await create_innovation(
-                client, agency["id"], region=region, name=f"Layanan Cepat {region} {copy}"
-            )
-            await answer_sid(client, entry["id"], {**MANDATORY, "18": 1 + copy % 3})
-            entries[region].append((await send_innovation(client, entry["id"]))["id"])
-    # a draft of another agency of the region (an agency operator never sees it)
-    other_agency = await create_agency(client, name="Dinas Pendidikan")
-    await create_innovation(client, other_agency["id"], name="Sekolah Ramah Anak")
-    await move_period(client, "closed", "verifying")
-    verifier = await as_role("verifier")
-    spd = f"/v1/periods/{YEAR}/regions/{REGION}/spd-answers"
-    ok(await client.put(f"{spd}/1/decision", json={"decision": "accept"}, headers=verifier))
-    lower = {"decision": "lower", "level": 0, "note": "SK tidak dilampirkan"}
-    ok(await client.put(f"{spd}/3/decision", json=lower, headers=verifier))
-    first = entries[REGION][0]
-    url = f"/v1/innovations/{first}/answers/16/decision"
-    ok(await client.put(url, json={"decision": "accept"}, headers=verifier))
-    await drain(factory)
-    return entries
 
 
 async def test_ranking_xlsx_matches_the_json_cell_by_cell(
     client: AsyncClient, as_role: RoleHeaders, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
-    await _world(client, as_role, session_factory)
+    await export_world(client, as_role, session_factory)
     route = f"/v1/periods/{YEAR}/rankings"
     params = {"cluster": "kota", "basis": "claimed"}
     ranking = ok(await client.get(route, params={**params, "limit": 200}))
@@ -121,7 +77,7 @@ async def test_ranking_csv_parses_back(
     session_factory: async_sessionmaker[AsyncSession],
     delimiter: str,
 ) -> None:
-    await _world(client, as_role, session_factory)
+    await export_world(client, as_role, session_factory)
     route = f"/v1/periods/{YEAR}/rankings"
     ranking = ok(await client.get(route, params={"cluster": "kota", "limit": 200}))
     response = await client.get(
@@ -160,7 +116,7 @@ async def _xlsx(client: AsyncClient, route: str, **params: Any) -> dict[str, lis
 async def test_scorecard_xlsx_puts_claimed_and_verified_side_by_side(
     client: AsyncClient, as_role: RoleHeaders, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
-    entries = await _world(client, as_role, session_factory)
+    entries = await export_world(client, as_role, session_factory)
     route = f"/v1/periods/{YEAR}/regions/{REGION}/scorecard"
     cards = {basis: ok(await client.get(route, params={"basis": basis})) for basis in BASES}
     book = await _xlsx(client, route)
@@ -205,7 +161,7 @@ async def test_scorecard_xlsx_puts_claimed_and_verified_side_by_side(
 async def test_completeness_and_verification_xlsx_match_their_json(
     client: AsyncClient, as_role: RoleHeaders, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
-    await _world(client, as_role, session_factory)
+    await export_world(client, as_role, session_factory)
     route = f"/v1/periods/{YEAR}/regions/{REGION}/completeness"
     report = ok(await client.get(route))
     book = await _xlsx(client, route)
@@ -284,7 +240,7 @@ async def test_completeness_and_verification_xlsx_match_their_json(
 async def test_innovation_list_and_audit_exports_hold_every_row(
     client: AsyncClient, as_role: RoleHeaders, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
-    await _world(client, as_role, session_factory)
+    await export_world(client, as_role, session_factory)
     route = f"/v1/periods/{YEAR}/regions/73.73/innovations"
     listed = ok(await client.get(route, params={"limit": 200}))
     rows = (await _xlsx(client, route, limit=1))["Inovasi"][1:]
@@ -326,7 +282,7 @@ async def test_exports_keep_the_routes_permissions(
     as_role: RoleHeaders,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    entries = await _world(client, as_role, session_factory)
+    entries = await export_world(client, as_role, session_factory)
     routes = [
         f"/v1/periods/{YEAR}/rankings?cluster=kota",
         f"/v1/periods/{YEAR}/regions/{REGION}/scorecard",

@@ -140,6 +140,8 @@ def _path_values(ids: dict[str, list[str]]) -> dict[str, list[str]]:
         "key_id": [unknown],
         "run_id": [unknown],
         "note_id": ids["note"][:1],
+        "export_id": [unknown],
+        "webhook_id": [unknown],
     }
 
 

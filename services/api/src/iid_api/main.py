@@ -13,6 +13,7 @@ from iid_api.auth.router import router as auth_router
 from iid_api.completeness.router import router as completeness_router
 from iid_api.editions.router import router as editions_router
 from iid_api.evidence.router import router as evidence_router
+from iid_api.exports.router import router as exports_router
 from iid_api.health.router import router as health_router
 from iid_api.history.router import router as history_router
 from iid_api.inbox.router import router as inbox_router
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         review_router,
         notes_router,
         inbox_router,
+        exports_router,
     ):
         app.include_router(router)
     return app

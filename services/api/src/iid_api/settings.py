@@ -1,6 +1,7 @@
 """The API's one settings object (IID_* environment variables or .env)."""
 
 import os
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -64,6 +65,15 @@ class Settings(CommonSettings, StorageSettings):
     # Who a credential belongs to is cached this long at most (a revocation, logout or
     # deactivation reaches every process at once through NOTIFY; see kit/cache.py).
     principal_cache_seconds: float = Field(default=60, ge=0)
+
+    # --- exports made by the worker (POST /v1/exports) -------------------------------------
+    # How long a download link stays valid (the file itself lives longer: the worker's
+    # IID_EXPORT_RETENTION_HOURS); each GET /v1/exports/{id} gives a fresh link.
+    export_link_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
+    @property
+    def export_link_lifetime(self) -> timedelta:
+        return timedelta(minutes=self.export_link_minutes)
 
     def _local_defaults(self) -> list[tuple[str, object]]:
         return [*super()._local_defaults(), ("secret_key", SecretStr(DEFAULT_SECRET_KEY))]

@@ -27,6 +27,8 @@ from redis.asyncio import ConnectionPool
 from iid_store.db import create_engine, create_session_factory
 from iid_worker.drain import Drainer
 from iid_worker.evidence_collection import collect_unreferenced_evidence
+from iid_worker.exports import expire_exports, make_export
+from iid_worker.exports import hand_off as hand_off_exports
 from iid_worker.full_recompute import processes_for
 from iid_worker.jobs import (
     enqueue_full_recomputes,
@@ -69,6 +71,7 @@ def _crons(settings: Settings) -> list[CronJob]:
             settings.job_timeout_seconds,
         ),
         daily(deadline_reminders, settings.reminder_hour_utc, 10, short),
+        cron(instrumented(expire_exports), minute={40}, second={0}, timeout=short),
     ]
     if settings.smtp_host is not None:  # e-mail of inbox items, every minute
         crons.append(cron(instrumented(deliver_email), second={20}, timeout=short))
@@ -79,6 +82,7 @@ def job_functions(settings: Settings) -> list[Any]:
     return [
         func(instrumented(full_recompute), timeout=settings.job_timeout_seconds),
         func(instrumented(rank_uncertainty), timeout=settings.job_timeout_seconds),
+        func(instrumented(make_export), timeout=settings.job_timeout_seconds),
     ]
 
 
@@ -140,8 +144,9 @@ async def serve(settings: Settings) -> None:
     uncertainty = hand_off(
         queue, settings.uncertainty_quiet_seconds, settings.uncertainty_max_wait_seconds
     )
+    hand_offs = [uncertainty, hand_off_exports(queue)]
     drainer = Drainer(
-        factory, settings.database_url, settings.drain_poll_seconds, dispatch_runs, [uncertainty]
+        factory, settings.database_url, settings.drain_poll_seconds, dispatch_runs, hand_offs
     )
     ctx: dict[str, Any] = {
         "settings": settings,

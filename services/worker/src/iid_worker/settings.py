@@ -60,6 +60,9 @@ class Settings(CommonSettings, StorageSettings):
     uncertainty_quiet_seconds: float = Field(default=30.0, ge=0)
     uncertainty_max_wait_seconds: float = Field(default=300.0, ge=0)
 
+    # Exports made by the worker (POST /v1/exports) are kept this long, then deleted.
+    export_retention_hours: int = Field(default=24, ge=1, le=24 * 30)
+
     def _local_defaults(self) -> list[tuple[str, object]]:
         return [*super()._local_defaults(), ("redis_url", DEFAULT_REDIS_URL)]
 

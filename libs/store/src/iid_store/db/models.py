@@ -923,6 +923,8 @@ class Export(Base):
     what: Mapped[str] = mapped_column(String(16))
     format: Mapped[str] = mapped_column(String(8))
     delimiter: Mapped[str] = mapped_column(String(1), server_default=",")
+    # CSV of a report with several tables: which one (None: the first)
+    csv_table: Mapped[str | None] = mapped_column(String(40))
     # the route's query parameters, validated when the export was requested
     filters: Mapped[dict[str, Any]] = mapped_column(JSONB)
     # the data's period and region, when it has them (the export.ready event carries them)

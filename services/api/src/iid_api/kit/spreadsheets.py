@@ -314,12 +314,12 @@ def _append_all(sheet: _Sheet, rows: list[Row]) -> None:
         sheet.append(row)
 
 
-async def xlsx_file(document: Document) -> IO[bytes]:
+async def xlsx_file(document: Document, progress: Progress | None = None) -> IO[bytes]:
     """The whole workbook in a spooled temporary file (memory up to SPOOL_BYTES, disk beyond),
     positioned at its start; the caller closes it (`file_chunks` does)."""
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 -- the caller closes it
     try:
-        await write_xlsx(document, spool)
+        await write_xlsx(document, spool, progress)
         await asyncio.to_thread(spool.seek, 0)
     except BaseException:
         spool.close()

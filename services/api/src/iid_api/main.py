@@ -33,6 +33,7 @@ from iid_api.settings import Settings, get_settings
 from iid_api.uncertainty.router import router as uncertainty_router
 from iid_api.users.router import router as users_router
 from iid_api.verification.router import router as verification_router
+from iid_api.webhooks.router import router as webhooks_router
 from iid_api.whatif.router import router as whatif_router
 from iid_store.db import create_engine, create_session_factory
 
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         notes_router,
         inbox_router,
         exports_router,
+        webhooks_router,
     ):
         app.include_router(router)
     return app

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr
 
 from iid_store.config import CommonSettings
 from iid_store.storage import StorageSettings
+from iid_store.webhooks import WebhookSettings
 
 # Signs access tokens. Fine on a laptop, refused in production (it is in the source code).
 DEFAULT_SECRET_KEY = "iid-development-secret-key-not-for-production-use"
@@ -17,7 +18,7 @@ DEFAULT_SECRET_KEY = "iid-development-secret-key-not-for-production-use"
 MIB = 1024 * 1024
 
 
-class Settings(CommonSettings, StorageSettings):
+class Settings(CommonSettings, StorageSettings, WebhookSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     # Seconds a readiness probe waits for PostgreSQL before calling it down.

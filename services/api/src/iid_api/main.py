@@ -30,6 +30,7 @@ from iid_api.regions.router import router as regions_router
 from iid_api.review.router import router as review_router
 from iid_api.scorecards.router import router as scorecards_router
 from iid_api.settings import Settings, get_settings
+from iid_api.sync.router import router as sync_router
 from iid_api.uncertainty.router import router as uncertainty_router
 from iid_api.users.router import router as users_router
 from iid_api.verification.router import router as verification_router
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         inbox_router,
         exports_router,
         webhooks_router,
+        sync_router,
     ):
         app.include_router(router)
     return app

@@ -106,8 +106,7 @@ async def test_a_national_ranking_made_by_the_worker(
     forged = url[:-1] + ("0" if url[-1] != "0" else "1")
     problem(await public.get(forged), 404)
     past = int((datetime.now(UTC) - timedelta(minutes=1)).timestamp())
-    secret = settings.secret_key.get_secret_value()
-    stale = f"{location}/file?expires={past}&signature={signature(secret, requested['id'], past)}"
+    stale = f"{location}/file?expires={past}&signature={signature(settings, requested['id'], past)}"
     problem(await public.get(stale), 410)
 
     # the worker's export.ready change, from which the webhook event comes

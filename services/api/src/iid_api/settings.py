@@ -1,10 +1,11 @@
 """The API's one settings object (IID_* environment variables or .env)."""
 
 import os
-from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
+from fastapi import Depends, Request
 from pydantic import Field, SecretStr
 
 from iid_store.config import CommonSettings
@@ -72,10 +73,6 @@ class Settings(CommonSettings, StorageSettings, WebhookSettings):
     # IID_EXPORT_RETENTION_HOURS); each GET /v1/exports/{id} gives a fresh link.
     export_link_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
-    @property
-    def export_link_lifetime(self) -> timedelta:
-        return timedelta(minutes=self.export_link_minutes)
-
     def _local_defaults(self) -> list[tuple[str, object]]:
         return [*super()._local_defaults(), ("secret_key", SecretStr(DEFAULT_SECRET_KEY))]
 
@@ -83,3 +80,12 @@ class Settings(CommonSettings, StorageSettings, WebhookSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def app_settings(request: Request) -> Settings:
+    """The settings the app was created with (tests give the app their own)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]

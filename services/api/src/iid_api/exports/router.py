@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from iid_api.exports import service
@@ -11,21 +11,10 @@ from iid_api.kit.errors import PROBLEM_RESPONSES, problems
 from iid_api.kit.etag import with_etag
 from iid_api.kit.exports import ExportFormat, attachment
 from iid_api.kit.tenancy import ScopeDep
-from iid_api.settings import Settings
+from iid_api.settings import SettingsDep
 from iid_store.storage import export_storage_for
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"], responses=PROBLEM_RESPONSES)
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _described(request: Request, export: Any) -> ExportOut:
-    settings = _settings(request)
-    secret = settings.secret_key.get_secret_value()
-    return service.described(export, secret, settings.export_link_lifetime)
 
 
 @router.post(
@@ -36,10 +25,10 @@ def _described(request: Request, export: Any) -> ExportOut:
 )
 async def request_export(
     body: Annotated[ExportIn, Body(openapi_examples=EXPORT_EXAMPLES)],
-    request: Request,
     response: Response,
     session: SessionDep,
     scope: ScopeDep,
+    settings: SettingsDep,
 ) -> Any:
     """A large export made by the worker: `what` (rankings, scorecard, completeness,
     verification, innovations, audit), `format` and the `filters` of the route that reads it
@@ -48,18 +37,22 @@ async def request_export(
     follow it at `Location` until it is `done`, then fetch `download_url`."""
     export = await service.request_export(session, scope, body)
     response.headers["Location"] = f"/v1/exports/{export.id}"
-    return with_etag(_described(request, export), response)
+    return with_etag(service.described(export, settings), response)
 
 
 @router.get("/{export_id}", response_model=ExportOut, responses=problems(401))
 async def get_export(
-    export_id: uuid.UUID, request: Request, response: Response, session: SessionDep, scope: ScopeDep
+    export_id: uuid.UUID,
+    response: Response,
+    session: SessionDep,
+    scope: ScopeDep,
+    settings: SettingsDep,
 ) -> Any:
     """One of your exports: its progress (`rows_done`), and once `done` a `download_url` valid
     for a limited time (each read gives a fresh one) until the file expires (`expires_at`).
     Carries an `ETag` that changes with its progress."""
     export = await service.requested(session, scope, export_id)
-    return with_etag(_described(request, export), response)
+    return with_etag(service.described(export, settings), response)
 
 
 @router.get(
@@ -75,8 +68,8 @@ async def get_export(
 )
 async def download_export(
     export_id: uuid.UUID,
-    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     expires: Annotated[int | None, Query(description="from `download_url`")] = None,
     signature: Annotated[
         str | None, Query(max_length=64, description="from `download_url`")
@@ -84,9 +77,7 @@ async def download_export(
 ) -> StreamingResponse:
     """The export's file, through the signed link `GET /v1/exports/{id}` gives (no credentials:
     the link is one). 404 for a link that is not genuine, 410 once it or the file expired."""
-    settings = _settings(request)
-    secret = settings.secret_key.get_secret_value()
-    export, key = await service.downloadable(session, secret, export_id, expires, signature)
+    export, key = await service.downloadable(session, settings, export_id, expires, signature)
     storage = export_storage_for(settings)
     media_type = ExportFormat(export.format).media_type
     headers = attachment(export.filename or f"export.{export.format}")

@@ -17,6 +17,7 @@ from iid_api.exports.schemas import ExportIn, ExportOut
 from iid_api.kit.errors import Gone, NotFound
 from iid_api.kit.exports import ExportFormat, chosen_table
 from iid_api.kit.tenancy import Scope
+from iid_api.settings import Settings
 from iid_store.db.models import Export
 
 
@@ -47,20 +48,22 @@ async def request_export(session: AsyncSession, scope: Scope, body: ExportIn) ->
     return export
 
 
-def signature(secret: str, export_id: uuid.UUID, expires: int) -> str:
-    message = f"{export_id}.{expires}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+def signature(settings: Settings, export_id: uuid.UUID, expires: int) -> str:
+    """The download link's signature: the secret key's HMAC of the export and the expiry."""
+    secret, message = settings.secret_key.get_secret_value(), f"{export_id}.{expires}"
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def described(export: Export, secret: str, link_for: timedelta) -> ExportOut:
+def described(export: Export, settings: Settings) -> ExportOut:
     """The export as its requester sees it: with a fresh download link once it is done."""
     out = ExportOut.model_validate(export)
     if export.status == "done":
+        link_for = timedelta(minutes=settings.export_link_minutes)
         expires_at = datetime.now(UTC).replace(microsecond=0) + link_for
         if export.expires_at is not None:
             expires_at = min(expires_at, export.expires_at)
         expires = int(expires_at.timestamp())
-        token = signature(secret, export.id, expires)
+        token = signature(settings, export.id, expires)
         out.download_url = f"/v1/exports/{export.id}/file?expires={expires}&signature={token}"
         out.download_expires_at = datetime.fromtimestamp(expires, UTC)
     return out
@@ -76,7 +79,7 @@ async def requested(session: AsyncSession, scope: Scope, export_id: uuid.UUID) -
 
 async def downloadable(
     session: AsyncSession,
-    secret: str,
+    settings: Settings,
     export_id: uuid.UUID,
     expires: int | None,
     token: str | None,
@@ -85,7 +88,7 @@ async def downloadable(
     genuine = (
         expires is not None
         and token is not None
-        and hmac.compare_digest(signature(secret, export_id, expires), token)
+        and hmac.compare_digest(signature(settings, export_id, expires), token)
     )
     export = await repository.get(session, export_id) if genuine else None
     if export is None or expires is None:

@@ -38,6 +38,7 @@ CSV_CHUNK_BYTES = 64 * 1024
 SPOOL_BYTES = 1024 * 1024
 READ_CHUNK_BYTES = 64 * 1024
 STAMP_SHEET = "Keterangan"
+CELL_CHARACTERS = 32_767
 BOM = "\ufeff"
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -124,7 +125,7 @@ class Stamp:
     period: int | None = None
     edition: str | None = None
     basis: str | None = None
-    # the change log position the data reflects (or the snapshot's own generation)
+    # the change log position the data reflects (every change up to it is in it)
     generation: int | None = None
     data_time: datetime | None = None
     filters: dict[str, Any] = field(default_factory=dict)
@@ -197,7 +198,10 @@ def _utc(value: datetime) -> datetime:
 
 
 def _clean(value: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
+    """Text as a cell holds it: without the control characters XML refuses, and cut at the
+    longest text Excel shows in a cell."""
+    cleaned = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return cleaned if len(cleaned) <= CELL_CHARACTERS else cleaned[: CELL_CHARACTERS - 1] + "…"
 
 
 class _Sheet:

@@ -13,7 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,20 +25,11 @@ from iid_api.kit.rendered import body_etag
 from iid_api.kit.tenancy import Scope
 from iid_api.scorecards import service as scorecards
 from iid_api.sync import repository
-from iid_api.sync.schemas import ChangeOut, ChangesPage
+from iid_api.sync.schemas import ChangeKind, ChangeOut, ChangesPage
 from iid_store.changes import Change, last_position
 from iid_store.scoring_inputs import Basis
 
-KINDS = (
-    "innovation",
-    "spd_answer",
-    "sid_answer",
-    "evidence",
-    "decision",
-    "rejection",
-    "scorecard",
-    "period",
-)
+KINDS: tuple[str, ...] = get_args(ChangeKind)
 VERIFICATION_KINDS = ("decision", "rejection")
 
 

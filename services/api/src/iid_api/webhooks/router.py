@@ -1,14 +1,14 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES, problems
 from iid_api.kit.etag import IfMatchDep, with_etag
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.tenancy import ScopeDep
-from iid_api.settings import Settings
+from iid_api.settings import SettingsDep
 from iid_api.webhooks import service
 from iid_api.webhooks.schemas import (
     DeliveryOut,
@@ -41,9 +41,13 @@ CREATE_EXAMPLES = {
 }
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+PATCH_EXAMPLES = {
+    "resume": {"summary": "Resume after repairing the receiver", "value": {"active": True}},
+    "events": {
+        "summary": "Follow exports too",
+        "value": {"event_types": ["scorecard.changed", "export.ready"]},
+    },
+}
 
 
 @router.post(
@@ -54,10 +58,10 @@ def _settings(request: Request) -> Settings:
 )
 async def create_webhook(
     body: Annotated[WebhookCreate, Body(openapi_examples=CREATE_EXAMPLES)],
-    request: Request,
     response: Response,
     session: SessionDep,
     scope: ScopeDep,
+    settings: SettingsDep,
 ) -> Any:
     """Subscribe a URL to events (docs/webhooks.md: the events, their data, how to verify the
     signature). National admins: national events (`ranking.changed`,
@@ -65,7 +69,6 @@ async def create_webhook(
     (`scorecard.changed`, `innovation.sent`, `verification.decided`, `export.ready`). Events
     of changes made from now on are delivered, signed with the `secret`, which is shown only
     in this answer."""
-    settings = _settings(request)
     created = await service.create(
         session, scope, body, settings, production=settings.is_production
     )
@@ -92,17 +95,16 @@ async def get_webhook(
 @router.patch("/{webhook_id}", response_model=WebhookOut, responses=problems(401, 403, 412))
 async def update_webhook(
     webhook_id: uuid.UUID,
-    body: WebhookPatch,
-    request: Request,
+    body: Annotated[WebhookPatch, Body(openapi_examples=PATCH_EXAMPLES)],
     session: SessionDep,
     scope: ScopeDep,
+    settings: SettingsDep,
     if_match: IfMatchDep,
     response: Response,
 ) -> Any:
     """Change the URL, the events or the description; `active: false` stops deliveries,
     `active: true` resumes (a paused subscription too: its pending deliveries go out again,
     oldest first). `If-Match` with the ETag you read: a stale one answers 412."""
-    settings = _settings(request)
     updated = await service.update(
         session, scope, webhook_id, body, if_match, settings, production=settings.is_production
     )

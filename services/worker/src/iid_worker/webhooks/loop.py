@@ -3,7 +3,6 @@ sequencer has numbered new changes (NOTIFY iid_changes) and at least every poll 
 coming due, redeliveries and resumed subscriptions asked for through the API)."""
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -11,7 +10,7 @@ import httpcore
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_store.changes import CHANGES_CHANNEL
-from iid_store.db.listen import Listener
+from iid_store.db.listen import follow
 from iid_worker.settings import Settings
 from iid_worker.webhooks.delivery import DeliveryRound, RetryPolicy, Sender, deliver_due
 from iid_worker.webhooks.dispatch import dispatch
@@ -31,31 +30,13 @@ class WebhookLoop:
         poll_seconds: float,
     ) -> None:
         self.factory, self.sender, self.policy = factory, sender, policy
-        self.poll_seconds = poll_seconds
-        self.wake = asyncio.Event()
-        self.listener = Listener(database_url, [CHANGES_CHANNEL], self._notified, self._connected)
-
-    def _notified(self, _channel: str, _payload: str) -> None:
-        self.wake.set()
-
-    def _connected(self, _up: bool) -> None:
-        self.wake.set()
+        self.database_url, self.poll_seconds = database_url, poll_seconds
 
     def start(self) -> "asyncio.Task[None]":
         return asyncio.create_task(self.run(), name="iid-webhooks")
 
     async def run(self) -> None:
-        listening = asyncio.create_task(self.listener.run(), name="iid-changes-listener")
-        try:
-            while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), self.poll_seconds)
-                self.wake.clear()
-                await self.step()
-        finally:
-            listening.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listening
+        await follow(self.database_url, [CHANGES_CHANNEL], self.poll_seconds, self.step)
 
     async def step(self) -> DeliveryRound:
         """Dispatch, then deliver until nothing more is due now; errors (the database away)

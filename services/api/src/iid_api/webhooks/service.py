@@ -37,8 +37,10 @@ from iid_store.webhooks import WebhookSettings, new_secret, refused_address
 LOCAL_NAMES = ("localhost", "localhost.localdomain")
 
 
-def _visible(scope: Scope) -> ColumnElement[bool]:
-    scope.require_admin("manage webhooks")
+ACTION = "manage webhooks"
+
+
+def _readable(scope: Scope) -> ColumnElement[bool]:
     return scope.regions(WebhookSubscription.region_code)
 
 
@@ -71,8 +73,6 @@ async def _check_scope(
     subscriptions (they have no region), and only a national admin's."""
     principal = scope.principal
     if not principal.is_national:
-        if region is not None and region != principal.region_code:
-            scope.require_visible_region(region)
         region = principal.region_code
         national = sorted(set(events) & set(NATIONAL_EVENTS))
         if national:
@@ -101,7 +101,9 @@ async def create(
     *,
     production: bool,
 ) -> WebhookCreated:
-    _visible(scope)
+    if body.region_code is not None:  # another region's is unknown (404) before any role
+        scope.require_visible_region(body.region_code)
+    scope.require_admin(ACTION)
     events: list[str] = list(body.event_types)
     region = await _check_scope(session, scope, body.region_code, events, "/body/region_code")
     check_target(str(body.url), settings, production=production, pointer="/body/url")
@@ -148,16 +150,19 @@ async def _audit(
 async def visible(
     session: AsyncSession, scope: Scope, webhook_id: uuid.UUID, *, lock: bool = False
 ) -> WebhookSubscription:
-    found = await repository.subscription(session, webhook_id, _visible(scope), lock=lock)
+    """A subscription of the caller's regions (404 otherwise), once its role may manage it."""
+    found = await repository.subscription(session, webhook_id, _readable(scope), lock=lock)
     if found is None:
         raise NotFound(f"webhook {webhook_id} not found")
+    scope.require_admin(ACTION)
     return found
 
 
 async def listed(
     session: AsyncSession, scope: Scope, params: PageParams
 ) -> tuple[list[WebhookSubscription], int]:
-    return await repository.page(session, _visible(scope), params)
+    scope.require_admin(ACTION)
+    return await repository.page(session, _readable(scope), params)
 
 
 async def update(

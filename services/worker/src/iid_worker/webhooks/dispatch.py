@@ -77,6 +77,7 @@ async def dispatch(factory: async_sessionmaker[AsyncSession], batch: int = BATCH
     written = 0
     while True:
         async with factory() as session:
+            # the migration writes the row; an emptied table (tests) starts from the beginning
             await session.execute(
                 insert(WebhookCursor).values(name=CURSOR, position=0).on_conflict_do_nothing()
             )

@@ -13,7 +13,10 @@
    during it, the deepest queue, and save / read throughput against a bare asyncpg ASGI
    baseline (rush.py, locustfile.py, baseline_app.py);
 4. growth: the nation copied 2x and 4x, full recompute and one region's cost at each scale;
-5. rank uncertainty and the edition what-if (bench_uncertainty.py, each part in its own
+5. exports made by the worker (bench_exports.py, in its own process) on the grown nation: the
+   national ranking as XLSX and CSV, the audit trail of 100,000 entries as XLSX and CSV, each
+   timed with the memory it needed;
+6. rank uncertainty and the edition what-if (bench_uncertainty.py, each part in its own
    process): the worker's simulation of a nation half verified (1,000 draws) in memory with its
    calibration against known decisions, then the worker's whole run and the what-if of every
    cluster on a second database of the private server loaded like the first.
@@ -177,6 +180,10 @@ async def run(options: Options) -> dict[str, Any]:
             loaded = scale
             growth.append(await _scale_figures(factory, processes, scale, cost_region))
         await engine.dispose()
+        audit_rows = "2000" if options.quick else "100000"
+        arguments = ["--database", stack.database_url, "--audit-rows", audit_rows]
+        result.update(_child("bench_exports.py", arguments))
+        print(f"exports: {result['exports']}", file=sys.stderr)
         result.update(await _uncertainty(stack, options))
     finally:
         if processes is not None:
@@ -188,25 +195,29 @@ async def run(options: Options) -> dict[str, Any]:
 async def _uncertainty(stack: Stack, options: Options) -> dict[str, Any]:
     """bench_uncertainty.py in memory, then on a second database of the private server with
     copy 1 of the nation (the first one holds the copies of the growth phase)."""
-    figures = _uncertainty_child(["--quick"] if options.quick else [])
+    figures = _child("bench_uncertainty.py", ["--quick"] if options.quick else [])
     url = make_url(stack.database_url).set(database="iid_bench_uncertainty")
     database_url = url.render_as_string(hide_password=False)
     await prepare_database(database_url)
     engine = create_engine(CommonSettings(database_url=database_url))
     await _load(engine, options, range(1, 2))
     await engine.dispose()
-    figures.update(_uncertainty_child(["--database", database_url]))
+    figures.update(_child("bench_uncertainty.py", ["--database", database_url]))
     print(f"uncertainty: {figures}", file=sys.stderr)
     return figures
 
 
-def _uncertainty_child(arguments: list[str]) -> dict[str, Any]:
-    script = HERE / "bench_uncertainty.py"
+def _child(script: str, arguments: list[str]) -> dict[str, Any]:
+    """A part of the benchmark run in a process of its own (its memory is its own); the JSON
+    of its last line."""
     run = subprocess.run(
-        [sys.executable, str(script), *arguments], capture_output=True, text=True, check=False
+        [sys.executable, str(HERE / script), *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if run.returncode != 0:
-        raise RuntimeError(f"bench_uncertainty.py {arguments} failed:\n{run.stderr[-4000:]}")
+        raise RuntimeError(f"{script} {arguments} failed:\n{run.stderr[-4000:]}")
     figures: dict[str, Any] = json.loads(run.stdout.splitlines()[-1])
     return figures
 

@@ -73,6 +73,7 @@ RULES: dict[str, tuple[int | str, ...]] = {
     "admin_list":        (401,    OK,       403,     403,       OK,        403,       403),
     "own_inbox_item":    (401,    404,      404,     404,       "ok|404",  404,       404),
     "national_read":     (401,    OK,       OK,      OK,        403,       403,       403),
+    "signed_link":       (404,    404,      404,     404,       404,       404,       404),
 }
 # fmt: on
 
@@ -91,10 +92,15 @@ PARAMS = {
     "item_id": "inbox_item_id",
     "name": "vocabulary",
     "import_id": "import_id",
+    "export_id": "export_id",
+    "webhook_id": "webhook_id",
+    "delivery_id": "delivery_id",
 }
 PDF = b"%PDF-1.7\n" + b"0" * 2000 + b"\n%%EOF\n"
 DECISION = {"decision": "lower", "level": 1, "note": "SK tidak dilampirkan"}
 NEW_USER = {"email": "baru@iid.test", "password": TEST_PASSWORD, "role": "viewer"}
+HOOK_URL = "https://sipd.parepare.go.id/hooks/iid"
+WEBHOOK = {"url": HOOK_URL, "event_types": ["scorecard.changed"], "region_code": "{code}"}
 
 
 @dataclass(frozen=True)
@@ -216,6 +222,18 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/vocabularies"): Case("public"),
     ("GET", "/v1/vocabularies/{name}"): Case("public"),
     ("GET", "/v1/periods/{year}/what-if"): Case("public", params=PUBLISHED, query={"edition": "iid-2027-draft", "basis": "verified", "cluster": "kota"}),  # noqa: E501
+    # exports, webhooks, the sync feed
+    ("POST", "/v1/exports"): Case("tenant_read", body={"what": "completeness", "format": "csv", "filters": {"period": "{open_year}", "region": "{code}"}}),  # noqa: E501
+    ("GET", "/v1/exports/{export_id}"): Case("own_inbox_item"),  # the requester's own only
+    ("GET", "/v1/exports/{export_id}/file"): Case("signed_link"),  # the link is the credential
+    ("POST", "/v1/webhooks"): Case("account_admin", body=WEBHOOK),
+    ("GET", "/v1/webhooks"): Case("admin_list"),
+    ("GET", "/v1/webhooks/{webhook_id}"): Case("account_admin"),
+    ("PATCH", "/v1/webhooks/{webhook_id}"): Case("account_admin", body={"description": "SIPD"}),
+    ("DELETE", "/v1/webhooks/{webhook_id}"): Case("account_admin"),
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"): Case("account_admin"),
+    ("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): Case("account_admin"),
+    ("GET", "/v1/periods/{year}/regions/{code}/changes"): Case("tenant_read"),
 }
 # fmt: on
 
@@ -382,6 +400,46 @@ async def _accounts(session: AsyncSession, world: World) -> None:
     for values in world.sides.values():
         values |= {"run_id": str(run.id), "import_id": str(import_id)}
     await _uncertainty(session)
+    await _exports_and_webhooks(session, world)
+
+
+async def _exports_and_webhooks(session: AsyncSession, world: World) -> None:
+    """Per side: an export (the own side's requested by the region's admin), a webhook
+    subscription of the region and one delivery of it."""
+    for side, region in (("own", REGION), ("foreign", OTHER_REGION)):
+        requester = "region_admin" if side == "own" else "foreign_admin"
+        export = models.Export(
+            what="completeness",
+            format="csv",
+            filters={"period": OPEN_YEAR, "region": region},
+            requested_by=f"user:{requester}@iid.test",
+            requester_role="region_admin",
+            requester_region=region,
+        )
+        subscription = models.WebhookSubscription(
+            url=HOOK_URL,
+            event_types=["scorecard.changed"],
+            region_code=region,
+            secret="whsec_" + "A" * 43 + "=",
+            starts_after=0,
+            created_by="tests",
+        )
+        session.add_all([export, subscription])
+        await session.flush()
+        delivery = models.WebhookDelivery(
+            subscription_id=subscription.id,
+            position=1,
+            ordering_key=region,
+            event_type="scorecard.changed",
+            body='{"type":"scorecard.changed","timestamp":"2026-06-01T00:00:00Z","data":{}}',
+        )
+        session.add(delivery)
+        await session.flush()
+        world.sides[side] |= {
+            "export_id": str(export.id),
+            "webhook_id": str(subscription.id),
+            "delivery_id": str(delivery.id),
+        }
 
 
 async def _uncertainty(session: AsyncSession) -> None:

@@ -142,6 +142,8 @@ def _path_values(ids: dict[str, list[str]]) -> dict[str, list[str]]:
         "run_id": [unknown],
         "import_id": [unknown],
         "note_id": ids["note"][:1],
+        "export_id": [unknown],
+        "webhook_id": [unknown],
     }
 
 

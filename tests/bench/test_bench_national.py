@@ -37,6 +37,8 @@ TRACKED_KEYS = (
     "uncertainty_run_seconds",
     "what_if_national_seconds",
     "calibration_90_coverage",
+    "export_national_ranking_peak_mb",
+    "export_audit_100k_seconds",
 )
 
 pytestmark = pytest.mark.e2e

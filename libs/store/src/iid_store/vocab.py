@@ -87,3 +87,24 @@ else:  # the stored roles as a Literal: what request and response schemas valida
 # raw sum of scores before (methodology.md section 3).
 RATINGS: Final = ("sangat_inovatif", "inovatif", "kurang_inovatif", "tidak_dapat_dinilai")
 SCALES: Final = ("index_0_100", "raw_sum")
+
+# Spreadsheet exports (iid_api.exports): what can be exported, in which formats, and the
+# states of one made by the worker (POST /v1/exports).
+EXPORT_KINDS: Final = (
+    "rankings",
+    "scorecard",
+    "completeness",
+    "verification",
+    "innovations",
+    "audit",
+)
+EXPORT_FORMATS: Final = ("csv", "xlsx")
+EXPORT_STATUSES: Final = ("queued", "running", "done", "failed", "expired")
+
+# Webhooks (iid_worker.webhooks): the events a subscription may ask for, derived from the
+# change log, and the states of one delivery. Region events carry the region they happened in;
+# national events (rankings, periods) only national subscriptions receive.
+REGION_EVENTS: Final = ("scorecard.changed", "innovation.sent", "verification.decided")
+NATIONAL_EVENTS: Final = ("ranking.changed", "period.status_changed")
+WEBHOOK_EVENTS: Final = (*REGION_EVENTS, *NATIONAL_EVENTS, "export.ready")
+DELIVERY_STATUSES: Final = ("pending", "delivered", "failed")

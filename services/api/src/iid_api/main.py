@@ -15,6 +15,7 @@ from iid_api.auth.router import router as auth_router
 from iid_api.completeness.router import router as completeness_router
 from iid_api.editions.router import router as editions_router
 from iid_api.evidence.router import router as evidence_router
+from iid_api.exports.router import router as exports_router
 from iid_api.health.router import router as health_router
 from iid_api.history.router import router as history_router
 from iid_api.inbox.router import router as inbox_router
@@ -34,10 +35,12 @@ from iid_api.regions.router import router as regions_router
 from iid_api.review.router import router as review_router
 from iid_api.scorecards.router import router as scorecards_router
 from iid_api.settings import Settings, get_settings
+from iid_api.sync.router import router as sync_router
 from iid_api.uncertainty.router import router as uncertainty_router
 from iid_api.users.router import router as users_router
 from iid_api.verification.router import router as verification_router
 from iid_api.vocabularies.router import router as vocabularies_router
+from iid_api.webhooks.router import router as webhooks_router
 from iid_api.whatif.router import router as whatif_router
 from iid_store.db import create_engine, create_session_factory
 
@@ -130,6 +133,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         notes_router,
         inbox_router,
         vocabularies_router,
+        exports_router,
+        webhooks_router,
+        sync_router,
     ):
         app.include_router(router)
     return app

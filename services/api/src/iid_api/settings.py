@@ -3,11 +3,14 @@
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
+from fastapi import Depends, Request
 from pydantic import Field, SecretStr, field_validator
 
 from iid_store.config import CommonSettings
 from iid_store.storage import StorageSettings
+from iid_store.webhooks import WebhookSettings
 
 # Signs access tokens. Fine on a laptop, refused in production (it is in the source code).
 DEFAULT_SECRET_KEY = "iid-development-secret-key-not-for-production-use"
@@ -16,7 +19,7 @@ DEFAULT_SECRET_KEY = "iid-development-secret-key-not-for-production-use"
 MIB = 1024 * 1024
 
 
-class Settings(CommonSettings, StorageSettings):
+class Settings(CommonSettings, StorageSettings, WebhookSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     # Seconds a readiness probe waits for PostgreSQL before calling it down.
@@ -79,6 +82,11 @@ class Settings(CommonSettings, StorageSettings):
     # deactivation reaches every process at once through NOTIFY; see kit/cache.py).
     principal_cache_seconds: float = Field(default=60, ge=0)
 
+    # --- exports made by the worker (POST /v1/exports) -------------------------------------
+    # How long a download link stays valid (the file itself lives longer: the worker's
+    # IID_EXPORT_RETENTION_HOURS); each GET /v1/exports/{id} gives a fresh link.
+    export_link_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
     def _local_defaults(self) -> list[tuple[str, object]]:
         return [*super()._local_defaults(), ("secret_key", SecretStr(DEFAULT_SECRET_KEY))]
 
@@ -86,3 +94,12 @@ class Settings(CommonSettings, StorageSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def app_settings(request: Request) -> Settings:
+    """The settings the app was created with (tests give the app their own)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]

@@ -10,7 +10,6 @@ towards the full recompute's.
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from iid_store.db.listen import Listener
+from iid_store.db.listen import follow
 from iid_store.outbox import WORK_CHANNEL
 from iid_worker import data
 from iid_worker.metrics import observe_freshness, observe_regions_recomputed
@@ -100,36 +99,19 @@ class Drainer:
         hand_offs: Sequence[Callable[[Factory], Awaitable[None]]] = (),
     ) -> None:
         self.factory = factory
+        self.database_url = database_url
         self.poll_seconds = poll_seconds
         self.dispatch_runs = dispatch_runs
         self.hand_offs = tuple(hand_offs)
-        self.wake = asyncio.Event()
-        self.listener = Listener(database_url, [WORK_CHANNEL], self._notified, self._connected)
         self.total = DrainStats()
         # set at the end of every step: what was committed before it began is taken
         self.stepped = asyncio.Event()
-
-    def _notified(self, _channel: str, _payload: str) -> None:
-        self.wake.set()
-
-    def _connected(self, _up: bool) -> None:
-        self.wake.set()  # (re)connected or lost: look at the tables now
 
     def start(self) -> "asyncio.Task[None]":
         return asyncio.create_task(self.run(), name="iid-outbox-drain")
 
     async def run(self) -> None:
-        listening = asyncio.create_task(self.listener.run(), name="iid-work-listener")
-        try:
-            while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), self.poll_seconds)
-                self.wake.clear()
-                await self.step()
-        finally:
-            listening.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listening
+        await follow(self.database_url, [WORK_CHANNEL], self.poll_seconds, self.step)
 
     async def step(self) -> DrainStats:
         """Drain what is claimable, dispatch queued runs and the other hand-offs, then number

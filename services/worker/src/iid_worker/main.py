@@ -1,8 +1,9 @@
 """The worker process: `python -m iid_worker` (what `make run` and the container start).
 
-Two independent loops on one event loop:
+Independent loops on one event loop:
 - the outbox drain (`iid_worker.drain`): committed changes reach it through PostgreSQL (NOTIFY,
   and a poll as the safety net); it stores scorecards and rankings in rounds;
+- the webhook loop (`iid_worker.webhooks`): events derived from the change log, delivered;
 - the job queue (arq on Redis): `full_recompute` (POST /v1/periods/{year}/recompute, the CLI,
   nightly; handed over by the drain), the last-resort sweep, the nightly full recompute and
   the daily clean-ups.
@@ -27,6 +28,8 @@ from redis.asyncio import ConnectionPool
 from iid_store.db import create_engine, create_session_factory
 from iid_worker.drain import Drainer
 from iid_worker.evidence_collection import collect_unreferenced_evidence
+from iid_worker.exports import expire_exports, make_export
+from iid_worker.exports import hand_off as hand_off_exports
 from iid_worker.full_recompute import processes_for
 from iid_worker.jobs import (
     enqueue_full_recomputes,
@@ -40,6 +43,7 @@ from iid_worker.metrics import instrumented, measure_backlog, serve_metrics
 from iid_worker.reminders import deadline_reminders
 from iid_worker.settings import Settings
 from iid_worker.uncertainty import hand_off, nightly_uncertainty, rank_uncertainty
+from iid_worker.webhooks.loop import webhook_loop
 
 logger = logging.getLogger("iid_worker")
 
@@ -69,6 +73,7 @@ def _crons(settings: Settings) -> list[CronJob]:
             settings.job_timeout_seconds,
         ),
         daily(deadline_reminders, settings.reminder_hour_utc, 10, short),
+        cron(instrumented(expire_exports), minute={40}, second={0}, timeout=short),
     ]
     if settings.smtp_host is not None:  # e-mail of inbox items, every minute
         crons.append(cron(instrumented(deliver_email), second={20}, timeout=short))
@@ -79,6 +84,7 @@ def job_functions(settings: Settings) -> list[Any]:
     return [
         func(instrumented(full_recompute), timeout=settings.job_timeout_seconds),
         func(instrumented(rank_uncertainty), timeout=settings.job_timeout_seconds),
+        func(instrumented(make_export), timeout=settings.job_timeout_seconds),
     ]
 
 
@@ -140,9 +146,11 @@ async def serve(settings: Settings) -> None:
     uncertainty = hand_off(
         queue, settings.uncertainty_quiet_seconds, settings.uncertainty_max_wait_seconds
     )
+    hand_offs = [uncertainty, hand_off_exports(queue)]
     drainer = Drainer(
-        factory, settings.database_url, settings.drain_poll_seconds, dispatch_runs, [uncertainty]
+        factory, settings.database_url, settings.drain_poll_seconds, dispatch_runs, hand_offs
     )
+    webhooks = webhook_loop(factory, settings)
     ctx: dict[str, Any] = {
         "settings": settings,
         "session_factory": factory,
@@ -151,6 +159,7 @@ async def serve(settings: Settings) -> None:
         "drainer": drainer,
         # whatever is marked now waited for a worker: the drain's first pass takes it at once
         "drain_task": drainer.start(),
+        "webhooks_task": webhooks.start(),
     }
     metrics = None
     if settings.worker_metrics_port is not None:
@@ -163,9 +172,10 @@ async def serve(settings: Settings) -> None:
     finally:
         if metrics is not None:
             metrics.close()
-        ctx["drain_task"].cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await ctx["drain_task"]
+        for task in (ctx["drain_task"], ctx["webhooks_task"]):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if ctx["recompute_processes"] is not None:
             ctx["recompute_processes"].close()
         await queue.aclose()

@@ -1,16 +1,19 @@
 """The worker's one settings object (IID_* environment variables or .env)."""
 
+from datetime import timedelta
 from typing import Self
 
 from pydantic import Field, SecretStr, model_validator
 
 from iid_store.config import CommonSettings
 from iid_store.storage import StorageSettings
+from iid_store.webhooks import WebhookSettings
+from iid_worker.webhooks.delivery import RetryPolicy
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-class Settings(CommonSettings, StorageSettings):
+class Settings(CommonSettings, StorageSettings, WebhookSettings):
     # arq's queue: full recomputes and the crons (changes reach the worker through PostgreSQL).
     redis_url: str = DEFAULT_REDIS_URL
     # Seconds between arq health-check records in Redis (arq's default is an hour).
@@ -59,6 +62,30 @@ class Settings(CommonSettings, StorageSettings):
     uncertainty_seed: int = Field(default=2026, ge=0)
     uncertainty_quiet_seconds: float = Field(default=30.0, ge=0)
     uncertainty_max_wait_seconds: float = Field(default=300.0, ge=0)
+
+    # --- webhooks (iid_worker.webhooks; IID_WEBHOOK_ALLOW_LOOPBACK is shared with the API) ---
+    # An attempt waits this long for the receiver's answer.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Retries: the delay doubles from the first up to the longest (each drawn between half and
+    # all of it); a delivery still failing after the window is failed, its subscription paused.
+    webhook_retry_first_seconds: float = Field(default=30.0, gt=0)
+    webhook_retry_max_seconds: float = Field(default=6 * 3600.0, gt=0)
+    webhook_retry_window_hours: float = Field(default=24.0, gt=0)
+    # Deliveries in flight at once (each of another subscription or region).
+    webhook_connections: int = Field(default=16, ge=1, le=200)
+    # The loop wakes on new changes, and at least this often (retries coming due).
+    webhook_poll_seconds: float = Field(default=2.0, gt=0)
+
+    @property
+    def webhook_retries(self) -> RetryPolicy:
+        return RetryPolicy(
+            first_delay=timedelta(seconds=self.webhook_retry_first_seconds),
+            max_delay=timedelta(seconds=self.webhook_retry_max_seconds),
+            window=timedelta(hours=self.webhook_retry_window_hours),
+        )
+
+    # Exports made by the worker (POST /v1/exports) are kept this long, then deleted.
+    export_retention_hours: int = Field(default=24, ge=1, le=24 * 30)
 
     def _local_defaults(self) -> list[tuple[str, object]]:
         return [*super()._local_defaults(), ("redis_url", DEFAULT_REDIS_URL)]

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import String, bindparam, event, exc, func, select
+from sqlalchemy import Executable, Row, String, bindparam, event, exc, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -101,3 +101,16 @@ def _unbounded(column_type: Any) -> Any:
     """Strings as plain varchar: a cast to varchar(n) would cut a longer value silently,
     where the column itself refuses it."""
     return String() if isinstance(column_type, String) else column_type
+
+
+# Rows a server-side cursor hands over at a time (`stream_rows`).
+STREAM_ROWS = 1000
+
+
+async def stream_rows(session: AsyncSession, statement: Executable) -> AsyncIterator[Row[Any]]:
+    """The rows of `statement` from a server-side cursor, STREAM_ROWS at a time: a reader of
+    any size (an export of the national ranking or the whole audit trail) holds one batch.
+    Select columns, not ORM entities: rows are read at the cost of tuples."""
+    result = await session.stream(statement.execution_options(yield_per=STREAM_ROWS))
+    async for row in result:
+        yield row

@@ -6,8 +6,9 @@ correct without it (the worker polls; caches are dropped while the listener is d
 """
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 from sqlalchemy import make_url
@@ -73,3 +74,29 @@ class Listener:
                 await connection.execute("SELECT 1", timeout=CHECK_SECONDS)
         finally:
             connection.terminate()  # at once: a polite close could wait on a dead socket
+
+
+async def follow(
+    database_url: str,
+    channels: Sequence[str],
+    poll_seconds: float,
+    step: Callable[[], Awaitable[object]],
+) -> None:
+    """Run `step` when one of `channels` is notified, when the listening connection comes up or
+    goes down (something may have been missed), and at least every `poll_seconds`; until
+    cancelled. `step` must be correct without any notification: they only make it sooner."""
+    wake = asyncio.Event()
+    listener = Listener(
+        database_url, channels, lambda _channel, _payload: wake.set(), lambda _up: wake.set()
+    )
+    listening = asyncio.create_task(listener.run(), name=f"listen-{'-'.join(channels)}")
+    try:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), poll_seconds)
+            wake.clear()
+            await step()
+    finally:
+        listening.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listening

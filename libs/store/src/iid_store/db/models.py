@@ -902,3 +902,148 @@ class UncertaintyRank(Base):
     rank_low: Mapped[int] = mapped_column(Integer)
     rank_high: Mapped[int] = mapped_column(Integer)
     top_probability: Mapped[Decimal] = mapped_column(Numeric(5, 4))
+
+
+# --- exports made by the worker, webhooks ------------------------------------------------------
+class Export(Base):
+    """A spreadsheet the worker makes (POST /v1/exports). Writing the row, `queued`, is the whole
+    hand-off: a trigger notifies `iid_work` and the worker hands it to an arq job (migration
+    d5f7b9c1e3a5). It keeps the requester's role and scope, so the worker reads exactly what
+    the same request on the route would; the file lives in the export storage
+    (`iid_store.storage.export_storage_for`) until `expires_at`."""
+
+    __tablename__ = "exports"
+    __table_args__ = (
+        CheckConstraint(one_of("what", vocab.EXPORT_KINDS), name="what"),
+        CheckConstraint(one_of("format", vocab.EXPORT_FORMATS), name="format"),
+        CheckConstraint(one_of("status", vocab.EXPORT_STATUSES), name="status"),
+        CheckConstraint(one_of("requester_role", vocab.ROLES), name="requester_role"),
+        CheckConstraint("delimiter IN (',', ';')", name="delimiter"),
+        Index("ix_exports_requested_by", "requested_by", "requested_at"),
+        Index("ix_exports_status", "status", "expires_at"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    what: Mapped[str] = mapped_column(String(16))
+    format: Mapped[str] = mapped_column(String(8))
+    delimiter: Mapped[str] = mapped_column(String(1), server_default=",")
+    # CSV of a report with several tables: which one (None: the first)
+    csv_table: Mapped[str | None] = mapped_column(String(40))
+    # the route's query parameters, validated when the export was requested
+    filters: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # the data's period and region, when it has them (the export.ready event carries them)
+    period_year: Mapped[int | None] = mapped_column(SmallInteger)
+    region_code: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(10), server_default="queued")
+    requested_by: Mapped[str] = mapped_column(String(200))
+    requester_role: Mapped[str] = mapped_column(String(20))
+    requester_region: Mapped[str | None] = mapped_column(String(8))
+    requester_agency: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    rows_done: Mapped[int] = mapped_column(Integer, server_default="0")
+    storage_key: Mapped[str | None] = mapped_column(String(64))
+    filename: Mapped[str | None] = mapped_column(String(200))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    requested_at: Mapped[datetime] = _created_at()
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookSubscription(Base):
+    """Where a national admin (national events, every region's) or a region admin (its region's
+    events) wants events delivered. The secret signs every delivery (Standard Webhooks); the
+    service pauses a subscription whose deliveries keep failing (`paused_reason` says why)."""
+
+    __tablename__ = "webhook_subscriptions"
+    __table_args__ = (
+        CheckConstraint("cardinality(event_types) >= 1", name="event_types_present"),
+        CheckConstraint("(paused_at IS NULL) = (paused_reason IS NULL)", name="paused_reason"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    url: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str] = mapped_column(String(200), server_default="")
+    event_types: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    # None: a national subscription
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
+    # `whsec_` + base64 of the key; kept to sign, shown once
+    secret: Mapped[str] = mapped_column(String(100))
+    # the owner's switch, and the service's pause after repeated failures
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    # events of changes after this change log position (the last one when it was created)
+    starts_after: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookDelivery(Base):
+    """One event for one subscription: the message (its id is the `webhook-id` header, the same
+    on every attempt) and its attempts so far. Written by the dispatcher in the transaction
+    that moves its change log cursor; delivered in `position` order per subscription and
+    `ordering_key` (the region, or '' for national events)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        CheckConstraint(one_of("status", vocab.DELIVERY_STATUSES), name="status"),
+        CheckConstraint(one_of("event_type", vocab.WEBHOOK_EVENTS), name="event_type"),
+        UniqueConstraint("subscription_id", "position"),
+        # an event that may only happen once per object (innovation.sent), once per subscription
+        Index(
+            "uq_webhook_deliveries_once",
+            "subscription_id",
+            "once_key",
+            unique=True,
+            postgresql_where=text("once_key IS NOT NULL"),
+        ),
+        Index(
+            "ix_webhook_deliveries_pending",
+            "subscription_id",
+            "ordering_key",
+            "position",
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_webhook_deliveries_subscription_created", "subscription_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE")
+    )
+    position: Mapped[int] = mapped_column(BigInteger)
+    ordering_key: Mapped[str] = mapped_column(String(8))
+    event_type: Mapped[str] = mapped_column(String(32))
+    once_key: Mapped[str | None] = mapped_column(String(120))
+    # the exact bytes every attempt sends (JSON: type, timestamp, data)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    first_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    # an attempt in flight holds the delivery until then (another worker leaves it alone)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_status_code: Mapped[int | None] = mapped_column(SmallInteger)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+
+
+class WebhookCursor(Base):
+    """How far the webhook dispatcher has read the change log (one row)."""
+
+    __tablename__ = "webhook_cursor"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger)

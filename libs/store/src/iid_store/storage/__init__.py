@@ -43,6 +43,19 @@ def storage_for(settings: StorageSettings) -> Storage:
     return _built[key]
 
 
+def export_storage_for(settings: StorageSettings) -> Storage:
+    """Where exports made by the worker are kept: the same backend as the evidence, in a place
+    of its own (`<storage_dir>/exports`, `<prefix>exports/`), so the evidence collection never
+    sees these files and the export expiry never sees evidence."""
+    own = settings.model_copy(
+        update={
+            "storage_dir": settings.storage_dir / "exports",
+            "storage_s3_prefix": f"{settings.storage_s3_prefix}exports/",
+        }
+    )
+    return storage_for(own)
+
+
 __all__ = [
     "LocalStorage",
     "ObjectWriter",
@@ -50,5 +63,6 @@ __all__ = [
     "StorageSettings",
     "build_storage",
     "check_key",
+    "export_storage_for",
     "storage_for",
 ]

@@ -1,12 +1,14 @@
 """The audit trail: every write appends who, when, what, before and after."""
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.kit.pagination import PageParams, fetch_page
+from iid_store.db import stream_rows
 from iid_store.db.models import AuditEntry
 
 FILTER_COLUMNS = {
@@ -46,12 +48,7 @@ async def record_audit(
     await session.flush()
 
 
-async def page(
-    session: AsyncSession,
-    visible: ColumnElement[bool],
-    filters: dict[str, Any],
-    params: PageParams,
-) -> tuple[list[AuditEntry], int]:
+def _trail(visible: ColumnElement[bool], filters: dict[str, Any]) -> Select[*tuple[Any, ...]]:
     """Newest first."""
     statement = select(AuditEntry).where(visible)
     for field, column in FILTER_COLUMNS.items():
@@ -60,4 +57,21 @@ async def page(
     since: datetime | None = filters.get("since")
     if since is not None:
         statement = statement.where(AuditEntry.at >= since)
-    return await fetch_page(session, statement.order_by(AuditEntry.id.desc()), params)
+    return statement.order_by(AuditEntry.id.desc())
+
+
+async def page(
+    session: AsyncSession,
+    visible: ColumnElement[bool],
+    filters: dict[str, Any],
+    params: PageParams,
+) -> tuple[list[AuditEntry], int]:
+    return await fetch_page(session, _trail(visible, filters), params)
+
+
+def stream(
+    session: AsyncSession, visible: ColumnElement[bool], filters: dict[str, Any]
+) -> AsyncIterator[Row[Any]]:
+    """Every entry of the trail (its columns), newest first, from a server-side cursor."""
+    columns = AuditEntry.__table__.columns
+    return stream_rows(session, _trail(visible, filters).with_only_columns(*columns))

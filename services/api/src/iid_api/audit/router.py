@@ -4,20 +4,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from iid_api.audit import service
+from iid_api.audit.export import AuditFilters, document
 from iid_api.audit.schemas import AuditOut
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES
+from iid_api.kit.exports import EXPORT_RESPONSES, ExportDep, export_response
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.tenancy import ScopeDep
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
 
 
-@router.get("", response_model=Page[AuditOut])
+@router.get("", response_model=Page[AuditOut], responses=EXPORT_RESPONSES)
 async def list_audit(
     session: SessionDep,
     scope: ScopeDep,
     page: PageDep,
+    export: ExportDep,
     region: Annotated[str | None, Query(examples=["73.72"])] = None,
     object_type: Annotated[str | None, Query(examples=["spd_answer"])] = None,
     object_id: str | None = None,
@@ -27,7 +30,8 @@ async def list_audit(
     since: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
 ) -> Any:
     """Who changed what, when, with the values before and after; logins and failed logins
-    too. National admins read everything, region admins their region's entries."""
+    too. National admins read everything, region admins their region's entries. With
+    `format=csv|xlsx` every entry the filters select (a large one: POST /v1/exports)."""
     filters = {
         "region": region,
         "object_type": object_type,
@@ -37,5 +41,16 @@ async def list_audit(
         "period": period,
         "since": since,
     }
+    if export is not None:
+        selected = AuditFilters.model_construct(
+            region=region,
+            object_type=object_type,
+            object_id=object_id,
+            actor=actor,
+            action=action,
+            period=period,
+            since=since,
+        )
+        return await export_response(export, await document(session, scope, selected))
     items, total = await service.list_entries(session, scope, page, filters)
     return Page[AuditOut].build(items, total, page)

@@ -3,6 +3,7 @@ region's entries (national entries, such as period changes, have no region and s
 
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.audit import repository
@@ -11,10 +12,15 @@ from iid_api.kit.tenancy import Scope
 from iid_store.db.models import AuditEntry
 
 
-async def list_entries(
-    session: AsyncSession, scope: Scope, params: PageParams, filters: dict[str, Any]
-) -> tuple[list[AuditEntry], int]:
+def readable(scope: Scope, filters: dict[str, Any]) -> ColumnElement[bool]:
+    """The entries the caller may read (the trail's WHERE clause), once it may read any."""
     scope.require_admin("read the audit trail")
     if filters.get("region") is not None:
         scope.require_visible_region(filters["region"])
-    return await repository.page(session, scope.regions(AuditEntry.region_code), filters, params)
+    return scope.regions(AuditEntry.region_code)
+
+
+async def list_entries(
+    session: AsyncSession, scope: Scope, params: PageParams, filters: dict[str, Any]
+) -> tuple[list[AuditEntry], int]:
+    return await repository.page(session, readable(scope, filters), filters, params)

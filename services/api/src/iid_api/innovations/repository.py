@@ -7,14 +7,14 @@ columns, appends the audit row with their values before and after, and bumps the
 recompute marker."""
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Sequence, func, select, text
+from sqlalchemy import ColumnElement, Row, Select, Sequence, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.kit.pagination import PageParams, fetch_page
-from iid_store.db import models
+from iid_store.db import models, stream_rows
 from iid_store.review import FROZEN_FOR_AGENCY
 
 REGISTRATION_SEQUENCE = Sequence("innovation_registration_seq")
@@ -95,14 +95,12 @@ async def add_entry(session: AsyncSession, values: Mapping[str, Any]) -> models.
     return created
 
 
-async def entries_page(
-    session: AsyncSession,
+def _entries(
     year: int,
     region_code: str,
     visible: tuple[ColumnElement[bool], ...],
     filters: Mapping[str, Any],
-    params: PageParams,
-) -> tuple[list[models.InnovationEntry], int]:
+) -> Select[*tuple[Any, ...]]:
     statement = select(Entry).where(
         Entry.period_year == year,
         Entry.region_code == region_code,
@@ -114,7 +112,30 @@ async def entries_page(
             statement = statement.where(getattr(Entry, field) == filters[field])
     if filters.get("q"):
         statement = statement.where(Entry.name.icontains(filters["q"], autoescape=True))
-    return await fetch_page(session, statement.order_by(Entry.created_at, Entry.id), params)
+    return statement.order_by(Entry.created_at, Entry.id)
+
+
+async def entries_page(
+    session: AsyncSession,
+    year: int,
+    region_code: str,
+    visible: tuple[ColumnElement[bool], ...],
+    filters: Mapping[str, Any],
+    params: PageParams,
+) -> tuple[list[models.InnovationEntry], int]:
+    return await fetch_page(session, _entries(year, region_code, visible, filters), params)
+
+
+def stream_entries(
+    session: AsyncSession,
+    year: int,
+    region_code: str,
+    visible: tuple[ColumnElement[bool], ...],
+    filters: Mapping[str, Any],
+) -> AsyncIterator[Row[Any]]:
+    """Every entry of the list (its columns), in its order, from a server-side cursor."""
+    statement = _entries(year, region_code, visible, filters)
+    return stream_rows(session, statement.with_only_columns(*Entry.__table__.columns))
 
 
 async def refreshed(session: AsyncSession, found: models.InnovationEntry) -> models.InnovationEntry:

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from iid_api.innovations import service
+from iid_api.innovations.export import InnovationFilters, document
 from iid_api.innovations.schemas import (
     InnovationCreate,
     InnovationOut,
@@ -15,26 +16,33 @@ from iid_api.innovations.schemas import (
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.etag import IfMatchDep, with_etag
+from iid_api.kit.exports import EXPORT_RESPONSES, ExportDep, export_response
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.tenancy import ScopeDep
 
 router = APIRouter(tags=["innovations"], responses=PROBLEM_RESPONSES)
 
 
-@router.get("/v1/periods/{year}/regions/{code}/innovations", response_model=Page[InnovationOut])
+@router.get(
+    "/v1/periods/{year}/regions/{code}/innovations",
+    response_model=Page[InnovationOut],
+    responses=EXPORT_RESPONSES,
+)
 async def list_innovations(
     year: int,
     code: str,
     session: SessionDep,
     scope: ScopeDep,
     page: PageDep,
+    export: ExportDep,
     agency_id: uuid.UUID | None = None,
     stage: Stage | None = None,
     status: InnovationStatus | None = None,
     review_state: ReviewState | None = None,
     q: Annotated[str | None, Query(max_length=100, description="part of the name")] = None,
 ) -> Any:
-    """The region's innovations entered for the period (an agency operator: its agency's)."""
+    """The region's innovations of the period that the caller may see (an agency operator:
+    its agency's), oldest first. With `format=csv|xlsx` every one the filters select."""
     filters = {
         "agency_id": agency_id,
         "stage": stage,
@@ -42,6 +50,17 @@ async def list_innovations(
         "review_state": review_state,
         "q": q,
     }
+    if export is not None:
+        selected = InnovationFilters.model_construct(
+            period=year,
+            region=code,
+            agency_id=agency_id,
+            stage=stage,
+            status=status,
+            review_state=review_state,
+            q=q,
+        )
+        return await export_response(export, await document(session, scope, selected))
     items, total = await service.list_entries(session, scope, year, code, page, filters)
     return Page[InnovationOut].build(items, total, page)
 

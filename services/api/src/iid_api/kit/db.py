@@ -7,7 +7,8 @@ app's process caches (kit/cache.py) to the services.
 the latest commit. Routes that serve lag-tolerant public reads take `PublicReadSessionDep`
 (kit/replica.py) instead, which may open on a streaming replica.
 
-A GET or HEAD only reads: its session runs without a transaction (`reading=True`)."""
+A GET or HEAD only reads: its session runs without a transaction (`reading=True`), except an
+export (kit/exports.py), which streams from a server-side cursor and so needs one."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from iid_api.kit.cache import CACHES_KEY, Caches
+from iid_api.kit.exports import asks_for_export
 
 READING_METHODS = frozenset({"GET", "HEAD"})
 
@@ -29,6 +31,10 @@ def _without_transaction(engine: AsyncEngine) -> AsyncEngine:
     # without BEGIN and ROLLBACK, and a scorecard read is one round trip instead of three.
     # The connection is still taken only when a statement needs it (a cached read takes none).
     return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def only_reads(request: Request) -> bool:
+    return request.method in READING_METHODS and not asks_for_export(request)
 
 
 @asynccontextmanager
@@ -50,8 +56,10 @@ async def open_session(
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    state, reading = request.app.state, request.method in READING_METHODS
-    async with open_session(state.session_factory, state.caches, reading=reading) as session:
+    state = request.app.state
+    async with open_session(
+        state.session_factory, state.caches, reading=only_reads(request)
+    ) as session:
         yield session
 
 

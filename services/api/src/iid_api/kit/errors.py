@@ -87,6 +87,10 @@ class PreconditionFailed(Problem):
     status, title, slug = 412, "Precondition Failed", "precondition-failed"
 
 
+class Gone(Problem):
+    status, title, slug = 410, "Gone", "gone"
+
+
 class ContentTooLarge(Problem):
     status, title, slug = 413, "Content Too Large", "content-too-large"
 
@@ -295,12 +299,13 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 _PROBLEM_TITLES = {
     401: "Credentials missing or not valid",
     403: "The caller's role may not do this",
+    410: "No longer there (expired)",
     412: "If-Match names another version",
 }
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """PROBLEM_RESPONSES plus the route's other error statuses (401, 403, 412)."""
+    """PROBLEM_RESPONSES plus the route's other error statuses (401, 403, 410, 412)."""
     return {
         **PROBLEM_RESPONSES,
         **{

@@ -1,10 +1,12 @@
-"""The one pagination helper: page/limit in, `{items, total, page, limit}` out."""
+"""The one pagination helper: page/limit in, `{items, total, page, limit}` out; and for feeds
+read in order (the change log), a cursor: `after` in, `{items, total, after, next_after,
+limit}` out."""
 
 from collections.abc import Sequence
 from typing import Annotated, Any, Generic, Self, TypeVar
 
 from fastapi import Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,6 +46,18 @@ class Page(BaseModel, Generic[ItemT]):
         """Validate ORM rows (or dicts) into the page's item model."""
         page = {"items": items, "total": total, "page": params.page, "limit": params.limit}
         return cls.model_validate(page, from_attributes=True)
+
+
+class CursorPage(BaseModel, Generic[ItemT]):
+    """A page of a feed read in order: resume with `after=next_after` (gap-free: nothing is
+    ever inserted before a position already read)."""
+
+    items: list[ItemT]
+    total: int = Field(description="items after `after` up to the feed's end when read")
+    after: int
+    next_after: int = Field(description="the cursor to send next (the feed's end when caught up)")
+    limit: int
+    has_more: bool
 
 
 async def fetch_page(

@@ -29,9 +29,14 @@ def splice_object(fields: Mapping[str, Any], stored: bytes) -> bytes:
     return head[:-1] + b"," + stored.lstrip()[1:]
 
 
+def body_etag(body: bytes) -> str:
+    """The strong ETag of a rendered answer: a hash of its bytes."""
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
 def json_response(request: Request, body: bytes) -> Response:
     """`body` with a strong ETag of its bytes; 304 when `If-None-Match` names it."""
-    tag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+    tag = body_etag(body)
     sent = request.headers.get("if-none-match", "")
     if sent.strip() == "*" or tag in (part.strip().removeprefix("W/") for part in sent.split(",")):
         return Response(status_code=304, headers={"ETag": tag})

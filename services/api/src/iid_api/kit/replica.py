@@ -21,7 +21,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from iid_api.kit.cache import Caches
-from iid_api.kit.db import SessionDep, open_session
+from iid_api.kit.db import SessionDep, only_reads, open_session
 from iid_api.kit.principal import PublicPrincipalDep
 from iid_api.settings import Settings
 from iid_store.db import create_engine, create_session_factory
@@ -50,7 +50,8 @@ async def get_public_read_session(
     if replica is None or not principal.is_anonymous:
         yield primary
         return
-    async with open_session(replica.session_factory, replica.caches, reading=True) as session:
+    reading = only_reads(request)
+    async with open_session(replica.session_factory, replica.caches, reading=reading) as session:
         yield session
 
 

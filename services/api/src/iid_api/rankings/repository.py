@@ -1,31 +1,30 @@
 """Rankings' SQL: the worker's ranking rows and scorecard snapshots, read for the rankings
 and the national summary."""
 
+from collections.abc import AsyncIterator
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import Row as SqlRow
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.kit.pagination import PageParams
-from iid_store.db import models
+from iid_store.db import models, stream_rows
 
 Row = models.RankingEntryRow
 
 
-async def ranking_page(
-    session: AsyncSession,
-    year: int,
-    cluster: str,
-    basis: str,
-    province: str | None,
-    params: PageParams,
-) -> tuple[list[dict[str, Any]], int]:
-    """One page of the ranking in order, each row with its region's name and province, and
-    the total, in one statement."""
+def _ranking(
+    year: int, cluster: str | None, basis: str, province: str | None
+) -> Select[*tuple[Any, ...]]:
+    """The ranking's rows in order (every cluster's, cluster by cluster, when `cluster` is
+    None), each with its region's name and province."""
     region = models.Region
-    statement = (
+    statement: Select[*tuple[Any, ...]] = (
         select(
+            Row.cluster,
             Row.rank,
             Row.position,
             Row.region_code,
@@ -37,33 +36,58 @@ async def ranking_page(
             Row.previous_rank,
             Row.movement,
             Row.computed_at,
-            func.count().over().label("total"),
         )
         .join(region, region.code == Row.region_code)
-        .where(Row.period_year == year, Row.cluster == cluster, Row.basis == basis)
-        .order_by(Row.position)
-        .limit(params.limit)
-        .offset(params.offset)
+        .where(Row.period_year == year, Row.basis == basis)
+        .order_by(Row.cluster, Row.position)
     )
+    if cluster is not None:
+        statement = statement.where(Row.cluster == cluster)
     if province:
         statement = statement.where(region.province_code == province)
-    rows = [dict(row._mapping) for row in await session.execute(statement)]
+    return statement
+
+
+async def ranking_page(
+    session: AsyncSession,
+    year: int,
+    cluster: str,
+    basis: str,
+    province: str | None,
+    params: PageParams,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the ranking in order and the total, in one statement."""
+    statement = _ranking(year, cluster, basis, province).add_columns(
+        func.count().over().label("total")
+    )
+    paged = statement.limit(params.limit).offset(params.offset)
+    rows = [dict(row._mapping) for row in await session.execute(paged)]
+    for row in rows:
+        del row["cluster"]
     totals = {row.pop("total") for row in rows}
     if totals:
         return rows, int(totals.pop())
     # past the last page the window has no row to count on
-    total = await session.scalar(
-        select(func.count())
-        .select_from(Row)
-        .join(region, region.code == Row.region_code)
-        .where(
-            Row.period_year == year,
-            Row.cluster == cluster,
-            Row.basis == basis,
-            *((region.province_code == province,) if province else ()),
-        )
-    )
+    ranked = _ranking(year, cluster, basis, province).order_by(None).subquery()
+    total = await session.scalar(select(func.count()).select_from(ranked))
     return [], int(total or 0)
+
+
+def stream_ranking(
+    session: AsyncSession, year: int, cluster: str | None, basis: str, province: str | None
+) -> AsyncIterator[SqlRow[Any]]:
+    """Every row of the ranking, from a server-side cursor (the national export)."""
+    return stream_rows(session, _ranking(year, cluster, basis, province))
+
+
+async def ranking_time(
+    session: AsyncSession, year: int, cluster: str | None, basis: str
+) -> datetime | None:
+    """When the worker last wrote the ranking (every cluster's when `cluster` is None)."""
+    conditions = [Row.period_year == year, Row.basis == basis]
+    if cluster is not None:
+        conditions.append(Row.cluster == cluster)
+    return await session.scalar(select(func.max(Row.computed_at)).where(*conditions))
 
 
 async def ratings(session: AsyncSession, year: int, basis: str) -> dict[str, int]:

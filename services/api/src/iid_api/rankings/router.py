@@ -3,11 +3,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from iid_api.kit.errors import PROBLEM_RESPONSES
+from iid_api.kit.exports import EXPORT_RESPONSES, ExportDep, export_response
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.rendered import NOT_MODIFIED, json_response
 from iid_api.kit.replica import PublicReadSessionDep
 from iid_api.kit.tenancy import PublicScopeDep
 from iid_api.rankings import service
+from iid_api.rankings.export import RankingFilters, document
 from iid_api.rankings.schemas import RankingRow, Summary
 from iid_api.regions.schemas import Cluster
 from iid_store.scoring_inputs import Basis
@@ -19,7 +21,11 @@ BasisQuery = Annotated[
 ]
 
 
-@router.get("/v1/periods/{year}/rankings", response_model=Page[RankingRow], responses=NOT_MODIFIED)
+@router.get(
+    "/v1/periods/{year}/rankings",
+    response_model=Page[RankingRow],
+    responses={**NOT_MODIFIED, **EXPORT_RESPONSES},
+)
 async def get_ranking(
     year: int,
     cluster: Cluster,
@@ -27,13 +33,20 @@ async def get_ranking(
     session: PublicReadSessionDep,
     page: PageDep,
     scope: PublicScopeDep,
+    export: ExportDep,
     basis: BasisQuery = None,
     province: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
 ) -> Response:
     """A cluster's ranking (rank, index, rating, movement against the previous published
     period), as last written by the worker in one transaction. The verified ranking of a
-    published period is public. Carries an `ETag` (304 for `If-None-Match`).
+    published period is public. Carries an `ETag` (304 for `If-None-Match`). With
+    `format=csv|xlsx` the whole ranking as a spreadsheet.
     The public's (anonymous) answer may come from a read replica, seconds behind."""
+    if export is not None:
+        filters = RankingFilters.model_construct(
+            period=year, cluster=cluster, basis=basis, province=province
+        )
+        return await export_response(export, await document(session, scope, filters))
     body = await service.ranking(session, scope, year, cluster, basis, province, page)
     return json_response(request, body)
 

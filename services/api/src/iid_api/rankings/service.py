@@ -20,7 +20,7 @@ def official_basis(status: str) -> Basis:
     return Basis.VERIFIED if status == "published" else Basis.CLAIMED
 
 
-async def _national_basis(
+async def national_basis(
     session: AsyncSession, scope: Scope, year: int, basis: Basis | None
 ) -> Basis:
     period = await catalog.period(session, year)
@@ -40,7 +40,7 @@ async def ranking(
     params: PageParams,
 ) -> bytes:
     """A page of the ranking as JSON (the shape of Page[RankingRow])."""
-    chosen = await _national_basis(session, scope, year, basis)
+    chosen = await national_basis(session, scope, year, basis)
 
     async def render_page() -> bytes:
         rows, total = await repository.ranking_page(
@@ -66,7 +66,7 @@ def _ranking_row(row: dict[str, Any]) -> dict[str, Any]:
 
 async def summary(session: AsyncSession, scope: Scope, year: int, basis: Basis | None) -> bytes:
     """The national summary as JSON (the shape of Summary)."""
-    chosen = await _national_basis(session, scope, year, basis)
+    chosen = await national_basis(session, scope, year, basis)
 
     async def render_summary() -> bytes:
         count, index_sum = await repository.index_sum(session, year, chosen.value)

@@ -4,10 +4,12 @@ from fastapi import APIRouter, Request, Response
 
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES
+from iid_api.kit.exports import EXPORT_RESPONSES, ExportDep, RegionFilters, export_response
 from iid_api.kit.rendered import NOT_MODIFIED, json_response
 from iid_api.kit.replica import PublicReadSessionDep
 from iid_api.kit.tenancy import PublicScopeDep, ScopeDep
 from iid_api.scorecards import service
+from iid_api.scorecards.export import document
 from iid_api.scorecards.schemas import ImprovementPlan, PreviewScorecard, StoredScorecard
 from iid_store.scoring_inputs import Basis
 
@@ -18,13 +20,14 @@ router = APIRouter(
 )
 
 
-@router.get("", response_model=StoredScorecard, responses=NOT_MODIFIED)
+@router.get("", response_model=StoredScorecard, responses={**NOT_MODIFIED, **EXPORT_RESPONSES})
 async def get_scorecard(
     year: int,
     code: str,
     request: Request,
     session: PublicReadSessionDep,
     scope: PublicScopeDep,
+    export: ExportDep,
     basis: Basis = Basis.CLAIMED,
 ) -> Response:
     """The stored scorecard snapshot (written by the worker within about a second of a change),
@@ -32,7 +35,13 @@ async def get_scorecard(
     innovation's levels are its answers, or the preview's), `computed_at`, and `stale: true`
     while a recompute is pending. The verified scorecard of a published period is public.
     Carries an `ETag`: send it as `If-None-Match` to get 304 while nothing changed.
+
+    With `format=csv|xlsx`: the claimed and the verified scorecard side by side (whatever
+    `basis` says), per indicator, innovation and variable, each basis the caller may see.
     The public's (anonymous) answer may come from a read replica, seconds behind."""
+    if export is not None:
+        filters = RegionFilters.model_construct(period=year, region=code)
+        return await export_response(export, await document(session, scope, filters))
     return json_response(request, await service.stored(session, scope, year, code, basis))
 
 

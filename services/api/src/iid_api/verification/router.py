@@ -6,9 +6,11 @@ from fastapi import APIRouter, Response, status
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.etag import IfMatchDep
+from iid_api.kit.exports import EXPORT_RESPONSES, ExportDep, RegionFilters, export_response
 from iid_api.kit.pagination import PageDep
 from iid_api.kit.tenancy import ScopeDep
 from iid_api.verification import service
+from iid_api.verification.export import document
 from iid_api.verification.schemas import (
     DecisionIn,
     DecisionOut,
@@ -67,10 +69,20 @@ async def withdraw_rejection(entry_id: uuid.UUID, session: SessionDep, scope: Sc
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/v1/periods/{year}/regions/{code}/verification", response_model=RegionVerificationOut)
-async def region_verification(year: int, code: str, session: SessionDep, scope: ScopeDep) -> Any:
+@router.get(
+    "/v1/periods/{year}/regions/{code}/verification",
+    response_model=RegionVerificationOut,
+    responses=EXPORT_RESPONSES,
+)
+async def region_verification(
+    year: int, code: str, session: SessionDep, scope: ScopeDep, export: ExportDep
+) -> Any:
     """Every claimed answer of the region with its decision (or none yet) and the rejected
-    innovations. Region admins and viewers read their own region's results."""
+    innovations. Region admins and viewers read their own region's results. With
+    `format=csv|xlsx` the same as one spreadsheet table (SPD rows first)."""
+    if export is not None:
+        filters = RegionFilters.model_construct(period=year, region=code)
+        return await export_response(export, await document(session, scope, filters))
     return await service.region_results(session, scope, year, code)
 
 

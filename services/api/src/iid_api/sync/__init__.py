@@ -1,0 +1,1 @@
+"""sync domain: the region's change feed the mobile app syncs from (a view of the change log)."""

@@ -1,0 +1,1 @@
+"""webhooks domain: subscriptions to events and their deliveries (made by the worker)."""

@@ -20,7 +20,7 @@ from iid_store.outbox import mark_regions_for_recompute, request_full_recompute
 from iid_worker import data
 from iid_worker.drain import drain
 from iid_worker.full_recompute import RecomputeProcesses, run_full_recompute
-from iid_worker.jobs import forget_expired_records
+from iid_worker.jobs import INBOX_KEPT_FOR, forget_expired_records
 from iid_worker.recompute import recompute_round, rerank_cluster
 from tests.api.support import (
     SID_CODES,
@@ -245,7 +245,7 @@ async def test_publishing_reranks_later_periods(
     assert all(year == YEAR for year, _ in marked)
 
 
-async def test_idempotency_keys_and_login_throttles_are_forgotten_after_a_day(
+async def test_expired_records_are_forgotten(
     client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     days_ago = func.now() - timedelta(days=2)
@@ -265,9 +265,40 @@ async def test_idempotency_keys_and_login_throttles_are_forgotten_after_a_day(
                 ),
             ]
         )
+        long_ago = func.now() - INBOX_KEPT_FOR - timedelta(days=1)
+        for key, updated_at in (("old", long_ago), ("recent", days_ago)):
+            item = models.InboxItem(
+                key=key,
+                kind="note",
+                audience="region_admin",
+                region_code="73.72",
+                summary=key,
+                updated_at=updated_at,
+            )
+            session.add(item)
+            await session.flush()
+            for number, sent_at in enumerate((long_ago, days_ago, None)):
+                session.add(
+                    models.EmailMessage(
+                        item_id=item.id,
+                        revision=1,
+                        address=f"{key}-{number}@x.id",
+                        subject=key,
+                        body=key,
+                        sent_at=sent_at,
+                    )
+                )
         await session.commit()
     forgotten = await forget_expired_records({"session_factory": session_factory})
-    assert forgotten == {"idempotency_keys": 1, "login_throttles": 1}
+    assert forgotten == {
+        "idempotency_keys": 1,
+        "login_throttles": 1,
+        "emails_sent": 2,
+        "inbox_items": 1,
+    }
+    async with session_factory() as session:
+        kept = await session.scalars(select(models.EmailMessage.subject))
+        assert sorted(kept) == ["recent", "recent"]  # the old item's e-mails went with it
     async with session_factory() as session:
         assert list(await session.scalars(select(models.IdempotencyRecord.id))) == ["a" * 64]
         left = await session.scalars(select(throttle.email).order_by(throttle.email))

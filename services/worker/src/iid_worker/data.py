@@ -16,7 +16,9 @@ from iid_store.changes import CHANGES_CHANNEL
 from iid_store.db import insert_rows
 from iid_store.db.models import (
     ClusterMembership,
+    EmailMessage,
     IdempotencyRecord,
+    InboxItem,
     InnovationEntry,
     LoginThrottle,
     Period,
@@ -304,10 +306,14 @@ async def open_periods(session: AsyncSession) -> list[int]:
 
 
 # --- clean-ups ----------------------------------------------------------------------------------
-async def forget_expired_records(session: AsyncSession, kept_for: timedelta) -> dict[str, int]:
+async def forget_expired_records(
+    session: AsyncSession, kept_for: timedelta, mail_kept_for: timedelta
+) -> dict[str, int]:
     """Idempotency records older than `kept_for`; the login throttle of an email without an
-    account `kept_for` after its last failure, once unlocked. Counts per kind."""
-    cutoff = func.now() - kept_for
+    account `kept_for` after its last failure, once unlocked; e-mails sent, and inbox items
+    untouched, longer than `mail_kept_for` ago (with their reads and e-mails). Counts per
+    kind."""
+    cutoff, mail_cutoff = func.now() - kept_for, func.now() - mail_kept_for
     throttle = LoginThrottle
     expired = {
         "idempotency_keys": delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff),
@@ -315,6 +321,8 @@ async def forget_expired_records(session: AsyncSession, kept_for: timedelta) -> 
             or_(throttle.last_failed_login_at.is_(None), throttle.last_failed_login_at < cutoff),
             or_(throttle.locked_until.is_(None), throttle.locked_until < func.now()),
         ),
+        "emails_sent": delete(EmailMessage).where(EmailMessage.sent_at < mail_cutoff),
+        "inbox_items": delete(InboxItem).where(InboxItem.updated_at < mail_cutoff),
     }
     forgotten = {}
     for name, statement in expired.items():

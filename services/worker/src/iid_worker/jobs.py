@@ -66,10 +66,15 @@ async def nightly_full_recompute(ctx: dict[str, Any]) -> int:
     return len(years)
 
 
+# an inbox item outlives the season it is about (reporting, verification, publication)
+INBOX_KEPT_FOR = timedelta(days=400)
+
+
 async def forget_expired_records(ctx: dict[str, Any]) -> dict[str, int]:
     """Daily: idempotency keys are kept a day (see iid_api.kit.idempotency); the login
-    throttle of an email without an account a day after its last failure, once unlocked."""
+    throttle of an email without an account a day after its last failure, once unlocked;
+    sent e-mails and inbox items nobody touched for INBOX_KEPT_FOR."""
     async with factory_of(ctx)() as session:
-        forgotten = await data.forget_expired_records(session, timedelta(days=1))
+        forgotten = await data.forget_expired_records(session, timedelta(days=1), INBOX_KEPT_FOR)
         await session.commit()
     return forgotten

@@ -20,6 +20,9 @@
    process): the worker's simulation of a nation half verified (1,000 draws) in memory with its
    calibration against known decisions, then the worker's whole run and the what-if of every
    cluster on a second database of the private server loaded like the first.
+7. the public innovation directory (bench_directory.py, in its own process, on a third
+   database): 40,000 public innovations, realistic searches with and without filters (facets
+   included) through the application, and the feed's page cost as it grows.
 
 Results go to bench/results/latest.json (or --json); `--quick` runs all of it at a tiny scale
 and writes only where --json says.
@@ -185,6 +188,7 @@ async def run(options: Options) -> dict[str, Any]:
         result.update(_child("bench_exports.py", arguments))
         print(f"exports: {result['exports']}", file=sys.stderr)
         result.update(await _uncertainty(stack, options))
+        result.update(_directory(stack, options))
     finally:
         if processes is not None:
             processes.close()
@@ -204,6 +208,18 @@ async def _uncertainty(stack: Stack, options: Options) -> dict[str, Any]:
     await engine.dispose()
     figures.update(_child("bench_uncertainty.py", ["--database", database_url]))
     print(f"uncertainty: {figures}", file=sys.stderr)
+    return figures
+
+
+def _directory(stack: Stack, options: Options) -> dict[str, Any]:
+    """bench_directory.py on a database of its own on the private server."""
+    url = make_url(stack.database_url).set(database="iid_bench_directory")
+    innovations = "2000" if options.quick else "40000"
+    database_url = url.render_as_string(hide_password=False)
+    figures = _child(
+        "bench_directory.py", ["--database", database_url, "--innovations", innovations]
+    )
+    print(f"directory: {figures}", file=sys.stderr)
     return figures
 
 

@@ -74,6 +74,7 @@ RULES: dict[str, tuple[int | str, ...]] = {
     "own_inbox_item":    (401,    404,      404,     404,       "ok|404",  404,       404),
     "national_read":     (401,    OK,       OK,      OK,        403,       403,       403),
     "signed_link":       (404,    404,      404,     404,       404,       404,       404),
+    "directory_read":    (404,    OK,       OK,      OK,        "ok|404",  "ok|404",  "ok|404"),
 }
 # fmt: on
 
@@ -95,6 +96,9 @@ PARAMS = {
     "export_id": "export_id",
     "webhook_id": "webhook_id",
     "delivery_id": "delivery_id",
+    "public_id": "public_id",
+    "recognition_id": "recognition_id",
+    "source_id": "replicated_source",
 }
 PDF = b"%PDF-1.7\n" + b"0" * 2000 + b"\n%%EOF\n"
 DECISION = {"decision": "lower", "level": 1, "note": "SK tidak dilampirkan"}
@@ -234,6 +238,18 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/webhooks/{webhook_id}/deliveries"): Case("account_admin"),
     ("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): Case("account_admin"),
     ("GET", "/v1/periods/{year}/regions/{code}/changes"): Case("tenant_read"),
+    # the public directory (the world's innovations are sent, not yet public) and its feeds
+    ("GET", "/v1/directory"): Case("public", query={"q": "posyandu"}),
+    ("GET", "/v1/directory/{public_id}"): Case("directory_read"),
+    ("GET", "/v1/directory/{public_id}/similar"): Case("directory_read"),
+    ("GET", "/v1/directory/{public_id}/recognitions"): Case("directory_read"),
+    ("GET", "/v1/directory/{public_id}/recognitions/{recognition_id}"): Case("directory_read"),
+    ("POST", "/v1/directory/{public_id}/recognitions"): Case("region_write", body={"awarding_body": "Kementerian PANRB", "award": "Top 45 KIPP", "year": 2023}),  # noqa: E501
+    ("DELETE", "/v1/directory/{public_id}/recognitions/{recognition_id}"): Case("region_write"),
+    ("POST", "/v1/directory/{public_id}/replications"): Case("region_write", body={"source": "{fresh_source}"}),  # noqa: E501
+    ("DELETE", "/v1/directory/{public_id}/replications/{source_id}"): Case("region_write"),
+    ("GET", "/v1/feeds/innovations"): Case("public"),
+    ("GET", "/v1/feeds/innovations.atom"): Case("public"),
 }
 # fmt: on
 
@@ -280,6 +296,7 @@ def fill(template: Any, values: dict[str, str]) -> Any:
 
 # --- the world --------------------------------------------------------------------------------
 OPEN_YEAR, VERIFYING_YEAR, PUBLISHED_YEAR = 2026, 2025, 2024
+PUBLIC_REGION = "73.73"  # Kota Palopo: its sent innovations are public early
 
 
 @dataclass
@@ -442,6 +459,31 @@ async def _exports_and_webhooks(session: AsyncSession, world: World) -> None:
         }
 
 
+async def _directory(client: AsyncClient, world: World) -> None:
+    """Per side: its sent innovation with a recognition, replicating one of two public
+    innovations of a third region (which publishes early); the other is free to replicate."""
+    agency = (await create_agency(client, region=PUBLIC_REGION))["id"]
+    sources = []
+    for _ in range(2):
+        entry = await _innovation(client, agency, PUBLIC_REGION, VERIFYING_YEAR)
+        sources.append((await send_innovation(client, entry))["public_id"])
+    settings = f"/v1/regions/{PUBLIC_REGION}/review-settings"
+    ok(await client.put(settings, json={"public_early": True}))
+    award = {"awarding_body": "UN DESA", "award": "UNPSA", "year": 2020}
+    for values in world.sides.values():
+        innovation = ok(await client.get(f"/v1/innovations/{values['sent_entry']}"))["public_id"]
+        directory = f"/v1/directory/{innovation}"
+        recognition = ok(await client.post(f"{directory}/recognitions", json=award), 201)
+        replication = {"source": sources[0]}
+        ok(await client.post(f"{directory}/replications", json=replication), 201)
+        values |= {
+            "public_id": innovation,
+            "recognition_id": recognition["id"],
+            "replicated_source": sources[0],
+            "fresh_source": sources[1],
+        }
+
+
 async def _uncertainty(session: AsyncSession) -> None:
     """A stored rank-uncertainty run of the verifying period, as the worker writes it."""
     session.add(
@@ -503,6 +545,7 @@ async def build_world(client: AsyncClient, factory: async_sessionmaker[AsyncSess
     world = World(sides={}, principals={})
     for side, region in (("own", REGION), ("foreign", OTHER_REGION)):
         world.sides[side] = await _side(client, region)
+    await _directory(client, world)
     await move_period(client, "closed", "verifying", year=VERIFYING_YEAR)
     await move_period(client, "closed", "verifying", "published", year=PUBLISHED_YEAR)
     async with factory() as session:

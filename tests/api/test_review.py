@@ -231,8 +231,8 @@ async def test_sending_needs_approval_unless_the_region_waives_it(
             )
         ).one()
     assert audit.actor.startswith("key:")
-    assert audit.before == {"review_required": True, "version": 0}
-    assert audit.after == {"review_required": False, "version": 1}
+    assert audit.before == {"review_required": True, "public_early": False, "version": 0}
+    assert audit.after == {"review_required": False, "public_early": False, "version": 1}
 
 
 async def test_review_states_are_filters_counts_and_audited(

@@ -39,6 +39,8 @@ TRACKED_KEYS = (
     "calibration_90_coverage",
     "export_national_ranking_peak_mb",
     "export_audit_100k_seconds",
+    "directory_search_p95_ms",
+    "directory_feed_page_ms",
 )
 
 pytestmark = pytest.mark.e2e
@@ -72,3 +74,4 @@ def test_quick_national_benchmark(tmp_path: Path) -> None:
     assert 0 < result["uncertainty_undecided_answers"] < result["uncertainty_answers"]
     assert result["uncertainty_run_undecided_answers"] > 0
     assert result["what_if_national_rows"] > 0
+    assert all(query["hits"] > 0 for query in result["directory_queries"].values())

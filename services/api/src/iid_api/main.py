@@ -13,6 +13,7 @@ from iid_api.apikeys.router import router as apikeys_router
 from iid_api.audit.router import router as audit_router
 from iid_api.auth.router import router as auth_router
 from iid_api.completeness.router import router as completeness_router
+from iid_api.directory.router import router as directory_router
 from iid_api.editions.router import router as editions_router
 from iid_api.evidence.router import router as evidence_router
 from iid_api.exports.router import router as exports_router
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         exports_router,
         webhooks_router,
         sync_router,
+        directory_router,
     ):
         app.include_router(router)
     return app

@@ -11,6 +11,7 @@ towards the full recompute's.
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +86,10 @@ async def drain(factory: Factory, limit: int = REGIONS_PER_ROUND) -> DrainStats:
             return stats
 
 
+# a step running longer than this is stuck: the sweep steps beside it
+STUCK_STEP_SECONDS = 120.0
+
+
 class Drainer:
     """The worker's loop over the outbox. `dispatch_runs` hands queued full recompute runs to
     the job queue (arq), which gives them their timeout and retries; each of `hand_offs` runs
@@ -106,6 +111,13 @@ class Drainer:
         self.total = DrainStats()
         # set at the end of every step: what was committed before it began is taken
         self.stepped = asyncio.Event()
+        self.stepping_since: float | None = None  # monotonic; None between steps
+
+    @property
+    def working(self) -> bool:
+        """A step is under way and not stuck: whatever is claimable, it will claim."""
+        since = self.stepping_since
+        return since is not None and time.monotonic() - since < STUCK_STEP_SECONDS
 
     def start(self) -> "asyncio.Task[None]":
         return asyncio.create_task(self.run(), name="iid-outbox-drain")
@@ -118,6 +130,7 @@ class Drainer:
         the changes of all that (the sequencer's NOTIFY tells followers the step is done);
         errors (the database restarting) are logged and retried at the next wake-up or poll."""
         stats = DrainStats()
+        self.stepping_since = time.monotonic()
         try:
             stats = await drain(self.factory)
             async with self.factory() as session:
@@ -133,5 +146,7 @@ class Drainer:
             self.total.changes += stats.changes
         except Exception:
             logger.warning("draining the outbox failed; retrying at the next poll", exc_info=True)
+        finally:
+            self.stepping_since = None
         self.stepped.set()
         return stats

@@ -44,8 +44,10 @@ async def full_recompute(ctx: dict[str, Any], run_id: str) -> None:
 
 async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
     """The last resort: one more pass over the outbox, should the drain loop be stuck or
-    dead (it is restarted here too)."""
+    dead (it is restarted here too); none while the loop is in the middle of a pass."""
     drainer: Drainer = ctx["drainer"]
+    if drainer.working and not ctx["drain_task"].done():
+        return {"regions": 0, "clusters": 0}  # a second pass would only compete with it
     stats: DrainStats = await drainer.step()
     if ctx["drain_task"].done():
         logger.error("the outbox drain loop had stopped; restarting it")

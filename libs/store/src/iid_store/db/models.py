@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -30,7 +31,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB, TSVECTOR, UUID
 from sqlalchemy.dialects.postgresql import base as postgresql_base
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import UserDefinedType
@@ -158,6 +159,14 @@ class Innovation(Base):
     created_at: Mapped[datetime] = _created_at()
 
 
+SENT_AND_LIVE = "status = 'sent' AND deleted_at IS NULL"
+SEARCH_VECTOR = (
+    "setweight(to_tsvector('indonesian'::regconfig, name), 'A')"
+    " || setweight(to_tsvector('indonesian'::regconfig, goal || ' ' || benefit), 'B')"
+    " || setweight(to_tsvector('indonesian'::regconfig, result), 'C')"
+)
+
+
 class InnovationEntry(Base):
     """One year's report of an innovation: what the region enters and then sends."""
 
@@ -189,6 +198,26 @@ class InnovationEntry(Base):
             postgresql_where=text("deleted_at IS NULL"),
         ),
         Index("ix_innovation_entries_period_region", "period_year", "region_code"),
+        # the directory reads sent entries only (iid_api.directory)
+        Index(
+            "ix_innovation_entries_search",
+            "search_vector",
+            postgresql_using="gin",
+            postgresql_where=text(SENT_AND_LIVE),
+        ),
+        Index(
+            "ix_innovation_entries_name_trigram",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+            postgresql_where=text(SENT_AND_LIVE),
+        ),
+        Index(
+            "ix_innovation_entries_sent",
+            "sent_at",
+            "id",
+            postgresql_where=text(SENT_AND_LIVE),
+        ),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
@@ -217,6 +246,14 @@ class InnovationEntry(Base):
     profile_document_url: Mapped[str | None] = mapped_column(String(500))
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    # the region keeps the design text (rancang bangun) out of the public directory
+    design_internal: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # whether any answer has live evidence, set when the entry is sent (it is frozen then)
+    has_evidence: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # the directory's Indonesian full text: name, then goal and benefit, then result (weights
+    # A..C rank a hit in the name first); not the design, a long text the region may keep
+    # internal, whose every word would match
+    search_vector: Mapped[Any] = mapped_column(TSVECTOR, Computed(SEARCH_VECTOR, persisted=True))
     status: Mapped[str] = mapped_column(String(8), server_default="draft")
     # the region's review before sending (draft -> submitted -> returned | approved); it is
     # separate from `status`, which says whether the ministry has it (iid_store.review)
@@ -390,9 +427,57 @@ class RegionSetting(Base):
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
     # only innovations the region's admin approved may be sent (small regions switch it off)
     review_required: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    # its sent innovations are in the public directory before the period is published
+    public_early: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DirectoryScore(Base):
+    """An entry's points on the verified basis, copied from its region's verified scorecard by
+    a trigger (migration e7a9c1d3f5b7): the directory shows and sorts by it once the period is
+    published, without reading scorecard documents."""
+
+    __tablename__ = "directory_scores"
+
+    entry_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("innovation_entries.id", ondelete="CASCADE"), primary_key=True
+    )
+    points: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+
+
+class Recognition(Base):
+    """An award an innovation won elsewhere (KemenPAN-RB's Top 40, the UN Public Service
+    Awards ...), recorded by its region."""
+
+    __tablename__ = "innovation_recognitions"
+    __table_args__ = (
+        CheckConstraint(f"year BETWEEN {vocab.FIRST_YEAR} AND {vocab.LAST_YEAR}", name="year"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    innovation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("innovations.id"), index=True)
+    awarding_body: Mapped[str] = mapped_column(String(200))
+    award: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    rank: Mapped[str | None] = mapped_column(String(60))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created_at()
+
+
+class Replication(Base):
+    """An innovation that replicates another region's (indicator 31's evidence in 2026)."""
+
+    __tablename__ = "innovation_replications"
+    __table_args__ = (CheckConstraint("innovation_id <> source_id", name="not_itself"),)
+
+    innovation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("innovations.id"), primary_key=True)
+    source_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("innovations.id"), primary_key=True, index=True
+    )
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created_at()
 
 
 class InnovationNote(Base):
@@ -545,6 +630,12 @@ class ChangeLogEntry(Base):
     __table_args__ = (
         Index("ix_change_log_unsequenced", "id", postgresql_where=text("position IS NULL")),
         Index("ix_change_log_region_position", "region_code", "position"),
+        # the directory's feed pages through its own kind only
+        Index(
+            "ix_change_log_directory_position",
+            "position",
+            postgresql_where=text("kind = 'directory' AND position IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.audit import repository
 from iid_api.audit.service import readable
-from iid_api.kit.schemas import InputModel, Year
+from iid_api.kit.schemas import InputModel, RegionCode, Year
 from iid_api.kit.spreadsheets import Document, Row, Stamp, Table, integer, moment, text
 from iid_api.kit.tenancy import Scope
 from iid_store.changes import last_position
@@ -31,7 +31,7 @@ COLUMNS = (
 
 
 class AuditFilters(InputModel):
-    region: Annotated[str | None, Field(examples=["73.72"])] = None
+    region: RegionCode | None = None
     object_type: Annotated[str | None, Field(max_length=40, examples=["spd_answer"])] = None
     object_id: Annotated[str | None, Field(max_length=80)] = None
     actor: Annotated[str | None, Field(max_length=200)] = None

@@ -43,6 +43,7 @@ PATCHABLE = frozenset(
         "implemented_on",
         "developed_on",
         "design",
+        "design_internal",
         "goal",
         "benefit",
         "result",
@@ -158,6 +159,13 @@ async def answered_indicators(session: AsyncSession, entry_id: uuid.UUID) -> set
         )
     )
     return set(rows)
+
+
+async def has_live_evidence(session: AsyncSession, entry_id: uuid.UUID) -> bool:
+    answer, item = models.SidAnswer, models.Evidence
+    found = select(item.id).join(answer, answer.id == item.sid_answer_id)
+    found = found.where(answer.entry_id == entry_id, item.deleted_at.is_(None))
+    return bool(await session.scalar(select(found.exists())))
 
 
 def _patch_statement(columns: list[str], agency_changes: bool) -> Any:

@@ -92,6 +92,7 @@ REQUIRED_FIELDS = (
     "form",
     "urusan",
     "design",
+    "design_internal",
     "goal",
     "benefit",
     "result",
@@ -144,6 +145,9 @@ class InnovationPatch(InputModel, _DatesInOrder):
         default=None, description="Latest development: lets an older innovation in the window"
     )
     design: LongText | None = Field(default=None, description="Rancang bangun, >= 300 words")
+    design_internal: bool | None = Field(
+        default=None, description="keep the design text out of the public directory"
+    )
     goal: LongText | None = None
     benefit: LongText | None = None
     result: LongText | None = None
@@ -207,6 +211,7 @@ class InnovationOut(OutputModel):
     implemented_on: date | None
     developed_on: date | None
     design: str
+    design_internal: bool
     goal: str
     benefit: str
     result: str

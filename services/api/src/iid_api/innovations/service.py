@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from iid_api.agencies.service import require_live_agency
 from iid_api.audit.repository import record_audit
 from iid_api.catalog import service as catalog
+from iid_api.directory import service as directory
 from iid_api.innovations import repository
 from iid_api.innovations.schemas import InnovationCreate, InnovationOut, InnovationPatch
 from iid_api.innovations.sending import sending_problems
@@ -261,7 +262,10 @@ async def send_entry(
     entry.registration_number = f"{period.year}/{entry.region_code}/{number:06d}"
     entry.sent_at = datetime.now(UTC)
     entry.version += 1
+    # frozen from now on, so the directory's filter may keep what it has now
+    entry.has_evidence = await repository.has_live_evidence(session, entry.id)
     await repository.refreshed(session, entry)
+    await directory.record_sent(session, entry.id)
     await _changed(session, scope, entry, "send", before=before)
     return entry
 

@@ -16,10 +16,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import Field
 
 from iid_api.kit.errors import InvalidInput
-from iid_api.kit.schemas import InputModel, Year
+from iid_api.kit.schemas import InputModel, RegionCode, Year
 from iid_api.kit.spreadsheets import Document, Table, csv_chunks, file_chunks, xlsx_file
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -65,7 +64,7 @@ class RegionFilters(InputModel):
     """What a report of one region exports (scorecards, completeness, verification)."""
 
     period: Year
-    region: str = Field(pattern=r"^\d{2}(\.\d{2})?$", examples=["73.72"])
+    region: RegionCode
 
 
 @dataclass(frozen=True)

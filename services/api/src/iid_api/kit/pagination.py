@@ -1,10 +1,12 @@
-"""The one pagination helper: page/limit in, `{items, total, page, limit}` out; and for feeds
+"""The one pagination helper: page/limit in, `{items, total, page, limit}` out; for feeds
 read in order (the change log), a cursor: `after` in, `{items, total, after, next_after,
-limit}` out."""
+limit}` out; for searches, keys: `cursor` in, `{items, total, limit, next_cursor}` out."""
 
+import base64
 from collections.abc import Sequence
 from typing import Annotated, Any, Generic, Self, TypeVar
 
+import orjson
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, select
@@ -74,3 +76,30 @@ async def fetch_page(
     )
     rows = await session.execute(statement.limit(params.limit).offset(params.offset))
     return list(rows.scalars().all() if scalars else rows.all()), total or 0
+
+
+class KeysetPage(BaseModel, Generic[ItemT]):
+    """A page of a list read by keys (searches): resume with `cursor=next_cursor`. Rows added
+    or removed meanwhile never repeat or skip one on the following pages."""
+
+    items: list[ItemT]
+    total: int = Field(description="items matching the query when this page was read")
+    limit: int
+    next_cursor: str | None = Field(description="send as `cursor` for the next page; null: last")
+
+
+def encode_cursor(keys: Sequence[Any]) -> str:
+    """An opaque cursor for the sort keys of a page's last row (JSON, base64url)."""
+    return base64.urlsafe_b64encode(orjson.dumps(list(keys), default=str)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list[Any]:
+    """The keys `encode_cursor` wrote; ValueError for anything else (the caller names the
+    parameter in its 422)."""
+    try:
+        keys = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, orjson.JSONDecodeError) as error:
+        raise ValueError("not a cursor this list gave") from error
+    if not isinstance(keys, list) or len(keys) != arity:
+        raise ValueError("not a cursor this list gave")
+    return keys

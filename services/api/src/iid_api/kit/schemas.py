@@ -20,6 +20,8 @@ class OutputModel(BaseModel):
 
 # A year in a body: one a period may have (the CHECK of the `year` columns).
 Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR, examples=[2026])]
+# A Kemendagri region code: a province ("73") or a kabupaten or kota ("73.72").
+RegionCode = Annotated[str, Field(pattern=r"^\d{2}(\.\d{2})?$", examples=["73.72"])]
 
 if TYPE_CHECKING:  # a Literal built from a tuple is beyond a type checker: a string to it
     Rating = str

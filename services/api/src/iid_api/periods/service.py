@@ -5,6 +5,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.audit.repository import record_audit
+from iid_api.directory import service as directory
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.pagination import PageParams
 from iid_api.kit.tenancy import Scope
@@ -116,6 +117,7 @@ async def transition(
             session, year, await repository.member_regions(session, year)
         )
     if data.to == "published":
+        await directory.record_publication(session, year)
         # later periods measure their ranking movement against the latest published period
         for later_year, clusters in (await repository.clusters_after(session, year)).items():
             await mark_clusters_for_rerank(session, later_year, clusters)

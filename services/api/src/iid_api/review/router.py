@@ -43,7 +43,8 @@ async def review_innovation(
 async def get_review_settings(
     code: str, session: SessionDep, scope: ScopeDep, response: Response
 ) -> Any:
-    """Whether only approved innovations may be sent (the default)."""
+    """Whether only approved innovations may be sent (the default), and whether the region's
+    sent innovations are in the public directory before publication (not the default)."""
     return with_etag(await service.get_settings(session, scope, code), response)
 
 
@@ -60,6 +61,6 @@ async def put_review_settings(
     if_match: IfMatchDep,
     response: Response,
 ) -> Any:
-    """Switch the approval requirement off (small regions) or on again: the region's admin.
-    Audited."""
+    """Switch the approval requirement off (small regions) or on again, or publish the
+    region's sent innovations in the directory early: the region's admin. Audited."""
     return with_etag(await service.put_settings(session, scope, code, body, if_match), response)

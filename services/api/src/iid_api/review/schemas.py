@@ -40,16 +40,27 @@ class ReviewIn(InputModel):
 
 
 class ReviewSettingsIn(InputModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"review_required": True}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"review_required": True, "public_early": False}]}
+    )
 
-    review_required: bool = Field(
-        examples=[False], description="only approved innovations may be sent"
+    review_required: bool | None = Field(
+        default=None,
+        examples=[False],
+        description="only approved innovations may be sent; left out: unchanged (true until set)",
+    )
+    public_early: bool | None = Field(
+        default=None,
+        description="sent innovations are in the public directory before the period is "
+        "published (their scores and the region's rating still wait for publication); "
+        "left out: unchanged (false until set)",
     )
 
 
 class ReviewSettingsOut(OutputModel):
     region_code: str = Field(examples=["73.72"])
     review_required: bool
+    public_early: bool
     version: int = Field(description="0 while the region has the defaults")
     updated_by: str | None
     updated_at: datetime | None

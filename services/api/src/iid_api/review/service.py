@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.audit.repository import record_audit
 from iid_api.catalog import service as catalog
+from iid_api.directory import service as directory
 from iid_api.inbox import service as inbox
 from iid_api.innovations import repository as innovations
 from iid_api.innovations.service import get_entry
@@ -71,12 +72,16 @@ async def review_entry(
     return entry
 
 
-# --- the region's setting ---------------------------------------------------------------------
+# --- the region's settings --------------------------------------------------------------------
+SETTINGS = {"review_required", "public_early", "version"}
+
+
 def _settings_out(region_code: str, row: models.RegionSetting | None) -> ReviewSettingsOut:
     if row is None:
         return ReviewSettingsOut(
             region_code=region_code,
             review_required=True,
+            public_early=False,
             version=0,
             updated_by=None,
             updated_at=None,
@@ -103,13 +108,20 @@ async def put_settings(
     found = await repository.settings(session, region_code, for_update=True)
     before = _settings_out(region_code, found)
     check_version(expected_version, before.version, f"review settings of {region_code}")
+    review_required = (
+        before.review_required if data.review_required is None else data.review_required
+    )
+    public_early = before.public_early if data.public_early is None else data.public_early
     saved = await repository.save_settings(
         session,
         found,
         region_code,
-        review_required=data.review_required,
+        review_required=review_required,
+        public_early=public_early,
         updated_by=scope.principal.subject,
     )
+    if public_early != before.public_early:
+        await directory.record_public_early(session, region_code, public_early)
     after = _settings_out(region_code, saved)
     await record_audit(
         session,
@@ -118,8 +130,8 @@ async def put_settings(
         object_type="region_settings",
         object_id=region_code,
         region_code=region_code,
-        before=before.model_dump(mode="json", include={"review_required", "version"}),
-        after=after.model_dump(mode="json", include={"review_required", "version"}),
+        before=before.model_dump(mode="json", include=SETTINGS),
+        after=after.model_dump(mode="json", include=SETTINGS),
     )
     await session.commit()
     return after

@@ -5,7 +5,7 @@ from typing import Annotated, Self
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from iid_api.auth.schemas import NewPassword
-from iid_api.kit.schemas import InputModel, OutputModel
+from iid_api.kit.schemas import InputModel, OutputModel, RegionCode
 from iid_store import vocab
 from iid_store.vocab import RoleName as RoleName
 
@@ -15,7 +15,6 @@ Email = Annotated[
         strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
     ),
 ]
-RegionCode = Annotated[str, Field(pattern=r"^\d{2}(\.\d{2})?$", examples=["73.72"])]
 
 
 def check_role_scope(role: str, region_code: str | None, agency_id: uuid.UUID | None) -> None:

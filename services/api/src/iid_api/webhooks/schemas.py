@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, HttpUrl, computed_field
 
 from iid_api.kit.pagination import Page
-from iid_api.kit.schemas import InputModel, OutputModel
+from iid_api.kit.schemas import InputModel, OutputModel, RegionCode
 
 EventType = Literal[
     "scorecard.changed",
@@ -43,10 +43,8 @@ TargetUrl = Annotated[
 class WebhookCreate(InputModel):
     url: TargetUrl
     event_types: EventTypes
-    region_code: str | None = Field(
+    region_code: RegionCode | None = Field(
         default=None,
-        pattern=r"^\d{2}(\.\d{2})?$",
-        examples=["73.72"],
         description="a region admin's subscriptions are of its region (the default); a "
         "national admin's of every region (null) or of one",
     )

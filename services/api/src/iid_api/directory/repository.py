@@ -1,0 +1,509 @@
+"""The directory's SQL: sent entries joined with what the public may know of them (their
+region, agency, verified points and the region's rating once the year is published), searched
+in Indonesian and by name trigrams; facet counts in one GROUPING SETS pass; the documents
+of innovations; recognitions, replications; and the feed's rows in the change log."""
+
+import uuid
+from collections.abc import AsyncIterator, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    cast,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iid_api.directory.schemas import DirectoryQuery, Sort
+from iid_store.changes import Change, read_changes
+from iid_store.db import models, stream_rows
+
+Entry, Period, Region, Agency = (
+    models.InnovationEntry,
+    models.Period,
+    models.Region,
+    models.Agency,
+)
+Setting, Score, Card, Member = (
+    models.RegionSetting,
+    models.DirectoryScore,
+    models.Scorecard,
+    models.ClusterMembership,
+)
+Recognition, Replication, Log = models.Recognition, models.Replication, models.ChangeLogEntry
+
+PUBLISHED = "published"
+# inlined, not bound: the partial indexes' predicates must show in every plan
+DIRECTORY_KIND: ColumnElement[str] = literal_column("'directory'")
+INDONESIAN: ColumnElement[Any] = literal_column("'indonesian'::regconfig")
+# ts_headline marks matches with characters no text keeps (the service escapes the rest)
+MATCH_START, MATCH_STOP = "\x02", "\x03"
+HEADLINE_OPTIONS = f"StartSel={MATCH_START}, StopSel={MATCH_STOP}, MaxFragments=2, MaxWords=30"
+SIMILAR_LEXEMES = 24
+_published = Period.status == PUBLISHED
+
+
+def sent() -> ColumnElement[bool]:
+    return and_(Entry.status == "sent", Entry.deleted_at.is_(None))
+
+
+def public() -> ColumnElement[bool]:
+    """A sent entry is public once its year is published, or earlier if its region opts in."""
+    return or_(_published, func.coalesce(Setting.public_early, false()))
+
+
+def _entries() -> Any:
+    """Entries with their period, region, agency, setting, and public scores."""
+    return (
+        Entry.__table__.join(Period, Period.year == Entry.period_year)
+        .join(Region, Region.code == Entry.region_code)
+        .join(Agency, Agency.id == Entry.agency_id)
+        .outerjoin(Setting, Setting.region_code == Entry.region_code)
+        .outerjoin(
+            Card,
+            and_(
+                Card.period_year == Entry.period_year,
+                Card.region_code == Entry.region_code,
+                Card.basis == "verified",
+                _published,
+            ),
+        )
+        .outerjoin(Score, and_(Score.entry_id == Entry.id, _published))
+    )
+
+
+# --- search -----------------------------------------------------------------------------------
+def _query_of(text: str) -> ColumnElement[Any]:
+    return func.websearch_to_tsquery(INDONESIAN, text)
+
+
+def relevance(text: str) -> ColumnElement[float]:
+    """Text rank plus how well the words match a stretch of the name (typos, partial words)."""
+    return func.ts_rank_cd(Entry.search_vector, _query_of(text)) + func.word_similarity(
+        text, Entry.name
+    )
+
+
+def conditions(query: DirectoryQuery) -> list[ColumnElement[bool]]:
+    """The filters of a search (visibility is the caller's: the service adds it)."""
+    found: list[ColumnElement[bool]] = []
+    if query.q:
+        matches_text = Entry.search_vector.op("@@")(_query_of(query.q))
+        found.append(or_(matches_text, Entry.name.op("%>")(query.q)))
+    if query.urusan:
+        main = Entry.urusan[1] == query.urusan
+        found.append(
+            main if query.urusan_match == "main" else Entry.urusan.contains([query.urusan])
+        )
+    for name in ("form", "kind", "stage", "initiator", "theme"):
+        if (value := getattr(query, name)) is not None:
+            found.append(getattr(Entry, name) == value)
+    if query.region:
+        found.append(Entry.region_code == query.region)
+    if query.province:
+        found.append(or_(Region.province_code == query.province, Region.code == query.province))
+    if query.region_kind:
+        found.append(Region.kind == query.region_kind)
+    if query.cluster:
+        found.append(
+            exists().where(
+                Member.period_year == Entry.period_year,
+                Member.region_code == Entry.region_code,
+                Member.cluster == query.cluster,
+            )
+        )
+    if query.year:
+        found.append(Entry.period_year == query.year)
+    if query.rating:
+        found.append(Card.rating == query.rating)
+    if query.has_evidence is not None:
+        found.append(Entry.has_evidence.is_(query.has_evidence))
+    if query.recognition:
+        named = or_(
+            Recognition.awarding_body.icontains(query.recognition, autoescape=True),
+            Recognition.award.icontains(query.recognition, autoescape=True),
+        )
+        found.append(exists().where(Recognition.innovation_id == Entry.innovation_id, named))
+    return found
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """A sort as keys, each descending or not; the entry id breaks ties last."""
+
+    keys: tuple[Any, ...]
+    descending: tuple[bool, ...]
+
+    def order_by(self) -> list[ColumnElement[Any]]:
+        return [
+            key.desc() if down else key.asc()
+            for key, down in zip(self.keys, self.descending, strict=True)
+        ]
+
+    def after(self, values: Sequence[Any]) -> ColumnElement[bool]:
+        """Rows after the one whose keys were `values`."""
+        condition: ColumnElement[bool] | None = None
+        for key, down, value in reversed(
+            list(zip(self.keys, self.descending, values, strict=True))
+        ):
+            beyond = key < value if down else key > value
+            condition = beyond if condition is None else or_(beyond, and_(key == value, condition))
+        assert condition is not None
+        return condition
+
+
+def ordering(sort: Sort, text: str | None) -> Ordering:
+    if sort == "relevance":
+        assert text is not None
+        return Ordering((relevance(text), Entry.id), (True, False))
+    if sort == "name":
+        return Ordering((Entry.name, Entry.id), (False, False))
+    if sort == "score":
+        return Ordering((func.coalesce(Score.points, -1), Entry.id), (True, False))
+    return Ordering((Entry.sent_at, Entry.id), (True, True))
+
+
+# what a year's report of an innovation shows, in the search's rows and in its document
+REPORT_BASICS = (
+    Entry.id,
+    Entry.period_year.label("year"),
+    Entry.name,
+    Entry.region_code,
+    Region.name.label("region_name"),
+    Agency.name.label("agency_name"),
+    Entry.stage,
+    Entry.form,
+    Entry.kind,
+    Entry.initiator,
+    Entry.theme,
+    Entry.urusan,
+    Entry.has_evidence,
+    Score.points.label("score"),
+    Card.rating,
+    Entry.sent_at,
+)
+HIT_COLUMNS = (Entry.innovation_id.label("public_id"), *REPORT_BASICS)
+
+
+def _hits(where: Sequence[ColumnElement[bool]], sorting: Ordering) -> Any:
+    keys = [key.label(f"key_{number}") for number, key in enumerate(sorting.keys)]
+    return (
+        select(*HIT_COLUMNS, *keys, Entry.goal, Entry.benefit)
+        .select_from(_entries())
+        .where(*where)
+        .order_by(*sorting.order_by())
+    )
+
+
+async def page_of_hits(
+    session: AsyncSession,
+    where: Sequence[ColumnElement[bool]],
+    sorting: Ordering,
+    text: str | None,
+    limit: int,
+) -> list[Any]:
+    """Up to `limit` hits in order; the snippets are made for those rows only."""
+    page = _hits(where, sorting).limit(limit).subquery()
+    snippet: ColumnElement[Any] = literal(None)
+    score: ColumnElement[Any] = literal(None)
+    if text:
+        body = page.c.goal + " " + page.c.benefit
+        snippet = func.ts_headline(INDONESIAN, body, _query_of(text), HEADLINE_OPTIONS)
+        score = page.c.key_0
+    order = [
+        (column.desc() if down else column.asc())
+        for column, down in zip(
+            (page.c[f"key_{n}"] for n in range(len(sorting.keys))), sorting.descending, strict=True
+        )
+    ]
+    columns = [page.c[column.key] for column in HIT_COLUMNS]
+    keys = [page.c[f"key_{n}"] for n in range(len(sorting.keys))]
+    statement = select(*columns, *keys, score.label("relevance"), snippet.label("snippet"))
+    return list((await session.execute(statement.order_by(*order))).all())
+
+
+def stream_hits(
+    session: AsyncSession, where: Sequence[ColumnElement[bool]], sorting: Ordering
+) -> AsyncIterator[Any]:
+    return stream_rows(session, _hits(where, sorting))
+
+
+# Facets counted in one pass: the year and region together (the year, region, province,
+# region kind and cluster facets follow from it), and each other field alone.
+_FIELDS: dict[str, Any] = {
+    "stage": Entry.stage,
+    "form": Entry.form,
+    "kind": Entry.kind,
+    "initiator": Entry.initiator,
+    "theme": Entry.theme,
+    "urusan": Entry.urusan[1],
+    "rating": Card.rating,
+    "has_evidence": Entry.has_evidence,
+}
+
+
+@dataclass(frozen=True)
+class FacetCounts:
+    by_year_region: dict[tuple[int, str], int]
+    by_field: dict[str, dict[Any, int]]
+
+
+async def facet_counts(session: AsyncSession, where: Sequence[ColumnElement[bool]]) -> FacetCounts:
+    hits = (
+        select(
+            Entry.period_year.label("year"),
+            Entry.region_code.label("region"),
+            *(column.label(name) for name, column in _FIELDS.items()),
+        )
+        .select_from(_entries())
+        .where(*where)
+        .cte("hits")
+    )
+    names = ("year", "region", *_FIELDS)
+    columns = [hits.c[name] for name in names]
+    sets = [tuple_(hits.c.year, hits.c.region), *(tuple_(hits.c[name]) for name in _FIELDS)]
+    statement = select(
+        func.grouping(*columns).label("unset"), *columns, func.count().label("hits")
+    ).group_by(func.grouping_sets(*sets))
+    all_unset = (1 << len(names)) - 1
+    field_of = {
+        all_unset ^ (1 << (len(names) - 1 - index)): name
+        for index, name in enumerate(names)
+        if name in _FIELDS
+    }
+    by_year_region: dict[tuple[int, str], int] = {}
+    by_field: dict[str, dict[Any, int]] = {name: {} for name in _FIELDS}
+    for row in await session.execute(statement):
+        field = field_of.get(row.unset)
+        if field is None:
+            by_year_region[(row.year, row.region)] = row.hits
+        else:
+            by_field[field][row._mapping[field]] = row.hits
+    return FacetCounts(by_year_region, by_field)
+
+
+async def regions_of(session: AsyncSession, codes: Collection[str]) -> dict[str, Any]:
+    rows = await session.execute(
+        select(Region.code, Region.kind, Region.province_code).where(Region.code.in_(codes))
+    )
+    return {row.code: row for row in rows}
+
+
+async def clusters_of(
+    session: AsyncSession, years_and_regions: Collection[tuple[int, str]]
+) -> list[tuple[int, str, str]]:
+    years = {year for year, _ in years_and_regions}
+    regions = {region for _, region in years_and_regions}
+    rows = await session.execute(
+        select(Member.period_year, Member.region_code, Member.cluster).where(
+            Member.period_year.in_(years), Member.region_code.in_(regions)
+        )
+    )
+    return [(row.period_year, row.region_code, row.cluster) for row in rows]
+
+
+# --- documents --------------------------------------------------------------------------------
+REPORT_COLUMNS = (
+    Entry.innovation_id,
+    *REPORT_BASICS,
+    Region.kind.label("region_kind"),
+    Region.province_code,
+    Entry.goal,
+    Entry.benefit,
+    Entry.result,
+    Entry.design,
+    Entry.design_internal,
+    Entry.registration_number,
+)
+
+
+async def reports(
+    session: AsyncSession, visible: ColumnElement[bool], ids: Collection[uuid.UUID]
+) -> list[Any]:
+    """The visible yearly reports of innovations `ids`, the newest first."""
+    statement = (
+        select(*REPORT_COLUMNS)
+        .select_from(_entries())
+        .where(visible, Entry.innovation_id.in_(ids))
+        .order_by(Entry.innovation_id, Entry.period_year.desc())
+    )
+    return list((await session.execute(statement)).all())
+
+
+async def evidence_of(session: AsyncSession, entry_ids: Collection[uuid.UUID]) -> list[Any]:
+    item, answer = models.Evidence, models.SidAnswer
+    statement = (
+        select(
+            Entry.innovation_id,
+            Entry.period_year.label("year"),
+            answer.indicator,
+            item.kind,
+            item.filename,
+            item.content_type,
+            item.size_bytes,
+            item.created_at,
+        )
+        .join(answer, answer.id == item.sid_answer_id)
+        .join(Entry, Entry.id == answer.entry_id)
+        .where(answer.entry_id.in_(entry_ids), item.deleted_at.is_(None))
+        .order_by(Entry.period_year.desc(), answer.indicator, item.created_at)
+    )
+    return list((await session.execute(statement)).all())
+
+
+async def recognitions_of(
+    session: AsyncSession, ids: Collection[uuid.UUID]
+) -> list[models.Recognition]:
+    statement = (
+        select(Recognition)
+        .where(Recognition.innovation_id.in_(ids))
+        .order_by(Recognition.year.desc(), Recognition.created_at)
+    )
+    return list((await session.scalars(statement)).all())
+
+
+async def replications_of(
+    session: AsyncSession, ids: Collection[uuid.UUID]
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(replicating, source) pairs with an innovation of `ids` on either side."""
+    rows = await session.execute(
+        select(Replication.innovation_id, Replication.source_id).where(
+            or_(Replication.innovation_id.in_(ids), Replication.source_id.in_(ids))
+        )
+    )
+    return [(row.innovation_id, row.source_id) for row in rows]
+
+
+async def latest_reports(
+    session: AsyncSession, visible: ColumnElement[bool], ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Any]:
+    """Each innovation's newest visible report (name, region) for links to it."""
+    statement = (
+        select(Entry.innovation_id, Entry.period_year.label("year"), *_LINK_COLUMNS)
+        .select_from(_entries())
+        .where(visible, Entry.innovation_id.in_(ids))
+        .ext(distinct_on(Entry.innovation_id))
+        .order_by(Entry.innovation_id, Entry.period_year.desc())
+    )
+    return {row.innovation_id: row for row in await session.execute(statement)}
+
+
+_LINK_COLUMNS = (Entry.name, Entry.region_code, Region.name.label("region_name"))
+
+
+async def similar(
+    session: AsyncSession,
+    visible: ColumnElement[bool],
+    entry_id: uuid.UUID,
+    limit: int,
+) -> list[Any]:
+    """Other regions' innovations whose text is most like entry `entry_id`'s: its name, goal
+    and benefit words (weights A and B) as a query any of which may match, ranked together
+    with the names' trigram similarity."""
+    source = select(Entry.search_vector, Entry.name, Entry.region_code, Entry.innovation_id).where(
+        Entry.id == entry_id
+    )
+    me = source.subquery("source")
+    unnested = func.unnest(me.c.search_vector).table_valued("lexeme", "positions", "weights")
+    lexemes = (
+        select(unnested.c.lexeme)
+        .where(unnested.c.weights.op("&&")(literal_column("'{A,B}'::text[]")))
+        .limit(SIMILAR_LEXEMES)
+        .subquery("lexemes")
+    )
+    words = select(
+        func.string_agg(func.quote_literal(lexemes.c.lexeme), literal(" | "))
+    ).scalar_subquery()
+    asked = func.to_tsquery(literal_column("'simple'::regconfig"), words)
+    closeness = func.ts_rank_cd(Entry.search_vector, asked) + func.similarity(Entry.name, me.c.name)
+    ranked = (
+        select(
+            Entry.innovation_id.label("public_id"),
+            Entry.period_year.label("year"),
+            *_LINK_COLUMNS,
+            closeness.label("similarity"),
+        )
+        .select_from(_entries().join(me, Entry.region_code != me.c.region_code))
+        .where(visible, or_(Entry.search_vector.op("@@")(asked), Entry.name.op("%")(me.c.name)))
+        .ext(distinct_on(Entry.innovation_id))
+        .order_by(Entry.innovation_id, closeness.desc())
+        .subquery("ranked")
+    )
+    statement = select(ranked).order_by(ranked.c.similarity.desc(), ranked.c.public_id).limit(limit)
+    return list((await session.execute(statement)).all())
+
+
+# --- recognitions and replications -----------------------------------------------------------
+async def innovation(session: AsyncSession, public_id: uuid.UUID) -> models.Innovation | None:
+    return await session.get(models.Innovation, public_id)
+
+
+async def add(session: AsyncSession, row: models.Recognition | models.Replication) -> None:
+    session.add(row)
+    await session.flush()
+
+
+async def recognition(
+    session: AsyncSession, public_id: uuid.UUID, recognition_id: uuid.UUID
+) -> models.Recognition | None:
+    return await session.scalar(
+        select(Recognition).where(
+            Recognition.id == recognition_id, Recognition.innovation_id == public_id
+        )
+    )
+
+
+async def remove(session: AsyncSession, row: models.Recognition | models.Replication) -> None:
+    await session.delete(row)
+    await session.flush()
+
+
+async def replication(
+    session: AsyncSession, public_id: uuid.UUID, source_id: uuid.UUID
+) -> models.Replication | None:
+    return await session.get(Replication, (public_id, source_id))
+
+
+# --- the feed ---------------------------------------------------------------------------------
+async def record(session: AsyncSession, action: str, *where: ColumnElement[bool]) -> None:
+    """A feed change (`published`, `updated`, `withdrawn`) for each sent entry meeting
+    `where`, in the change log, in the caller's transaction."""
+    rows = (
+        select(
+            DIRECTORY_KIND,
+            literal(action),
+            Entry.period_year,
+            Entry.region_code,
+            cast(Entry.innovation_id, String),
+            func.jsonb_build_object("entry_id", Entry.id, "year", Entry.period_year),
+        )
+        .select_from(
+            Entry.__table__.join(Period, Period.year == Entry.period_year).outerjoin(
+                Setting, Setting.region_code == Entry.region_code
+            )
+        )
+        .where(sent(), *where)
+    )
+    columns = ["kind", "action", "period_year", "region_code", "object_id", "data"]
+    await session.execute(insert(Log).from_select(columns, rows))
+
+
+async def feed(
+    session: AsyncSession, after: int, upto: int, limit: int
+) -> tuple[list[Change], int]:
+    mine = (Log.kind == DIRECTORY_KIND, Log.position <= upto)
+    found = await read_changes(session, after, limit, *mine)
+    total = await session.scalar(select(func.count()).where(Log.position > after, *mine))
+    return found, int(total or 0)

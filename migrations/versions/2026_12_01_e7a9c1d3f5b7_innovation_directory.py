@@ -4,7 +4,8 @@
 benefit and result, generated with the `indonesian` text search configuration), whether the
 region keeps the design text internal,
 and whether the entry had evidence when it was sent; GIN indexes on the text and on name
-trigrams (pg_trgm), both over sent entries only. `region_settings.public_early`: a region's sent
+trigrams (pg_trgm), a btree for the newest and a covering one for facets, all over sent
+entries only. `region_settings.public_early`: a region's sent
 innovations are public before the period is published. `directory_scores` holds each entry's
 verified points, copied by a trigger from the verified scorecards the worker writes.
 `innovation_recognitions` and `innovation_replications` are recorded by regions. The feed's
@@ -92,6 +93,21 @@ def upgrade() -> None:
         "ix_innovation_entries_sent",
         "innovation_entries",
         ["sent_at", "id"],
+        postgresql_where=sa.text(SENT_AND_LIVE),
+    )
+    op.create_index(
+        "ix_innovation_entries_facets",
+        "innovation_entries",
+        ["period_year", "region_code"],
+        postgresql_include=[
+            "stage",
+            "form",
+            "kind",
+            "initiator",
+            "theme",
+            "urusan",
+            "has_evidence",
+        ],
         postgresql_where=sa.text(SENT_AND_LIVE),
     )
     op.add_column(
@@ -206,6 +222,7 @@ def downgrade() -> None:
     op.drop_table("directory_scores")
     op.drop_index("ix_change_log_directory_position", table_name="change_log")
     op.drop_column("region_settings", "public_early")
+    op.drop_index("ix_innovation_entries_facets", table_name="innovation_entries")
     op.drop_index("ix_innovation_entries_sent", table_name="innovation_entries")
     op.drop_index("ix_innovation_entries_name_trigram", table_name="innovation_entries")
     op.drop_index("ix_innovation_entries_search", table_name="innovation_entries")

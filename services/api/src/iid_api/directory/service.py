@@ -142,8 +142,9 @@ async def search(
     sorting = repository.ordering(chosen, query.q)
     after = [] if cursor is None else [sorting.after(_cursor_keys(chosen, cursor))]
     where = [visible(scope), *repository.conditions(query)]
-    total, facets = await _facets(session, where)
-    rows = await repository.page_of_hits(session, [*where, *after], sorting, query.q, limit + 1)
+    async with repository.custom_plans(session):
+        total, facets = await _facets(session, where)
+        rows = await repository.page_of_hits(session, [*where, *after], sorting, query.q, limit + 1)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -257,7 +258,8 @@ async def similar(
     reports = await repository.reports(session, rule, [public_id])
     if not reports:
         raise NotFound(f"innovation {public_id} not found in the directory")
-    rows = await repository.similar(session, rule, reports[0].id, limit)
+    async with repository.custom_plans(session):
+        rows = await repository.similar(session, rule, reports[0].id, limit)
     return [SimilarInnovation.model_validate(row) for row in rows]
 
 

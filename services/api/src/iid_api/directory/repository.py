@@ -166,6 +166,7 @@ class Ordering:
 
     keys: tuple[Any, ...]
     descending: tuple[bool, ...]
+    needs_scores: bool = False  # a key is the verified score
 
     def order_by(self) -> list[ColumnElement[Any]]:
         return [
@@ -192,7 +193,7 @@ def ordering(sort: Sort, words: str | None) -> Ordering:
     if sort == "name":
         return Ordering((Entry.name, Entry.id), (False, False))
     if sort == "score":
-        return Ordering((func.coalesce(Score.points, -1), Entry.id), (True, False))
+        return Ordering((func.coalesce(Score.points, -1), Entry.id), (True, False), True)
     return Ordering((Entry.sent_at, Entry.id), (True, True))
 
 
@@ -218,16 +219,6 @@ REPORT_BASICS = (
 HIT_COLUMNS = (Entry.innovation_id.label("public_id"), *REPORT_BASICS)
 
 
-def _hits(where: Sequence[ColumnElement[bool]], sorting: Ordering) -> Any:
-    keys = [key.label(f"key_{number}") for number, key in enumerate(sorting.keys)]
-    return (
-        select(*HIT_COLUMNS, *keys, Entry.goal, Entry.benefit)
-        .select_from(_entries())
-        .where(*where)
-        .order_by(*sorting.order_by())
-    )
-
-
 async def page_of_hits(
     session: AsyncSession,
     where: Sequence[ColumnElement[bool]],
@@ -235,30 +226,41 @@ async def page_of_hits(
     words: str | None,
     limit: int,
 ) -> list[Any]:
-    """Up to `limit` hits in order; the snippets are made for those rows only."""
-    page = _hits(where, sorting).limit(limit).subquery()
+    """Up to `limit` hits in order: chosen with only what choosing needs, then what they
+    show (names, scores, snippets) for those rows alone."""
+    keys = [key.label(f"key_{number}") for number, key in enumerate(sorting.keys)]
+    chosen = (
+        select(Entry.id.label("entry_id"), *keys)
+        .select_from(_entries(shown=sorting.needs_scores))
+        .where(*where)
+        .order_by(*sorting.order_by())
+        .limit(limit)
+        .subquery("chosen")
+    )
+    chosen_keys = [chosen.c[key.name] for key in keys]
     snippet: ColumnElement[Any] = literal(None)
-    score: ColumnElement[Any] = literal(None)
+    relevance: ColumnElement[Any] = literal(None)
     if words:
-        body = page.c.goal + " " + page.c.benefit
+        body = Entry.goal + " " + Entry.benefit
         snippet = func.ts_headline(INDONESIAN, body, _query_of(words), HEADLINE_OPTIONS)
-        score = page.c.key_0
+        relevance = chosen_keys[0]
     order = [
-        (column.desc() if down else column.asc())
-        for column, down in zip(
-            (page.c[f"key_{n}"] for n in range(len(sorting.keys))), sorting.descending, strict=True
-        )
+        key.desc() if down else key.asc()
+        for key, down in zip(chosen_keys, sorting.descending, strict=True)
     ]
-    columns = [page.c[column.key] for column in HIT_COLUMNS]
-    keys = [page.c[f"key_{n}"] for n in range(len(sorting.keys))]
-    statement = select(*columns, *keys, score.label("relevance"), snippet.label("snippet"))
-    return list((await session.execute(statement.order_by(*order))).all())
+    statement = (
+        select(*HIT_COLUMNS, *chosen_keys, relevance.label("relevance"), snippet.label("snippet"))
+        .select_from(_entries().join(chosen, chosen.c.entry_id == Entry.id))
+        .order_by(*order)
+    )
+    return list((await session.execute(statement)).all())
 
 
 def stream_hits(
     session: AsyncSession, where: Sequence[ColumnElement[bool]], sorting: Ordering
 ) -> AsyncIterator[Any]:
-    return stream_rows(session, _hits(where, sorting))
+    statement = select(*HIT_COLUMNS).select_from(_entries()).where(*where)
+    return stream_rows(session, statement.order_by(*sorting.order_by()))
 
 
 _FIELDS: dict[str, Any] = {

@@ -110,7 +110,7 @@ def _query_of(words: str) -> ColumnElement[Any]:
     return func.websearch_to_tsquery(INDONESIAN, words)
 
 
-def relevance(words: str) -> ColumnElement[float]:
+def _relevance(words: str) -> ColumnElement[float]:
     """Text rank plus how well the words match a stretch of the name (typos, partial words)."""
     return func.ts_rank(Entry.search_vector, _query_of(words)) + func.word_similarity(
         words, Entry.name
@@ -189,7 +189,7 @@ class Ordering:
 def ordering(sort: Sort, words: str | None) -> Ordering:
     if sort == "relevance":
         assert words is not None
-        return Ordering((relevance(words), Entry.id), (True, False))
+        return Ordering((_relevance(words), Entry.id), (True, False))
     if sort == "name":
         return Ordering((Entry.name, Entry.id), (False, False))
     if sort == "score":
@@ -239,17 +239,17 @@ async def page_of_hits(
     )
     chosen_keys = [chosen.c[key.name] for key in keys]
     snippet: ColumnElement[Any] = literal(None)
-    relevance: ColumnElement[Any] = literal(None)
+    rank: ColumnElement[Any] = literal(None)
     if words:
         body = Entry.goal + " " + Entry.benefit
         snippet = func.ts_headline(INDONESIAN, body, _query_of(words), HEADLINE_OPTIONS)
-        relevance = chosen_keys[0]
+        rank = chosen_keys[0]
     order = [
         key.desc() if down else key.asc()
         for key, down in zip(chosen_keys, sorting.descending, strict=True)
     ]
     statement = (
-        select(*HIT_COLUMNS, *chosen_keys, relevance.label("relevance"), snippet.label("snippet"))
+        select(*HIT_COLUMNS, *chosen_keys, rank.label("relevance"), snippet.label("snippet"))
         .select_from(_entries().join(chosen, chosen.c.entry_id == Entry.id))
         .order_by(*order)
     )
@@ -421,9 +421,14 @@ async def replications_of(
 async def latest_reports(
     session: AsyncSession, visible: ColumnElement[bool], ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, Any]:
-    """Each innovation's newest visible report (name, region) for links to it."""
+    """Each innovation's newest visible report: its entry, year, name and region."""
     statement = (
-        select(Entry.innovation_id, Entry.period_year.label("year"), *_LINK_COLUMNS)
+        select(
+            Entry.innovation_id,
+            Entry.id.label("entry_id"),
+            Entry.period_year.label("year"),
+            *_LINK_COLUMNS,
+        )
         .select_from(_entries())
         .where(visible, Entry.innovation_id.in_(ids))
         .ext(distinct_on(Entry.innovation_id))
@@ -478,10 +483,6 @@ async def similar(
 
 
 # --- recognitions and replications -----------------------------------------------------------
-async def innovation(session: AsyncSession, public_id: uuid.UUID) -> models.Innovation | None:
-    return await session.get(models.Innovation, public_id)
-
-
 async def add(session: AsyncSession, row: models.Recognition | models.Replication) -> None:
     session.add(row)
     await session.flush()

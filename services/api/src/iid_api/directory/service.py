@@ -251,49 +251,54 @@ async def detail(session: AsyncSession, scope: Scope, public_id: uuid.UUID) -> D
     return found[public_id]
 
 
+async def _newest(session: AsyncSession, scope: Scope, public_id: uuid.UUID) -> Any:
+    """The innovation's newest report the caller may see (404 when it sees none)."""
+    found = await repository.latest_reports(session, visible(scope), [public_id])
+    if public_id not in found:
+        raise NotFound(f"innovation {public_id} not found in the directory")
+    return found[public_id]
+
+
 async def similar(
     session: AsyncSession, scope: Scope, public_id: uuid.UUID, limit: int
 ) -> list[SimilarInnovation]:
-    rule = visible(scope)
-    reports = await repository.reports(session, rule, [public_id])
-    if not reports:
-        raise NotFound(f"innovation {public_id} not found in the directory")
+    newest = await _newest(session, scope, public_id)
     async with repository.custom_plans(session):
-        rows = await repository.similar(session, rule, reports[0].id, limit)
+        rows = await repository.similar(session, visible(scope), newest.entry_id, limit)
     return [SimilarInnovation.model_validate(row) for row in rows]
 
 
 # --- recognitions and replications -------------------------------------------------------------
-async def _own_innovation(
+async def _region_to_edit(
     session: AsyncSession, scope: Scope, public_id: uuid.UUID, action: str
-) -> models.Innovation:
-    """An innovation of the caller's region in the directory, for its region's admin."""
-    await detail(session, scope, public_id)  # 404 unless the caller sees it in the directory
-    innovation = await repository.innovation(session, public_id)
-    assert innovation is not None
-    if not scope.can_see_region(innovation.region_code):  # public, but not the caller's
-        raise Forbidden(f"only region {innovation.region_code}'s admins may {action}")
-    scope.require_region_admin(innovation.region_code, action)
-    return innovation
+) -> str:
+    """The region of an innovation in the directory, once the caller is its region's admin."""
+    region = (await _newest(session, scope, public_id)).region_code
+    if not scope.can_see_region(region):  # public, but not the caller's
+        raise Forbidden(f"only region {region}'s admins may {action}")
+    scope.require_region_admin(region, action)
+    return str(region)
 
 
-async def _record_update(session: AsyncSession, public_id: uuid.UUID) -> None:
-    """Portals reload the innovation's document if it is public."""
+async def _record_update(session: AsyncSession, *public_ids: uuid.UUID) -> None:
+    """Portals reload the innovations' documents that are public."""
     await repository.record(
-        session, "updated", Entry.innovation_id == public_id, repository.public()
+        session, "updated", Entry.innovation_id.in_(public_ids), repository.public()
     )
 
 
 async def recognitions(
     session: AsyncSession, scope: Scope, public_id: uuid.UUID
 ) -> list[RecognitionOut]:
-    return (await detail(session, scope, public_id)).recognitions
+    await _newest(session, scope, public_id)
+    found = await repository.recognitions_of(session, [public_id])
+    return [RecognitionOut.model_validate(row) for row in found]
 
 
 async def recognition(
     session: AsyncSession, scope: Scope, public_id: uuid.UUID, recognition_id: uuid.UUID
 ) -> models.Recognition:
-    await detail(session, scope, public_id)
+    await _newest(session, scope, public_id)
     found = await repository.recognition(session, public_id, recognition_id)
     if found is None:
         raise NotFound(f"recognition {recognition_id} not found")
@@ -303,7 +308,7 @@ async def recognition(
 async def add_recognition(
     session: AsyncSession, scope: Scope, public_id: uuid.UUID, data: RecognitionIn
 ) -> models.Recognition:
-    innovation = await _own_innovation(session, scope, public_id, "record recognitions")
+    region = await _region_to_edit(session, scope, public_id, "record recognitions")
     row = models.Recognition(
         innovation_id=public_id, created_by=scope.principal.subject, **data.model_dump()
     )
@@ -314,7 +319,7 @@ async def add_recognition(
         action="create",
         object_type="recognition",
         object_id=row.id,
-        region_code=innovation.region_code,
+        region_code=region,
         after={"innovation": str(public_id), **data.model_dump(mode="json")},
     )
     await _record_update(session, public_id)
@@ -325,7 +330,7 @@ async def add_recognition(
 async def delete_recognition(
     session: AsyncSession, scope: Scope, public_id: uuid.UUID, recognition_id: uuid.UUID
 ) -> None:
-    innovation = await _own_innovation(session, scope, public_id, "remove recognitions")
+    region = await _region_to_edit(session, scope, public_id, "remove recognitions")
     found = await repository.recognition(session, public_id, recognition_id)
     if found is None:
         raise NotFound(f"recognition {recognition_id} not found")
@@ -337,7 +342,7 @@ async def delete_recognition(
         action="delete",
         object_type="recognition",
         object_id=recognition_id,
-        region_code=innovation.region_code,
+        region_code=region,
         before={"innovation": str(public_id), **before},
     )
     await _record_update(session, public_id)
@@ -348,11 +353,11 @@ async def add_replication(
     session: AsyncSession, scope: Scope, public_id: uuid.UUID, data: ReplicationIn
 ) -> None:
     """The caller's innovation replicates another region's (which the caller can see)."""
-    innovation = await _own_innovation(session, scope, public_id, "record replications")
-    sources = await documents(session, scope, [data.source])
+    region = await _region_to_edit(session, scope, public_id, "record replications")
+    sources = await repository.latest_reports(session, visible(scope), [data.source])
     if data.source not in sources:
         raise InvalidInput.at("/body/source", f"innovation {data.source} is not in the directory")
-    if sources[data.source].region_code == innovation.region_code:
+    if sources[data.source].region_code == region:
         raise InvalidInput.at("/body/source", "a replication names another region's innovation")
     if await repository.replication(session, public_id, data.source) is not None:
         raise Conflict(f"innovation {public_id} already replicates {data.source}")
@@ -360,43 +365,42 @@ async def add_replication(
         innovation_id=public_id, source_id=data.source, created_by=scope.principal.subject
     )
     await repository.add(session, row)
-    await _audit_replication(session, scope, innovation, data.source, "create")
+    await _audit_replication(session, scope, region, public_id, data.source, "create")
     await session.commit()
 
 
 async def delete_replication(
     session: AsyncSession, scope: Scope, public_id: uuid.UUID, source_id: uuid.UUID
 ) -> None:
-    innovation = await _own_innovation(session, scope, public_id, "remove replications")
+    region = await _region_to_edit(session, scope, public_id, "remove replications")
     found = await repository.replication(session, public_id, source_id)
     if found is None:
         raise NotFound(f"innovation {public_id} does not replicate {source_id}")
     await repository.remove(session, found)
-    await _audit_replication(session, scope, innovation, source_id, "delete")
+    await _audit_replication(session, scope, region, public_id, source_id, "delete")
     await session.commit()
 
 
 async def _audit_replication(
     session: AsyncSession,
     scope: Scope,
-    innovation: models.Innovation,
+    region: str,
+    public_id: uuid.UUID,
     source_id: uuid.UUID,
     action: str,
 ) -> None:
-    pair = {"innovation": str(innovation.id), "source": str(source_id)}
+    pair = {"innovation": str(public_id), "source": str(source_id)}
     await record_audit(
         session,
         actor=scope.principal.subject,
         action=action,
         object_type="replication",
-        object_id=f"{innovation.id}/{source_id}",
-        region_code=innovation.region_code,
+        object_id=f"{public_id}/{source_id}",
+        region_code=region,
         before=pair if action == "delete" else None,
         after=pair if action == "create" else None,
     )
-    # both sides' documents changed
-    for changed in (innovation.id, source_id):
-        await _record_update(session, changed)
+    await _record_update(session, public_id, source_id)  # both sides' documents changed
 
 
 # --- the feed ---------------------------------------------------------------------------------

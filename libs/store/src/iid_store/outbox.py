@@ -59,10 +59,18 @@ async def mark_clusters_for_rerank(
     bases: Collection[str] = BASES,
 ) -> None:
     """The clusters' rankings on `bases` (default both) are to be rewritten."""
+    rankings = {(cluster, basis) for cluster in clusters for basis in bases}
+    await mark_rankings_for_rerank(session, period_year, rankings)
+
+
+async def mark_rankings_for_rerank(
+    session: AsyncSession, period_year: int, rankings: Collection[tuple[str, str]]
+) -> None:
+    """The rankings named by (cluster, basis) are to be rewritten; marked in sorted order,
+    the one every writer locks marker rows in."""
     keys = [
         {"period_year": period_year, "cluster": cluster, "basis": basis}
-        for cluster in sorted(set(clusters))
-        for basis in sorted(set(bases))
+        for cluster, basis in sorted(set(rankings))
     ]
     if keys:
         await session.execute(marker_upsert(RankingMarker, keys))

@@ -60,7 +60,7 @@ answers what the first did. Closed vocabularies (urusan, stages, roles ...) are 
 
 # a JSON answer smaller than this is sent as it is (compressing it saves less than it costs)
 GZIP_MINIMUM_BYTES = 2048
-NOT_COMPRESSED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf", "image/*", "video/*")
+NOT_COMPRESSED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf", "image/*")
 
 
 @asynccontextmanager
@@ -103,8 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_contract(app)
     app.add_middleware(IdempotencyMiddleware)
-    # outside the idempotency records (a replay is compressed like the first answer); JSON
-    # only: files keep their bytes (and their Range requests) as stored
+    # outside the idempotency records (a replay is compressed like the first answer); stored
+    # files keep their bytes (and their Range requests), spreadsheets are compressed too
     app.add_middleware(
         GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, exclude_content_types=NOT_COMPRESSED
     )

@@ -139,11 +139,10 @@ class Drainer:
                 await self.dispatch_runs(runs)
             for hand_off in self.hand_offs:
                 await hand_off(self.factory)
-            self.total.add(stats)
             async with self.factory() as session:
                 stats.changes = await data.sequence_changes(session)
                 await session.commit()
-            self.total.changes += stats.changes
+            self.total.add(stats)
         except Exception:
             logger.warning("draining the outbox failed; retrying at the next poll", exc_info=True)
         finally:

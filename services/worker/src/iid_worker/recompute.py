@@ -24,7 +24,7 @@ from iid_scoring import RankingEntry, Scorecard, rank_entries, score_region
 from iid_store.db.models import RankingEntryRow, RankingMarker, RecomputeMarker
 from iid_store.db.models import Scorecard as ScorecardRow
 from iid_store.editions import period_edition
-from iid_store.outbox import mark_clusters_for_rerank
+from iid_store.outbox import mark_rankings_for_rerank
 from iid_store.scoring_inputs import Basis, LoadedInput, load_region_inputs
 from iid_worker import data
 
@@ -124,11 +124,12 @@ async def recompute_round(
             if before is None or before[1:] != (row["index"], row["total_score"]):
                 moved[basis.value].add(code)
     await data.upsert(session, ScorecardRow, rows, data.SCORECARD_KEYS)
-    clusters: set[str] = set()
+    rankings: set[tuple[str, str]] = set()
     for moved_basis, regions in moved.items():
         of_basis = await data.clusters_of(session, period_year, regions)
-        await mark_clusters_for_rerank(session, period_year, of_basis, [moved_basis])
-        clusters.update(of_basis)
+        rankings.update((cluster, moved_basis) for cluster in of_basis)
+    await mark_rankings_for_rerank(session, period_year, rankings)
+    clusters = {cluster for cluster, _ in rankings}
     still_dirty, ages = await data.clear_markers(
         session, region_key, generations, region_codes, period_year
     )

@@ -68,6 +68,6 @@ async def document(session: AsyncSession, scope: Scope, filters: AuditFilters) -
         period=filters.period,
         generation=await last_position(session),
         data_time=datetime.now(UTC),
-        filters={name: value for name, value in given.items()},
+        filters=given,
     )
     return Document("jejak-audit", stamp, (Table("Jejak audit", "audit", COLUMNS, rows),))

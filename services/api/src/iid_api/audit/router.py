@@ -32,25 +32,16 @@ async def list_audit(
     """Who changed what, when, with the values before and after; logins and failed logins
     too. National admins read everything, region admins their region's entries. With
     `format=csv|xlsx` every entry the filters select (a large one: POST /v1/exports)."""
-    filters = {
-        "region": region,
-        "object_type": object_type,
-        "object_id": object_id,
-        "actor": actor,
-        "action": action,
-        "period": period,
-        "since": since,
-    }
+    selected = AuditFilters.model_construct(
+        region=region,
+        object_type=object_type,
+        object_id=object_id,
+        actor=actor,
+        action=action,
+        period=period,
+        since=since,
+    )
     if export is not None:
-        selected = AuditFilters.model_construct(
-            region=region,
-            object_type=object_type,
-            object_id=object_id,
-            actor=actor,
-            action=action,
-            period=period,
-            since=since,
-        )
         return await export_response(export, await document(session, scope, selected))
-    items, total = await service.list_entries(session, scope, page, filters)
+    items, total = await service.list_entries(session, scope, page, selected.model_dump())
     return Page[AuditOut].build(items, total, page)

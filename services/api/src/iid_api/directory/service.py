@@ -432,7 +432,6 @@ async def feed(session: AsyncSession, after: int, limit: int) -> FeedPage:
     changes, total = await repository.feed(session, after, end, limit)
     ids = {uuid.UUID(change.object_id) for change in changes}
     found = await documents(session, PUBLIC, ids)
-    has_more = len(changes) == limit and total > limit
     items = [
         FeedItem(
             position=change.position,
@@ -444,14 +443,7 @@ async def feed(session: AsyncSession, after: int, limit: int) -> FeedPage:
         )
         for change in changes
     ]
-    return FeedPage(
-        items=items,
-        total=total,
-        after=after,
-        next_after=changes[-1].position if has_more else max(end, after),
-        limit=limit,
-        has_more=has_more,
-    )
+    return FeedPage.build(items, changes, total=total, after=after, end=end, limit=limit)
 
 
 async def newest_public(session: AsyncSession, limit: int) -> list[DirectoryHit]:

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.exports import repository
 from iid_api.exports.kinds import KINDS
-from iid_api.exports.production import object_key
 from iid_api.exports.schemas import ExportIn, ExportOut
 from iid_api.kit.errors import Gone, NotFound
 from iid_api.kit.exports import ExportFormat, chosen_table
@@ -95,4 +94,5 @@ async def downloadable(
         raise NotFound(f"no export file at this link: ask GET /v1/exports/{export_id} for one")
     if expires < datetime.now(UTC).timestamp() or export.status != "done":
         raise Gone(f"this link or the file has expired: ask GET /v1/exports/{export_id} again")
-    return export, object_key(export.id)
+    assert export.storage_key is not None  # a done export has its file
+    return export, export.storage_key

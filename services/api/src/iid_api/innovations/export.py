@@ -8,8 +8,7 @@ from typing import Annotated
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iid_api.catalog import service as catalog
-from iid_api.innovations import repository
+from iid_api.innovations import repository, service
 from iid_api.innovations.schemas import InnovationOut, InnovationStatus, ReviewState, Stage
 from iid_api.kit.exports import RegionFilters
 from iid_api.kit.spreadsheets import (
@@ -25,7 +24,6 @@ from iid_api.kit.spreadsheets import (
 )
 from iid_api.kit.tenancy import Scope
 from iid_store.changes import last_position
-from iid_store.db.models import InnovationEntry
 
 COLUMNS = (
     text("ID inovasi", 38),
@@ -110,13 +108,7 @@ def _row(item: InnovationOut) -> Row:
 
 async def document(session: AsyncSession, scope: Scope, filters: InnovationFilters) -> Document:
     year, region = filters.period, filters.region
-    scope.require_visible_region(region)
-    await catalog.region(session, region)
-    period = await catalog.period(session, year)
-    visible = (
-        scope.regions(InnovationEntry.region_code),
-        scope.agencies(InnovationEntry.agency_id),
-    )
+    period, visible = await service.listable(session, scope, year, region)
     given = filters.model_dump(exclude={"period", "region"}, exclude_none=True)
 
     async def rows() -> AsyncIterator[Row]:

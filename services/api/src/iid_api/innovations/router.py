@@ -43,7 +43,7 @@ async def list_innovations(
 ) -> Any:
     """The region's innovations of the period that the caller may see (an agency operator:
     its agency's), oldest first. With `format=csv|xlsx` every one the filters select."""
-    filters = {
+    filters: dict[str, Any] = {
         "agency_id": agency_id,
         "stage": stage,
         "status": status,
@@ -51,15 +51,7 @@ async def list_innovations(
         "q": q,
     }
     if export is not None:
-        selected = InnovationFilters.model_construct(
-            period=year,
-            region=code,
-            agency_id=agency_id,
-            stage=stage,
-            status=status,
-            review_state=review_state,
-            q=q,
-        )
+        selected = InnovationFilters.model_construct(period=year, region=code, **filters)
         return await export_response(export, await document(session, scope, selected))
     items, total = await service.list_entries(session, scope, year, code, page, filters)
     return Page[InnovationOut].build(items, total, page)

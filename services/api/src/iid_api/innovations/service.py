@@ -138,12 +138,17 @@ async def list_entries(
     params: PageParams,
     filters: dict[str, Any],
 ) -> tuple[list[models.InnovationEntry], int]:
+    _, visible = await listable(session, scope, year, region_code)
+    return await repository.entries_page(session, year, region_code, visible, filters, params)
+
+
+async def listable(
+    session: AsyncSession, scope: Scope, year: int, region_code: str
+) -> tuple[catalog.PeriodInfo, tuple[ColumnElement[bool], ...]]:
+    """The period of a region's innovation list the caller may read, and which entries."""
     scope.require_visible_region(region_code)
     await catalog.region(session, region_code)
-    await catalog.period(session, year)
-    return await repository.entries_page(
-        session, year, region_code, _visible(scope), filters, params
-    )
+    return await catalog.period(session, year), _visible(scope)
 
 
 async def update_entry(

@@ -69,7 +69,11 @@ class IdempotencyMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope) if scope["type"] == "http" else None
         key = headers.get("idempotency-key") if headers else None
-        if headers is None or key is None or not _recordable(scope, headers):
+        if (
+            headers is None
+            or key is None
+            or not recorded(scope["method"], str(scope["path"]), headers.get("content-type", ""))
+        ):
             await self.app(scope, receive, send)
             return
         try:
@@ -135,10 +139,11 @@ class IdempotencyMiddleware:
         await answer(scope, _no_body, send)
 
 
-def _recordable(scope: Scope, headers: Headers) -> bool:
-    multipart = "multipart/" in headers.get("content-type", "")
-    path = str(scope["path"])
-    return scope["method"] in WRITES and not multipart and not path.startswith(NEVER_RECORDED)
+def recorded(method: str, path: str, content_type: str) -> bool:
+    """Whether a request's answer is kept for its Idempotency-Key: writes, but not the sign-in
+    routes, and not uploads (a file is not kept twice)."""
+    multipart = "multipart/" in content_type
+    return method in WRITES and not multipart and not path.startswith(NEVER_RECORDED)
 
 
 async def _principal_of(scope: Scope, headers: Headers) -> str | None:

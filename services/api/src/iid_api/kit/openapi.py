@@ -23,7 +23,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from iid_api.kit.edge import INTEGER_RANGE, YEAR_PARAMETERS, YEAR_RANGE, dependants
 from iid_api.kit.errors import PROBLEM_MEDIA_TYPE
 from iid_api.kit.etag import parse_if_match
-from iid_api.kit.idempotency import MAX_KEY_LENGTH, NEVER_RECORDED, WRITES
+from iid_api.kit.idempotency import MAX_KEY_LENGTH, WRITES, recorded
 from iid_api.kit.principal import current_principal, public_principal
 
 PROBLEM_SCHEMA = {"$ref": "#/components/schemas/ProblemBody"}
@@ -153,12 +153,9 @@ IDEMPOTENCY_KEY = {
 
 def _idempotency_key(operation: dict[str, Any], method: str, path: str) -> None:
     """Declared where kit/idempotency.py records it: /v1 writes, not auth, not uploads."""
-    content = operation.get("requestBody", {}).get("content", {})
-    if method not in WRITES or not path.startswith("/v1/") or path.startswith(NEVER_RECORDED):
-        return
-    if "multipart/form-data" in content:
-        return
-    operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+    content = " ".join(operation.get("requestBody", {}).get("content", {}))
+    if path.startswith("/v1/") and recorded(method, path, content):
+        operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
 
 
 def _examples(operation: dict[str, Any], document: dict[str, Any]) -> None:

@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_store.changes import Change
+
 MAX_LIMIT = 200
 
 
@@ -60,6 +62,29 @@ class CursorPage(BaseModel, Generic[ItemT]):
     next_after: int = Field(description="the cursor to send next (the feed's end when caught up)")
     limit: int
     has_more: bool
+
+    @classmethod
+    def build(
+        cls,
+        items: Sequence[ItemT],
+        read: Sequence[Change],
+        *,
+        total: int,
+        after: int,
+        end: int,
+        limit: int,
+    ) -> Self:
+        """The page of the changes `read` after `after` (up to `limit`), shown as `items`;
+        `end`: the log's end when read, where a reader that caught up resumes."""
+        has_more = len(read) == limit and total > limit
+        return cls(
+            items=list(items),
+            total=total,
+            after=after,
+            next_after=read[-1].position if has_more else max(end, after),
+            limit=limit,
+            has_more=has_more,
+        )
 
 
 async def fetch_page(

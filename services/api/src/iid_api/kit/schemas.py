@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING, Annotated, Literal
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from iid_store import vocab
@@ -22,6 +23,10 @@ class OutputModel(BaseModel):
 Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR, examples=[2026])]
 # A Kemendagri region code: a province ("73") or a kabupaten or kota ("73.72").
 RegionCode = Annotated[str, Field(pattern=r"^\d{2}(\.\d{2})?$", examples=["73.72"])]
+# A province's code ("73"), in a body and as a query parameter.
+PROVINCE_PATTERN = r"^\d{2}$"
+ProvinceCode = Annotated[str, Field(pattern=PROVINCE_PATTERN, examples=["73"])]
+ProvinceQuery = Annotated[str | None, Query(pattern=PROVINCE_PATTERN, examples=["73"])]
 
 if TYPE_CHECKING:  # a Literal built from a tuple is beyond a type checker: a string to it
     Rating = str

@@ -31,6 +31,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from iid_api.kit.figures import half_up
+
 # Rows handed to openpyxl (in a worker thread) per batch, and CSV bytes per chunk sent.
 BATCH_ROWS = 1000
 CSV_CHUNK_BYTES = 64 * 1024
@@ -147,12 +149,17 @@ class Document:
         raise KeyError(slug)
 
 
+def _rounded(column: Column, value: Any) -> Decimal:
+    """A decimal cell at its column's places, rounded half up like every published figure."""
+    return half_up(Decimal(value), column.places)
+
+
 # --- CSV ----------------------------------------------------------------------------------------
 def _csv_cell(column: Column, value: Any, decimal_comma: bool) -> Any:
     if value is None:
         return ""
     if column.kind is ColumnKind.DECIMAL:
-        rendered = f"{Decimal(value):.{column.places}f}"
+        rendered = f"{_rounded(column, value):.{column.places}f}"
         return rendered.replace(".", ",") if decimal_comma else rendered
     if column.kind is ColumnKind.BOOLEAN:
         return "ya" if value else "tidak"
@@ -243,7 +250,7 @@ class _Sheet:
             elif column.kind is ColumnKind.DATETIME:
                 cell.value = _utc(value).replace(tzinfo=None, microsecond=0)
             elif column.kind is ColumnKind.DECIMAL:
-                cell.value = Decimal(value)
+                cell.value = _rounded(column, value)
             else:
                 cell.value = value
             values.append(cell)

@@ -2,14 +2,12 @@
 of GET /v1/periods/{year}/rankings, whole, from a server-side cursor."""
 
 from collections.abc import AsyncIterator
-from typing import Annotated
 
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.catalog import service as catalog
-from iid_api.kit.figures import half_up
-from iid_api.kit.schemas import InputModel, Year
+from iid_api.kit.schemas import InputModel, ProvinceCode, Year
 from iid_api.kit.spreadsheets import Document, Row, Stamp, Table, decimal, integer, moment, text
 from iid_api.kit.tenancy import Scope
 from iid_api.rankings import repository
@@ -42,7 +40,7 @@ class RankingFilters(InputModel):
     basis: Basis | None = Field(
         default=None, description="default: verified for published periods, else claimed"
     )
-    province: Annotated[str | None, Field(pattern=r"^\d{2}$", examples=["73"])] = None
+    province: ProvinceCode | None = None
 
 
 async def document(session: AsyncSession, scope: Scope, filters: RankingFilters) -> Document:
@@ -60,9 +58,9 @@ async def document(session: AsyncSession, scope: Scope, filters: RankingFilters)
                 row["region_code"],
                 row["region_name"],
                 row["province_code"],
-                half_up(row["index"]),
+                row["index"],
                 row["rating"],
-                half_up(row["total_score"]),
+                row["total_score"],
                 row["previous_rank"],
                 row["movement"],
                 row["computed_at"],

@@ -7,6 +7,7 @@ from iid_api.kit.exports import EXPORT_RESPONSES, ExportDep, export_response
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.rendered import NOT_MODIFIED, json_response
 from iid_api.kit.replica import PublicReadSessionDep
+from iid_api.kit.schemas import ProvinceQuery
 from iid_api.kit.tenancy import PublicScopeDep
 from iid_api.rankings import service
 from iid_api.rankings.export import RankingFilters, document
@@ -35,7 +36,7 @@ async def get_ranking(
     scope: PublicScopeDep,
     export: ExportDep,
     basis: BasisQuery = None,
-    province: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
+    province: ProvinceQuery = None,
 ) -> Response:
     """A cluster's ranking (rank, index, rating, movement against the previous published
     period), as last written by the worker in one transaction. The verified ranking of a

@@ -6,6 +6,7 @@ from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.principal import PublicPrincipalDep
+from iid_api.kit.schemas import ProvinceQuery
 from iid_api.kit.tenancy import PublicScopeDep, ScopeDep
 from iid_api.regions import service
 from iid_api.regions.schemas import (
@@ -18,8 +19,6 @@ from iid_api.regions.schemas import (
 
 router = APIRouter(tags=["regions"], responses=PROBLEM_RESPONSES)
 
-ProvinceCode = Annotated[str | None, Query(pattern=r"^\d{2}$", examples=["73"])]
-
 
 @router.get("/v1/regions", response_model=Page[RegionOut])
 async def list_regions(
@@ -27,7 +26,7 @@ async def list_regions(
     page: PageDep,
     _: PublicPrincipalDep,
     kind: RegionKind | None = None,
-    province: ProvinceCode = None,
+    province: ProvinceQuery = None,
     cluster: Cluster | None = None,
     period: Annotated[
         int | None, Query(description="period of the cluster filter; default the latest")

@@ -188,13 +188,11 @@ async def region_changes(
     )
     states = _States(session, scope, year, region)
     await states.load(changes)
-    has_more = len(changes) == limit and total > limit
-    next_after = changes[-1].position if has_more else max(end, after)
-    return ChangesPage(
-        items=[states.out(change) for change in changes],
+    return ChangesPage.build(
+        [states.out(change) for change in changes],
+        changes,
         total=total,
         after=after,
-        next_after=next_after,
+        end=end,
         limit=limit,
-        has_more=has_more,
     )

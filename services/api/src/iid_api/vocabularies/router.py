@@ -20,8 +20,8 @@ else:  # the names, as an enum in the schema
 async def list_vocabularies(page: PageDep, _: PublicPrincipalDep) -> Any:
     """The closed vocabularies: each names the fields that take its codes. Public."""
     everything = service.summaries()
-    start = (page.page - 1) * page.limit
-    return VocabularyPage.build(everything[start : start + page.limit], len(everything), page)
+    chosen = everything[page.offset : page.offset + page.limit]
+    return VocabularyPage.build(chosen, len(everything), page)
 
 
 @router.get("/{name}", response_model=Vocabulary)

@@ -72,19 +72,23 @@ def _deliveries(changes: list[Change], subscribers: list[Subscriber]) -> list[di
     return rows
 
 
+async def _locked_cursor(session: AsyncSession) -> int:
+    """The dispatcher's position, its row locked until the caller's transaction ends."""
+    position = select(WebhookCursor.position).where(WebhookCursor.name == CURSOR)
+    found = await session.scalar(position.with_for_update())
+    if found is None:  # the migration writes the row; an emptied table (tests) starts over
+        row = insert(WebhookCursor).values(name=CURSOR, position=0).on_conflict_do_nothing()
+        await session.execute(row)
+        found = await session.scalar(position.with_for_update())
+    return int(found or 0)
+
+
 async def dispatch(factory: async_sessionmaker[AsyncSession], batch: int = BATCH) -> int:
     """Read the log to its end; the number of deliveries written."""
     written = 0
     while True:
         async with factory() as session:
-            # the migration writes the row; an emptied table (tests) starts from the beginning
-            await session.execute(
-                insert(WebhookCursor).values(name=CURSOR, position=0).on_conflict_do_nothing()
-            )
-            cursor = await session.scalar(
-                select(WebhookCursor.position).where(WebhookCursor.name == CURSOR).with_for_update()
-            )
-            changes = await read_changes(session, cursor or 0, batch)
+            changes = await read_changes(session, await _locked_cursor(session), batch)
             if not changes:
                 await session.rollback()
                 return written

@@ -169,6 +169,8 @@ class Probe:
         if self.region["province_code"]:
             params["province"] = self.region["province_code"]
         response = await api.get(f"/v1/periods/{YEAR}/rankings", params=params)
+        if response.status_code == 503:  # an overloaded service sheds the read: ask again
+            return None
         response.raise_for_status()
         for row in response.json()["items"]:
             if row["region_code"] == self.region["code"]:

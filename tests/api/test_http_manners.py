@@ -1,11 +1,15 @@
 """HTTP manners a client can rely on: single answers with an ETag (and 304), gzip for large
-JSON without breaking ETags, `Retry-After` on every 429 (documented too)."""
+JSON without breaking ETags, `Retry-After` on every 429 (documented too), and no request
+handed to the thread pool."""
 
 import gzip
+import inspect
 
 from fastapi import FastAPI
 from httpx import AsyncClient
 
+from iid_api.kit.edge import dependants
+from tests.api.routes import operations
 from tests.api.support import (
     REGION,
     YEAR,
@@ -84,3 +88,29 @@ async def test_every_429_says_when_to_come_back(public: AsyncClient, fastapi_app
                     assert "Retry-After" in answer["headers"]
                 if status == "201":
                     assert "Location" in answer["headers"]
+
+
+def _runs_in_thread_pool(call: object) -> bool:
+    """FastAPI runs a plain `def` endpoint or dependency in a worker thread: a hop and a thread
+    switch per request for code that never blocks."""
+    if call is None:
+        return False
+    return not (
+        inspect.iscoroutinefunction(call)
+        or inspect.isasyncgenfunction(call)
+        or inspect.iscoroutinefunction(getattr(call, "__call__", None))  # noqa: B004
+    )
+
+
+# FastAPI's own form class, built per sign-in (rare next to saves and reads)
+ALLOWED_IN_THREAD_POOL = {"POST /v1/auth/token: OAuth2PasswordRequestForm"}
+
+
+def test_no_endpoint_or_dependency_runs_in_the_thread_pool(fastapi_app: FastAPI) -> None:
+    threaded = {
+        f"{operation}: {getattr(dependant.call, '__qualname__', dependant.call)}"
+        for operation in operations(fastapi_app)
+        for dependant in dependants(operation.route.dependant)
+        if _runs_in_thread_pool(dependant.call)
+    }
+    assert sorted(threaded - ALLOWED_IN_THREAD_POOL) == []

@@ -96,7 +96,7 @@ def get_settings() -> Settings:
     return Settings()
 
 
-def app_settings(request: Request) -> Settings:
+async def app_settings(request: Request) -> Settings:
     """The settings the app was created with (tests give the app their own)."""
     settings: Settings = request.app.state.settings
     return settings

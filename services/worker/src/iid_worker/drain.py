@@ -1,7 +1,8 @@
 """Follow the outbox: drain dirty regions in rounds, then re-rank the clusters they moved.
 
 The worker listens on `iid_work` (sent by the outbox triggers when a change commits) and also
-polls every `drain_poll_seconds`, so a missed notification costs a poll, never a change. A
+polls every `drain_poll_seconds`, so a missed notification costs a poll, never a change; steps
+start at least `drain_gather_seconds` apart, so a busy stream is drained in batches. A
 round claims up to `REGIONS_PER_ROUND` of the longest-waiting regions that no other worker
 holds and stores them through the same code as the full recompute (`recompute_round`); after
 each round every cluster with a pending ranking marker is re-ranked once. Under load a round
@@ -71,7 +72,10 @@ async def rerank_claimed(factory: Factory) -> int:
 
 
 async def drain(factory: Factory, limit: int = REGIONS_PER_ROUND) -> DrainStats:
-    """Rounds until no marker is left that this worker can claim."""
+    """Rounds, each followed by the re-ranking it made due, until one claims less than it
+    could: then everything claimable when it began was taken, and what arrived since waits for
+    the next step (a stream of changes would otherwise keep this loop in rounds of one or two
+    regions, each paying a whole cluster's re-ranking)."""
     stats = DrainStats()
     while True:
         result = await recompute_claimed(factory, limit)
@@ -82,7 +86,7 @@ async def drain(factory: Factory, limit: int = REGIONS_PER_ROUND) -> DrainStats:
             observe_freshness(result.marker_ages)
         reranked = await rerank_claimed(factory)
         stats.clusters += reranked
-        if result is None and not reranked:
+        if (result is None or result.regions < limit) and reranked < CLUSTERS_PER_ROUND:
             return stats
 
 
@@ -102,10 +106,12 @@ class Drainer:
         poll_seconds: float,
         dispatch_runs: Callable[[list[Any]], Awaitable[None]],
         hand_offs: Sequence[Callable[[Factory], Awaitable[None]]] = (),
+        gather_seconds: float = 0.0,
     ) -> None:
         self.factory = factory
         self.database_url = database_url
         self.poll_seconds = poll_seconds
+        self.gather_seconds = gather_seconds
         self.dispatch_runs = dispatch_runs
         self.hand_offs = tuple(hand_offs)
         self.total = DrainStats()
@@ -123,7 +129,9 @@ class Drainer:
         return asyncio.create_task(self.run(), name="iid-outbox-drain")
 
     async def run(self) -> None:
-        await follow(self.database_url, [WORK_CHANNEL], self.poll_seconds, self.step)
+        await follow(
+            self.database_url, [WORK_CHANNEL], self.poll_seconds, self.step, self.gather_seconds
+        )
 
     async def step(self) -> DrainStats:
         """Drain what is claimable, dispatch queued runs and the other hand-offs, then number

@@ -148,7 +148,12 @@ async def serve(settings: Settings) -> None:
     )
     hand_offs = [uncertainty, hand_off_exports(queue)]
     drainer = Drainer(
-        factory, settings.database_url, settings.drain_poll_seconds, dispatch_runs, hand_offs
+        factory,
+        settings.database_url,
+        settings.drain_poll_seconds,
+        dispatch_runs,
+        hand_offs,
+        settings.drain_gather_seconds,
     )
     webhooks = webhook_loop(factory, settings)
     ctx: dict[str, Any] = {

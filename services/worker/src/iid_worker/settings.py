@@ -21,6 +21,9 @@ class Settings(CommonSettings, StorageSettings, WebhookSettings):
     # The outbox drain wakes on NOTIFY; it also looks at the markers this often, so a lost
     # notification (listener reconnecting) delays a change by at most this much.
     drain_poll_seconds: float = Field(default=1.0, gt=0)
+    # Drain steps start at least this far apart: under a rush each step gathers the changes of
+    # this long and re-ranks a cluster once for all of them (a quiet change waits for nothing).
+    drain_gather_seconds: float = Field(default=0.2, ge=0, le=5)
     # The last-resort sweep: one more drain pass, and a restart of the drain loop if it died.
     sweep_interval_seconds: int = Field(default=30, ge=1, le=60)
     # Hour (UTC) of the nightly full recompute of open periods: 19 UTC is 02 WIB.

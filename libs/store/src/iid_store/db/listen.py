@@ -81,10 +81,13 @@ async def follow(
     channels: Sequence[str],
     poll_seconds: float,
     step: Callable[[], Awaitable[object]],
+    gather_seconds: float = 0.0,
 ) -> None:
     """Run `step` when one of `channels` is notified, when the listening connection comes up or
     goes down (something may have been missed), and at least every `poll_seconds`; until
-    cancelled. `step` must be correct without any notification: they only make it sooner."""
+    cancelled. `step` must be correct without any notification: they only make it sooner.
+    Steps start at least `gather_seconds` apart: the first notification after a quiet spell
+    is served at once, a busy stream in batches of what arrived meanwhile."""
     wake = asyncio.Event()
     listener = Listener(
         database_url, channels, lambda _channel, _payload: wake.set(), lambda _up: wake.set()
@@ -95,8 +98,18 @@ async def follow(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), poll_seconds)
             wake.clear()
+            started = asyncio.get_running_loop().time()
             await step()
+            await _pause_until(started + gather_seconds)
     finally:
         listening.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await listening
+
+
+async def _pause_until(moment: float) -> None:
+    # one step's fixed costs (claiming, re-ranking whole clusters, numbering the change log)
+    # are then shared by every change that arrived during the pause, not paid per change
+    delay = moment - asyncio.get_running_loop().time()
+    if delay > 0:
+        await asyncio.sleep(delay)

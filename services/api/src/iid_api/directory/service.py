@@ -44,6 +44,7 @@ from iid_api.directory.schemas import (
     YearReport,
     facet_value,
 )
+from iid_api.kit.db import read_at_once
 from iid_api.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from iid_api.kit.pagination import decode_cursor, encode_cursor
 from iid_api.kit.principal import ANONYMOUS
@@ -142,9 +143,17 @@ async def search(
     sorting = repository.ordering(chosen, query.q)
     after = [] if cursor is None else [sorting.after(_cursor_keys(chosen, cursor))]
     where = [visible(scope), *repository.conditions(query)]
-    async with repository.custom_plans(session):
-        total, facets = await _facets(session, where)
-        rows = await repository.page_of_hits(session, [*where, *after], sorting, query.q, limit + 1)
+
+    async def counted(reader: AsyncSession) -> tuple[int, dict[str, list[FacetValue]]]:
+        async with repository.custom_plans(reader):
+            return await _facets(reader, where)
+
+    async def page(reader: AsyncSession) -> list[Any]:
+        async with repository.custom_plans(reader):
+            hits = [*where, *after]
+            return await repository.page_of_hits(reader, hits, sorting, query.q, limit + 1)
+
+    (total, facets), rows = await read_at_once(session, counted, page)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from iid_store.storage import Storage, storage_for
 
 
-def get_storage(request: Request) -> Storage:
+async def get_storage(request: Request) -> Storage:
     return storage_for(request.app.state.settings)
 
 

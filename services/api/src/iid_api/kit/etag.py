@@ -26,7 +26,7 @@ def with_etag(item: VersionedT, response: Response) -> VersionedT:
     return item
 
 
-def parse_if_match(
+async def parse_if_match(
     if_match: Annotated[
         str | None,
         Header(description='ETag of the version you edited, e.g. "3"; a stale one answers 412'),

@@ -74,7 +74,7 @@ class ExportRequest:
     table: str | None
 
 
-def export_request(
+async def export_request(
     request: Request,
     export_format: Annotated[
         ExportFormat | None,

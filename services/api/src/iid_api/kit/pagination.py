@@ -26,7 +26,7 @@ class PageParams(BaseModel):
         return (self.page - 1) * self.limit
 
 
-def page_params(
+async def page_params(
     page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")] = 50,
 ) -> PageParams:

@@ -193,11 +193,11 @@ class Scope:
         return self.principal.user_id
 
 
-def get_scope(principal: PrincipalDep) -> Scope:
+async def get_scope(principal: PrincipalDep) -> Scope:
     return Scope(principal)
 
 
-def get_public_scope(principal: PublicPrincipalDep) -> Scope:
+async def get_public_scope(principal: PublicPrincipalDep) -> Scope:
     return Scope(principal)
 
 

@@ -64,7 +64,13 @@ CANDIDATES_PER_CLAIM = 4
 
 
 async def _claim(
-    session: AsyncSession, kind: str, model: Any, name: Any, limit: int, period_year: int | None
+    session: AsyncSession,
+    kind: str,
+    model: Any,
+    name: Any,
+    limit: int,
+    period_year: int | None,
+    skip_years: Collection[int] = (),
 ) -> list[tuple[int, str]]:
     """Up to `limit` of the longest-waiting markers of one period (the oldest's) that no other
     claimer holds, under transaction advisory locks (the ones `lock` takes too; `name`: what
@@ -75,6 +81,8 @@ async def _claim(
     )
     if period_year is not None:
         statement = statement.where(model.period_year == period_year)
+    if skip_years:
+        statement = statement.where(model.period_year.not_in(sorted(skip_years)))
     rows = (await session.execute(statement.limit(limit * CANDIDATES_PER_CLAIM))).all()
     candidates = [(year, name) for year, name in rows if year == rows[0][0]] if rows else []
     claimed: list[tuple[int, str]] = []
@@ -92,10 +100,14 @@ async def _claim(
 
 
 async def claim_regions(
-    session: AsyncSession, limit: int, period_year: int | None = None
+    session: AsyncSession,
+    limit: int,
+    period_year: int | None = None,
+    skip_years: Collection[int] = (),
 ) -> list[tuple[int, str]]:
     marker = RecomputeMarker
-    return await _claim(session, "recompute", marker, marker.region_code, limit, period_year)
+    code = marker.region_code
+    return await _claim(session, "recompute", marker, code, limit, period_year, skip_years)
 
 
 async def claim_rankings(session: AsyncSession, limit: int) -> list[tuple[int, str, str]]:

@@ -13,7 +13,7 @@ towards the full recompute's.
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,12 +48,12 @@ class DrainStats:
 
 
 async def recompute_claimed(
-    factory: Factory, limit: int, period_year: int | None = None
+    factory: Factory, limit: int, period_year: int | None = None, skip_years: Collection[int] = ()
 ) -> RoundResult | None:
-    """One round: claim up to `limit` dirty regions of one period and store their scorecards;
-    None when there is nothing to claim."""
+    """One round: claim up to `limit` dirty regions of one period (not of `skip_years`) and
+    store their scorecards; None when there is nothing to claim."""
     async with factory() as session:
-        claimed = await data.claim_regions(session, limit, period_year)
+        claimed = await data.claim_regions(session, limit, period_year, skip_years)
         if not claimed:
             await session.rollback()
             return None
@@ -72,21 +72,25 @@ async def rerank_claimed(factory: Factory) -> int:
 
 
 async def drain(factory: Factory, limit: int = REGIONS_PER_ROUND) -> DrainStats:
-    """Rounds, each followed by the re-ranking it made due, until one claims less than it
-    could: then everything claimable when it began was taken, and what arrived since waits for
-    the next step (a stream of changes would otherwise keep this loop in rounds of one or two
-    regions, each paying a whole cluster's re-ranking)."""
+    """Rounds, each followed by the re-ranking it made due, until every period with claimable
+    regions has had a round that claimed less than it could: then everything claimable in it
+    when that round began was taken, and what arrived since waits for the next step (a stream
+    of changes would otherwise keep this loop in rounds of one or two regions, each paying a
+    whole cluster's re-ranking)."""
     stats = DrainStats()
+    taken: set[int] = set()  # periods whose claimable regions this step has taken
     while True:
-        result = await recompute_claimed(factory, limit)
+        result = await recompute_claimed(factory, limit, skip_years=taken)
         if result is not None:
             stats.rounds += 1
             stats.regions += result.regions
             observe_regions_recomputed(result.regions)
             observe_freshness(result.marker_ages)
+            if result.regions < limit:
+                taken.add(result.period_year)
         reranked = await rerank_claimed(factory)
         stats.clusters += reranked
-        if (result is None or result.regions < limit) and reranked < CLUSTERS_PER_ROUND:
+        if result is None and reranked < CLUSTERS_PER_ROUND:
             return stats
 
 

@@ -33,6 +33,7 @@ from iid_worker import data
 class RoundResult:
     """What one round of work changed, and whether newer work is already waiting."""
 
+    period_year: int
     regions: int
     clusters_to_rerank: frozenset[str]
     still_dirty: bool
@@ -103,7 +104,7 @@ async def recompute_round(
     period = await data.period(session, period_year)
     if period is None:  # the period is gone: nothing to compute
         await session.rollback()
-        return RoundResult(0, frozenset(), still_dirty=False)
+        return RoundResult(period_year, 0, frozenset(), still_dirty=False)
     edition = await period_edition(session, period)
     inputs = await load_region_inputs(session, period_year, region_codes)
     stored = await data.stored_snapshots(session, period_year, region_codes)
@@ -134,7 +135,7 @@ async def recompute_round(
         session, region_key, generations, region_codes, period_year
     )
     await session.commit()
-    return RoundResult(len(region_codes), frozenset(clusters), still_dirty, ages)
+    return RoundResult(period_year, len(region_codes), frozenset(clusters), still_dirty, ages)
 
 
 async def rerank_cluster(session: AsyncSession, period_year: int, cluster: str, basis: str) -> bool:

@@ -55,6 +55,7 @@ from statements import statements_per_save  # noqa: E402
 from iid_scoring import load_edition  # noqa: E402
 from iid_store.config import CommonSettings  # noqa: E402
 from iid_store.db import create_engine, create_session_factory  # noqa: E402
+from iid_store.heap import freeze_startup_objects  # noqa: E402
 from iid_worker.full_recompute import RecomputeProcesses, processes_for  # noqa: E402
 from iid_worker.settings import Settings as WorkerSettings  # noqa: E402
 from tests.e2e.stack import Stack, prepare_database  # noqa: E402
@@ -153,6 +154,7 @@ async def _run_rush(stack: Stack, engine: AsyncEngine, options: Options, **kw: A
 
 async def run(options: Options) -> dict[str, Any]:
     result: dict[str, Any] = {"machine": machine.describe(), "quick": options.quick}
+    freeze_startup_objects()  # as the worker's processes do: the imports are not scored
     result.update(scoring_figures(options.quick))
     stack = Stack()
     processes = None

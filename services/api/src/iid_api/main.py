@@ -44,6 +44,7 @@ from iid_api.vocabularies.router import router as vocabularies_router
 from iid_api.webhooks.router import router as webhooks_router
 from iid_api.whatif.router import router as whatif_router
 from iid_store.db import create_engine, create_session_factory
+from iid_store.heap import freeze_startup_objects
 
 DESCRIPTION = """
 The Indeks Inovasi Daerah (IID) service: regions report innovations and answer the indicator
@@ -71,6 +72,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.caches = Caches(settings.database_url, settings.principal_cache_seconds)
     app.state.replica = open_replica(settings, app.state.caches)
     await app.state.caches.start()
+    freeze_startup_objects()
     # iid_store.db.create_engine allows as many connections again in overflow
     limit = 2 * settings.database_pool_size
     uninstrument = [instrument_pool(app.state.engine, limit, "primary")]

@@ -8,6 +8,7 @@ import asyncio
 
 from iid_store.db import create_engine, create_session_factory
 from iid_store.db.models import RecomputeRun
+from iid_store.heap import freeze_startup_objects
 from iid_store.logs import configure_logging
 from iid_worker import data
 from iid_worker.full_recompute import processes_for, run_full_recompute
@@ -44,6 +45,7 @@ def main() -> None:
     arguments = parser.parse_args()
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
+    freeze_startup_objects()
     if arguments.command == "recompute":
         run = asyncio.run(_recompute(settings, arguments.period))
         print(f"run {run.id}: {run.status}, {run.regions_done} regions")

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from iid_store.config import CommonSettings
 from iid_store.db import create_engine, create_session_factory
 from iid_store.db.models import BASES, RecomputeRun
+from iid_store.heap import freeze_startup_objects
 from iid_store.outbox import mark_regions_for_recompute
 from iid_worker import data
 from iid_worker.drain import REGIONS_PER_ROUND, recompute_claimed
@@ -186,7 +187,7 @@ class RecomputeProcesses:
             # spawn, not fork: a fork would copy the worker's event loop and open connections
             context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
-                self.processes, mp_context=context, initializer=_leave_interrupts_to_the_worker
+                self.processes, mp_context=context, initializer=_prepare_pool_process
             )
         return self._pool
 
@@ -225,10 +226,12 @@ def processes_for(settings: Settings) -> RecomputeProcesses | None:
     return RecomputeProcesses(settings, count) if count > 1 else None
 
 
-def _leave_interrupts_to_the_worker() -> None:
+def _prepare_pool_process() -> None:
     """Ctrl-C reaches the whole process group: the worker shuts its pool down in order, so a
-    pool process ignores it rather than die mid-round with a traceback."""
+    pool process ignores it rather than die mid-round with a traceback. The imports done, the
+    start-up heap is set aside as in the worker's own process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    freeze_startup_objects()
 
 
 def _ready() -> None:

@@ -6,7 +6,14 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_worker.drain import drain
-from tests.api.support import REGION, YEAR, create_period, ok
+from tests.api.support import (
+    REGION,
+    YEAR,
+    create_agency,
+    create_innovation,
+    create_period,
+    ok,
+)
 from tests.support.statements import counted, transaction_control
 
 
@@ -57,20 +64,29 @@ async def test_rankings_and_summary_carry_etags_and_follow_the_worker(
     assert ok(await client.get(summary_url))["ratings"]["kurang_inovatif"] == 1
 
 
-async def test_a_read_is_one_round_trip_and_a_save_adds_only_begin_and_commit(
+async def test_a_read_and_a_single_save_are_one_round_trip_a_bulk_save_adds_its_transaction(
     client: AsyncClient, fastapi_app: FastAPI, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     """A GET runs without a transaction and no checkout pings the server (kit/db.py,
-    iid_store.db): the stored scorecard is its one statement and nothing else."""
+    iid_store.db): the stored scorecard is its one statement and nothing else. A save of one
+    answer is one statement without BEGIN and COMMIT (all or nothing by itself); a save of
+    several answers keeps its transaction."""
     await create_period(client)
     await drain(session_factory)
     url = f"/v1/periods/{YEAR}/regions/{REGION}/scorecard"
     save = f"/v1/periods/{YEAR}/regions/{REGION}/spd-answers/1"
+    entry = await create_innovation(client, (await create_agency(client))["id"])
+    bulk = f"/v1/innovations/{entry['id']}/answers"
     ok(await client.get(url))
     ok(await client.put(save, json={"level": 1}))  # the caches are warm
+    ok(await client.put(f"{bulk}/16", json={"level": 1}))
     with counted(fastapi_app) as statements, transaction_control(fastapi_app) as control:
         ok(await client.get(url))
     assert (len(statements), control) == (1, [])
-    with transaction_control(fastapi_app) as control:
+    with counted(fastapi_app) as statements, transaction_control(fastapi_app) as control:
         ok(await client.put(save, json={"level": 2}))
-    assert control == ["BEGIN", "COMMIT"]
+    assert (len(statements), control) == (1, [])
+    answers = [{"indicator": code, "level": 2} for code in ("17", "18")]
+    with counted(fastapi_app) as statements, transaction_control(fastapi_app) as control:
+        ok(await client.put(bulk, json={"answers": answers}))
+    assert (len(statements), control) == (1, ["BEGIN", "COMMIT"])

@@ -17,8 +17,7 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from iid_store.db import SessionFactory
 from iid_store.db.listen import follow
 from iid_store.outbox import WORK_CHANNEL
 from iid_worker import data
@@ -29,8 +28,6 @@ logger = logging.getLogger("iid_worker.drain")
 
 REGIONS_PER_ROUND = 50
 CLUSTERS_PER_ROUND = 20
-
-Factory = async_sessionmaker[AsyncSession]
 
 
 @dataclass
@@ -48,7 +45,10 @@ class DrainStats:
 
 
 async def recompute_claimed(
-    factory: Factory, limit: int, period_year: int | None = None, skip_years: Collection[int] = ()
+    factory: SessionFactory,
+    limit: int,
+    period_year: int | None = None,
+    skip_years: Collection[int] = (),
 ) -> RoundResult | None:
     """One round: claim up to `limit` dirty regions of one period (not of `skip_years`) and
     store their scorecards; None when there is nothing to claim."""
@@ -60,7 +60,7 @@ async def recompute_claimed(
         return await recompute_round(session, claimed[0][0], [code for _, code in claimed])
 
 
-async def rerank_claimed(factory: Factory) -> int:
+async def rerank_claimed(factory: SessionFactory) -> int:
     """Re-rank every cluster and basis with a pending marker that no other worker holds, once
     each, in one transaction (readers see the rankings of a round change together)."""
     async with factory() as session:
@@ -71,7 +71,7 @@ async def rerank_claimed(factory: Factory) -> int:
     return len(claimed)
 
 
-async def drain(factory: Factory, limit: int = REGIONS_PER_ROUND) -> DrainStats:
+async def drain(factory: SessionFactory, limit: int = REGIONS_PER_ROUND) -> DrainStats:
     """Rounds, each followed by the re-ranking it made due, until every period with claimable
     regions has had a round that claimed less than it could: then everything claimable in it
     when that round began was taken, and what arrived since waits for the next step (a stream
@@ -105,11 +105,11 @@ class Drainer:
 
     def __init__(
         self,
-        factory: Factory,
+        factory: SessionFactory,
         database_url: str,
         poll_seconds: float,
         dispatch_runs: Callable[[list[Any]], Awaitable[None]],
-        hand_offs: Sequence[Callable[[Factory], Awaitable[None]]] = (),
+        hand_offs: Sequence[Callable[[SessionFactory], Awaitable[None]]] = (),
         gather_seconds: float = 0.0,
     ) -> None:
         self.factory = factory

@@ -15,23 +15,22 @@ from typing import Any
 
 from arq.connections import ArqRedis
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_api.exports.production import expire, produce
+from iid_store.db import SessionFactory
 from iid_store.db.models import Export
 from iid_store.storage import StorageSettings, export_storage_for
 from iid_worker.jobs import factory_of
 from iid_worker.settings import Settings
 
 logger = logging.getLogger("iid_worker.exports")
-Factory = async_sessionmaker[AsyncSession]
 JOB = "make_export"
 
 
-def hand_off(redis: ArqRedis) -> Callable[[Factory], Awaitable[None]]:
+def hand_off(redis: ArqRedis) -> Callable[[SessionFactory], Awaitable[None]]:
     """What the outbox drain runs after each step: hand queued exports to arq."""
 
-    async def run(factory: Factory) -> None:
+    async def run(factory: SessionFactory) -> None:
         async with factory() as session:
             queued = list(await session.scalars(select(Export.id).where(Export.status == "queued")))
         try:

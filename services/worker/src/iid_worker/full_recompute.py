@@ -24,10 +24,10 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from iid_store.config import CommonSettings
-from iid_store.db import create_engine, create_session_factory
+from iid_store.db import SessionFactory, create_engine, create_session_factory
 from iid_store.db.models import BASES, RecomputeRun
 from iid_store.heap import freeze_startup_objects
 from iid_store.outbox import mark_regions_for_recompute
@@ -42,11 +42,9 @@ ROUNDS_IN_FLIGHT = 2
 # Rounds per claimer at least: the last rounds finish about together.
 ROUNDS_PER_CLAIMER = 3
 
-Factory = async_sessionmaker[AsyncSession]
-
 
 async def run_full_recompute(
-    factory: Factory, run_id: uuid.UUID, processes: RecomputeProcesses | None = None
+    factory: SessionFactory, run_id: uuid.UUID, processes: RecomputeProcesses | None = None
 ) -> None:
     """Every region's scorecards (in `processes` when given, else here), then every
     cluster's ranking, for the run's period.
@@ -97,7 +95,9 @@ def round_size(regions: int, lanes: int) -> int:
     return max(1, min(REGIONS_PER_ROUND, math.ceil(regions / (lanes * ROUNDS_PER_CLAIMER))))
 
 
-async def recompute_period(factory: Factory, run_id: uuid.UUID, year: int, limit: int) -> None:
+async def recompute_period(
+    factory: SessionFactory, run_id: uuid.UUID, year: int, limit: int
+) -> None:
     """Rounds of the period's marked regions, ROUNDS_IN_FLIGHT at a time, until none is left to
     claim, counting them in the run's progress."""
 
@@ -116,7 +116,7 @@ async def recompute_period(factory: Factory, run_id: uuid.UUID, year: int, limit
                 group.create_task(claimer())
 
 
-async def _rerank_all(factory: Factory, year: int) -> None:
+async def _rerank_all(factory: SessionFactory, year: int) -> None:
     async def one_ranking(cluster: str, basis: str) -> None:
         async with factory() as session:
             await rerank_cluster(session, year, cluster, basis)
@@ -243,7 +243,7 @@ _process_engine: AsyncEngine | None = None
 
 
 def run_in_pool_process(
-    work: Callable[[Factory], Coroutine[Any, Any, None]], settings: CommonSettings
+    work: Callable[[SessionFactory], Coroutine[Any, Any, None]], settings: CommonSettings
 ) -> None:
     """Run `work` on this pool process's event loop and engine, created on first use."""
     # Kept for the process's life, so that a recompute finds its connections open and its

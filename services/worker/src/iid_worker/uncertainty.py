@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from arq.connections import ArqRedis
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_scoring import Edition, score_region
 from iid_scoring.decision_model import estimate, model_document
@@ -33,7 +33,7 @@ from iid_scoring.simulation import (
     simulate_region,
 )
 from iid_scoring.uncertain import UNDECIDED, UncertainRegion
-from iid_store.db import insert_rows
+from iid_store.db import SessionFactory, insert_rows
 from iid_store.db.models import (
     ClusterMembership,
     Period,
@@ -49,8 +49,7 @@ from iid_store.uncertainty import CountedDecisions, count_decisions, load_uncert
 from iid_worker import data
 from iid_worker.jobs import factory_of
 
-Factory = async_sessionmaker[AsyncSession]
-HandOff = Callable[[Factory], Awaitable[None]]
+HandOff = Callable[[SessionFactory], Awaitable[None]]
 logger = logging.getLogger("iid_worker.uncertainty")
 JOB = "rank_uncertainty"
 
@@ -75,7 +74,7 @@ class Simulated:
     ranks: list[dict[str, Any]]
 
 
-async def simulate_period(factory: Factory, year: int, draws: int, seed: int) -> bool:
+async def simulate_period(factory: SessionFactory, year: int, draws: int, seed: int) -> bool:
     """One run; False when the period does not exist."""
     async with factory() as session:
         state = await _read(session, year)
@@ -263,7 +262,7 @@ async def nightly_uncertainty(ctx: dict[str, Any]) -> int:
 def hand_off(redis: ArqRedis, quiet_seconds: float, max_wait_seconds: float) -> HandOff:
     """What the outbox drain runs after each step: hand the periods that are due to arq."""
 
-    async def run(factory: Factory) -> None:
+    async def run(factory: SessionFactory) -> None:
         async with factory() as session:
             years = await due_periods(session, quiet_seconds, max_wait_seconds)
         if not years:

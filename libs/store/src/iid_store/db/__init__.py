@@ -63,7 +63,10 @@ def _discard_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -
         raise exc.DisconnectionError("the server closed this pooled connection")
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     # expire_on_commit=False: objects stay readable after the explicit commit that precedes
     # building the response.
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.exports.kinds import KINDS
 from iid_api.kit.errors import Problem
@@ -26,11 +26,11 @@ from iid_api.kit.exports import ExportFormat
 from iid_api.kit.principal import Principal, Role
 from iid_api.kit.spreadsheets import Document, csv_chunks, file_chunks, xlsx_file
 from iid_api.kit.tenancy import Scope
+from iid_store.db import SessionFactory
 from iid_store.db.models import Export
 from iid_store.storage import Storage
 
 logger = logging.getLogger("iid_api.exports")
-Factory = async_sessionmaker[AsyncSession]
 PROGRESS_SECONDS = 1.0
 
 
@@ -49,7 +49,7 @@ class Stored:
 class _Progress:
     """Rows written so far, flushed to the row about every second."""
 
-    def __init__(self, factory: Factory, export_id: uuid.UUID) -> None:
+    def __init__(self, factory: SessionFactory, export_id: uuid.UUID) -> None:
         self.factory, self.export_id, self.rows, self.flushed = factory, export_id, 0, 0
 
     def update(self, rows: int) -> None:
@@ -76,7 +76,7 @@ async def _set(session: AsyncSession, export_id: uuid.UUID, status: str, **value
     )
 
 
-async def _start(factory: Factory, export_id: uuid.UUID) -> Export | None:
+async def _start(factory: SessionFactory, export_id: uuid.UUID) -> Export | None:
     """Mark the export running; None when there is nothing (more) to do."""
     async with factory() as session:
         export = await session.scalar(
@@ -115,7 +115,7 @@ def _chunks(export: Export, document: Document, progress: _Progress) -> AsyncIte
 
 
 async def _write(
-    factory: Factory, storage: Storage, export: Export, progress: _Progress
+    factory: SessionFactory, storage: Storage, export: Export, progress: _Progress
 ) -> tuple[Document, Stored]:
     kind = KINDS[export.what]
     stored, digest = Stored(), hashlib.sha256()
@@ -136,7 +136,7 @@ async def _write(
 
 
 async def produce(
-    factory: Factory, storage: Storage, export_id: uuid.UUID, retention: timedelta
+    factory: SessionFactory, storage: Storage, export_id: uuid.UUID, retention: timedelta
 ) -> str | None:
     """Make the export; its final status (None: it was not waiting to be made)."""
     export = await _start(factory, export_id)
@@ -169,14 +169,16 @@ async def produce(
     )
 
 
-async def _finish(factory: Factory, export_id: uuid.UUID, status: str, **values: object) -> str:
+async def _finish(
+    factory: SessionFactory, export_id: uuid.UUID, status: str, **values: object
+) -> str:
     async with factory() as session:
         await _set(session, export_id, status, finished_at=datetime.now(UTC), **values)
         await session.commit()
     return status
 
 
-async def expire(factory: Factory, storage: Storage, now: datetime) -> int:
+async def expire(factory: SessionFactory, storage: Storage, now: datetime) -> int:
     """Delete the files of exports whose time is up; how many."""
     async with factory() as session:
         due = list(

@@ -8,6 +8,8 @@ from typing import Any
 import orjson
 from fastapi import Request, Response
 
+from iid_api.kit.etag import matches
+
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not Modified: the `ETag` sent in `If-None-Match` is still current"}
 }
@@ -37,7 +39,6 @@ def body_etag(body: bytes) -> str:
 def json_response(request: Request, body: bytes) -> Response:
     """`body` with a strong ETag of its bytes; 304 when `If-None-Match` names it."""
     tag = body_etag(body)
-    sent = request.headers.get("if-none-match", "")
-    if sent.strip() == "*" or tag in (part.strip().removeprefix("W/") for part in sent.split(",")):
+    if matches(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers={"ETag": tag})
     return Response(body, media_type="application/json", headers={"ETag": tag})

@@ -22,13 +22,13 @@ from datetime import datetime, timedelta
 
 import httpcore
 from sqlalchemy import text, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_store.db import SessionFactory
 from iid_store.db.models import WebhookDelivery, WebhookSubscription
 from iid_store.webhooks import signature
 from iid_worker.webhooks.targets import RefusedTarget
 
-Factory = async_sessionmaker[AsyncSession]
 # Bytes of a failed answer kept as its reason.
 REASON_BYTES = 300
 
@@ -98,7 +98,9 @@ _CLAIM = text(
 )
 
 
-async def claim(factory: Factory, now: datetime, policy: RetryPolicy, limit: int) -> list[Due]:
+async def claim(
+    factory: SessionFactory, now: datetime, policy: RetryPolicy, limit: int
+) -> list[Due]:
     async with factory() as session:
         rows = await session.execute(
             _CLAIM, {"now": now, "lease_until": now + policy.lease, "limit": limit}
@@ -164,7 +166,7 @@ async def _outcome(response: httpcore.Response) -> Outcome:
 
 
 async def record(
-    factory: Factory,
+    factory: SessionFactory,
     due: Due,
     outcome: Outcome,
     now: datetime,
@@ -223,7 +225,7 @@ class DeliveryRound:
 
 
 async def deliver_due(
-    factory: Factory,
+    factory: SessionFactory,
     sender: Sender,
     now: datetime,
     policy: RetryPolicy,

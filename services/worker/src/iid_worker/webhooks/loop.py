@@ -7,9 +7,9 @@ import logging
 from datetime import UTC, datetime
 
 import httpcore
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_store.changes import CHANGES_CHANNEL
+from iid_store.db import SessionFactory
 from iid_store.db.listen import follow
 from iid_worker.settings import Settings
 from iid_worker.webhooks.delivery import DeliveryRound, RetryPolicy, Sender, deliver_due
@@ -17,13 +17,12 @@ from iid_worker.webhooks.dispatch import dispatch
 from iid_worker.webhooks.targets import SafeTargets
 
 logger = logging.getLogger("iid_worker.webhooks")
-Factory = async_sessionmaker[AsyncSession]
 
 
 class WebhookLoop:
     def __init__(
         self,
-        factory: Factory,
+        factory: SessionFactory,
         database_url: str,
         sender: Sender,
         policy: RetryPolicy,
@@ -56,7 +55,7 @@ class WebhookLoop:
             return total
 
 
-def webhook_loop(factory: Factory, settings: Settings) -> WebhookLoop:
+def webhook_loop(factory: SessionFactory, settings: Settings) -> WebhookLoop:
     """The loop as the settings say: a connection pool that reaches only safe targets (https
     only in production), the retry policy, the poll."""
     pool = httpcore.AsyncConnectionPool(

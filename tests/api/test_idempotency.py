@@ -5,6 +5,7 @@ import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
+from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,6 +24,7 @@ from tests.api.support import (
 )
 from tests.conftest import RoleHeaders
 from tests.support.credentials import TEST_PASSWORD, add_user, bearer
+from tests.support.statements import counted
 
 URL = f"/v1/periods/{YEAR}/regions/{REGION}/innovations"
 
@@ -189,3 +191,17 @@ async def test_a_retry_while_the_first_runs_is_told_when_to_come_back(
     )
     problem(response, 409)
     assert response.headers["Retry-After"] == "1"
+
+
+async def test_a_cached_api_key_is_not_read_again_to_name_the_caller(
+    client: AsyncClient, fastapi_app: FastAPI
+) -> None:
+    await create_period(client)
+    agency = await create_agency(client)  # the client's key is known (and cached) from here
+    body = innovation_body(agency["id"])
+    headers = {"Idempotency-Key": "known-key"}
+    with counted(fastapi_app) as statements:
+        first = ok(await client.post(URL, json=body, headers=headers), 201)
+        again = await client.post(URL, json=body, headers=headers)
+    assert (ok(again, 201), again.headers["idempotent-replayed"]) == (first, "true")
+    assert [sql for sql in statements if "api_keys" in sql] == []

@@ -100,9 +100,13 @@ async def _keep_a_national_admin(
     session: AsyncSession, user: models.User, *, stays_admin: bool
 ) -> None:
     """409 when the change would leave no active national admin (whoever asks, by whatever
-    credential); called under `lock_national_admins`, so concurrent changes count in turn."""
+    credential). A change that removes one takes `lock_national_admins` first, so concurrent
+    removals count in turn; any other change of a user takes no national lock."""
     removed = user.active and user.role == Role.NATIONAL_ADMIN and not stays_admin
-    if removed and await repository.other_active_national_admins(session, user.id) == 0:
+    if not removed:
+        return
+    await repository.lock_national_admins(session)
+    if await repository.other_active_national_admins(session, user.id) == 0:
         raise Conflict(
             "this is the last active national admin: make another user national admin "
             "before deactivating or demoting this one"
@@ -112,7 +116,6 @@ async def _keep_a_national_admin(
 async def update_user(
     session: AsyncSession, scope: Scope, user_id: uuid.UUID, data: UserPatch
 ) -> models.User:
-    await repository.lock_national_admins(session)
     user = await get_user(session, scope, user_id, for_update=True)
     stays_admin = data.active is not False and data.role in (None, Role.NATIONAL_ADMIN)
     await _keep_a_national_admin(session, user, stays_admin=stays_admin)
@@ -137,7 +140,6 @@ async def update_user(
 
 async def deactivate_user(session: AsyncSession, scope: Scope, user_id: uuid.UUID) -> None:
     """Users are never deleted (the audit trail names them): they are deactivated."""
-    await repository.lock_national_admins(session)
     user = await get_user(session, scope, user_id, for_update=True)
     await _keep_a_national_admin(session, user, stays_admin=False)
     before = snapshot(user)

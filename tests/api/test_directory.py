@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_api.directory import repository
 from iid_api.directory.repository import Entry
-from iid_store.db.models import ChangeLogEntry
+from iid_store.db.models import ChangeLogEntry, DirectoryScore
 from iid_worker.data import sequence_changes
 from iid_worker.drain import drain
 from tests.api.evidence_support import pdf, sid_evidence_url, upload
@@ -427,3 +427,32 @@ async def test_the_feed_has_no_gaps_when_writers_commit_out_of_order(
     again = ok(await public.get("/v1/feeds/innovations", params={"after": start + 1, "limit": 1}))
     assert [item["public_id"] for item in again["items"]] == [second]
     assert again["has_more"] is False
+
+
+async def test_scores_reach_the_directory_once_the_period_leaves_open(
+    client: AsyncClient, session_factory: Factory
+) -> None:
+    """Nothing shows an open period's points, so its rounds do not copy them (migration
+    f9b1d3e5a7c9); closing the period copies what its verified scorecards say, and every
+    later round copies its own."""
+
+    async def copied() -> int:
+        async with session_factory() as session:
+            return await session.scalar(select(func.count()).select_from(DirectoryScore)) or 0
+
+    await create_period(client, year=RUNNING)
+    agency = (await create_agency(client))["id"]
+    entry = await _enter(client, agency, REGION, RUNNING, "Sistem Antrean Puskesmas")
+    await send_innovation(client, entry["id"])
+    await drain(session_factory)
+    assert await copied() == 0
+    await move_period(client, "closed", year=RUNNING)
+    assert await copied() == 1
+    await move_period(client, "verifying", year=RUNNING)
+    for code in MANDATORY:
+        url = f"/v1/innovations/{entry['id']}/answers/{code}/decision"
+        ok(await client.put(url, json={"decision": "accept"}))
+    await drain(session_factory)
+    async with session_factory() as session:
+        points = await session.scalar(select(DirectoryScore.points))
+    assert points is not None and points > 0

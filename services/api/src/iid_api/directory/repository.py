@@ -509,6 +509,26 @@ async def replication(
     return await session.get(Replication, (public_id, source_id))
 
 
+# --- scores -------------------------------------------------------------------------------------
+# A verified scorecard's innovations and their points, as the scorecards trigger copies them
+# once a period is past `open` (migration f9b1d3e5a7c9)
+_COPY_SCORES = text(
+    "INSERT INTO directory_scores (entry_id, points)"
+    " SELECT e.id, (item->>'points')::numeric"
+    " FROM scorecards s"
+    " CROSS JOIN LATERAL json_array_elements(s.payload->'innovations') AS item"
+    " JOIN innovation_entries e ON e.id = (item->>'id')::uuid"
+    " WHERE s.period_year = :year AND s.basis = 'verified'"
+    " ON CONFLICT (entry_id) DO UPDATE SET points = EXCLUDED.points"
+    " WHERE directory_scores.points IS DISTINCT FROM EXCLUDED.points"
+)
+
+
+async def copy_scores(session: AsyncSession, year: int) -> None:
+    """Every verified scorecard's points of period `year`, in the caller's transaction."""
+    await session.execute(_COPY_SCORES, {"year": year})
+
+
 # --- the feed ---------------------------------------------------------------------------------
 async def record(session: AsyncSession, action: str, *where: ColumnElement[bool]) -> None:
     """A feed change (`published`, `updated`, `withdrawn`) for each sent entry meeting

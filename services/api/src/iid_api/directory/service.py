@@ -413,6 +413,12 @@ async def _audit_replication(
 
 
 # --- the feed ---------------------------------------------------------------------------------
+async def record_closing(session: AsyncSession, year: int) -> None:
+    """Period `year` leaves `open` (its row locked by the transition): the points of its
+    verified scorecards are copied now, and by the scorecards trigger from here on."""
+    await repository.copy_scores(session, year)
+
+
 async def record_publication(session: AsyncSession, year: int) -> None:
     """Period `year` is being published: its sent entries not yet public become so; those
     public already now show their scores."""

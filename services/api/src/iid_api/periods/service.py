@@ -116,6 +116,8 @@ async def transition(
         await mark_regions_for_recompute(
             session, year, await repository.member_regions(session, year)
         )
+    if data.to == "closed":
+        await directory.record_closing(session, year)
     if data.to == "published":
         await directory.record_publication(session, year)
         # later periods measure their ranking movement against the latest published period

@@ -10,13 +10,17 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_store.config import CommonSettings
 from iid_store.db import models
-from iid_store.outbox import mark_regions_for_recompute, request_full_recompute
+from iid_store.outbox import (
+    mark_rankings_for_rerank,
+    mark_regions_for_recompute,
+    request_full_recompute,
+)
 from iid_worker import data
 from iid_worker.drain import drain
 from iid_worker.full_recompute import RecomputeProcesses, run_full_recompute
@@ -428,3 +432,26 @@ async def test_a_claimed_change_reranks_the_claimed_basis_only(
     async with session_factory() as session:
         marked = (await session.execute(select(marker.cluster, marker.basis))).all()
     assert {(cluster, basis) for cluster, basis in marked} == {("kota", "claimed")}
+
+
+async def test_a_claim_holds_the_locks_its_round_and_rerank_skip(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """The drain's round and re-rank take no lock of their own (`claimed=True`): the claim's
+    try-locks must be the very locks `region_lock` and `cluster_lock` name."""
+    await _arrange(client)
+    async with session_factory() as session:
+        await mark_rankings_for_rerank(session, YEAR, {("kota", "claimed")})
+        await session.commit()
+    region_key = data.region_lock(YEAR, "73.72")
+    cluster_key = data.cluster_lock(YEAR, "kota", "claimed")
+    locking = text("SELECT pg_try_advisory_xact_lock(hashtext(:key))")
+    async with session_factory() as claimer, session_factory() as other:
+        assert (YEAR, "73.72") in await data.claim_regions(claimer, 1000, YEAR)
+        assert (YEAR, "kota", "claimed") in await data.claim_rankings(claimer, 100)
+        for key in (region_key, cluster_key):
+            assert await other.scalar(locking, {"key": key}) is False
+        await claimer.rollback()  # the claim ends with its transaction
+        for key in (region_key, cluster_key):
+            assert await other.scalar(locking, {"key": key}) is True
+        await other.rollback()

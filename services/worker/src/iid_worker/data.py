@@ -234,10 +234,19 @@ async def upsert(
 
 
 # --- rankings -----------------------------------------------------------------------------------
+_PREVIOUS_YEARS = "iid_previous_published_years"
+
+
 async def previous_published_year(session: AsyncSession, period_year: int) -> int | None:
-    return await session.scalar(
-        select(func.max(Period.year)).where(Period.year < period_year, Period.status == "published")
-    )
+    """Read once per session: a drain step re-ranks several clusters in one transaction."""
+    known: dict[int, int | None] = session.info.setdefault(_PREVIOUS_YEARS, {})
+    if period_year not in known:
+        known[period_year] = await session.scalar(
+            select(func.max(Period.year)).where(
+                Period.year < period_year, Period.status == "published"
+            )
+        )
+    return known[period_year]
 
 
 async def ranks_in(

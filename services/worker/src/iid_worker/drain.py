@@ -57,7 +57,8 @@ async def recompute_claimed(
         if not claimed:
             await session.rollback()
             return None
-        return await recompute_round(session, claimed[0][0], [code for _, code in claimed])
+        codes = [code for _, code in claimed]
+        return await recompute_round(session, claimed[0][0], codes, claimed=True)
 
 
 async def rerank_claimed(factory: SessionFactory) -> int:
@@ -66,7 +67,7 @@ async def rerank_claimed(factory: SessionFactory) -> int:
     async with factory() as session:
         claimed = await data.claim_rankings(session, CLUSTERS_PER_ROUND)
         for year, cluster, basis in claimed:
-            await rerank_cluster(session, year, cluster, basis)
+            await rerank_cluster(session, year, cluster, basis, claimed=True)
         await session.commit()
     return len(claimed)
 

@@ -92,13 +92,14 @@ def _snapshot(
 
 
 async def recompute_round(
-    session: AsyncSession, period_year: int, region_codes: Sequence[str]
+    session: AsyncSession, period_year: int, region_codes: Sequence[str], *, claimed: bool = False
 ) -> RoundResult:
     """Store both bases' scorecards of the regions in one transaction; mark the clusters of
     the regions whose index or total moved for re-ranking, on the basis that moved. A
     snapshot whose inputs hash is unchanged is left as it is: the hash covers the engine, the
     edition and the inputs, so the result would be the same."""
-    await data.lock(session, [data.region_lock(period_year, code) for code in region_codes])
+    if not claimed:  # a claim holds the same locks already
+        await data.lock(session, [data.region_lock(period_year, code) for code in region_codes])
     region_key = RecomputeMarker.region_code
     generations = await data.generations(session, region_key, region_codes, period_year)
     period = await data.period(session, period_year)
@@ -138,12 +139,15 @@ async def recompute_round(
     return RoundResult(period_year, len(region_codes), frozenset(clusters), still_dirty, ages)
 
 
-async def rerank_cluster(session: AsyncSession, period_year: int, cluster: str, basis: str) -> bool:
+async def rerank_cluster(
+    session: AsyncSession, period_year: int, cluster: str, basis: str, *, claimed: bool = False
+) -> bool:
     """Rewrite the cluster's ranking on one basis in the caller's transaction, which commits
     it (readers see the old ranking or the new one, never a mix). Only rows that changed are
     written: one region's move touches the places between its old and new rank, not a whole
     415-region cluster. True when a newer marker is already waiting."""
-    await data.lock(session, [data.cluster_lock(period_year, cluster, basis)])
+    if not claimed:  # a claim holds the same lock already
+        await data.lock(session, [data.cluster_lock(period_year, cluster, basis)])
     cluster_key = RankingMarker.cluster
     generations = await data.generations(session, cluster_key, [cluster], period_year, basis=basis)
     previous_year = await data.previous_published_year(session, period_year)

@@ -5,12 +5,14 @@ loop that follows the outbox) and `full_recompute`.
 """
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, text, tuple_, union, update
+from sqlalchemy import delete, false, func, or_, select, text, tuple_, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from iid_store.changes import CHANGES_CHANNEL
 from iid_store.db import insert_rows
@@ -249,40 +251,72 @@ async def previous_published_year(session: AsyncSession, period_year: int) -> in
     return known[period_year]
 
 
-async def ranks_in(
-    session: AsyncSession, period_year: int, cluster: str, basis: str
-) -> dict[str, int]:
-    rows = await session.execute(
-        select(RankingEntryRow.region_code, RankingEntryRow.rank).where(
-            RankingEntryRow.period_year == period_year,
-            RankingEntryRow.cluster == cluster,
-            RankingEntryRow.basis == basis,
-        )
-    )
-    return {region: rank for region, rank in rows}
+@dataclass(frozen=True)
+class Standing:
+    """A region in a cluster's ranking on one basis: its stored scorecard's figures (None when
+    it is no longer a member), its rank in the previous published period's same ranking, and
+    its stored ranking row's RANKING_FIELDS (None when not ranked yet)."""
+
+    region: str
+    scorecard: tuple[Decimal, Decimal, str] | None  # index, total, rating
+    previous_rank: int | None
+    stored: tuple[Any, ...] | None
 
 
-async def cluster_scorecards(
-    session: AsyncSession, period_year: int, cluster: str, basis: str
-) -> list[tuple[str, Decimal, Decimal, str]]:
-    """(region, index, total, rating) of the cluster's stored scorecards."""
-    card, member = Scorecard, ClusterMembership
-    rows = await session.execute(
+async def cluster_standing(
+    session: AsyncSession, period_year: int, previous_year: int | None, cluster: str, basis: str
+) -> list[Standing]:
+    """Every region with a scorecard in the cluster or a stored row in its ranking, in one
+    read: what a re-rank needs (the members' scorecards, their previous ranks, what is stored)."""
+    card, member, row = Scorecard, ClusterMembership, RankingEntryRow
+    cards = (
         select(card.region_code, card.index, card.total_score, card.rating)
         .join(
             member,
             (member.region_code == card.region_code) & (member.period_year == card.period_year),
         )
         .where(card.period_year == period_year, card.basis == basis, member.cluster == cluster)
+        .subquery("cards")
     )
-    return [(region, index, total, rating) for region, index, total, rating in rows]
-
-
-async def stored_ranking(session: AsyncSession, keys: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
-    row = RankingEntryRow
-    columns = [getattr(row, name) for name in RANKING_FIELDS]
-    stored = await session.execute(select(row.region_code, *columns).filter_by(**keys))
-    return {region: tuple(values) for region, *values in stored}
+    fields = [getattr(row, name) for name in RANKING_FIELDS]
+    stored = (
+        select(row.region_code, *fields)
+        .where(row.period_year == period_year, row.cluster == cluster, row.basis == basis)
+        .subquery("stored")
+    )
+    previous = aliased(RankingEntryRow)
+    in_previous = (
+        (previous.period_year == previous_year)
+        & (previous.cluster == cluster)
+        & (previous.basis == basis)
+        & (previous.region_code == cards.c.region_code)
+        if previous_year is not None
+        else false()
+    )
+    statement = select(
+        func.coalesce(cards.c.region_code, stored.c.region_code),
+        cards.c.index,
+        cards.c.total_score,
+        cards.c.rating,
+        previous.rank,
+        *(stored.c[field.key] for field in fields),
+        stored.c.region_code.is_not(None),
+    ).select_from(
+        cards.join(stored, stored.c.region_code == cards.c.region_code, full=True).outerjoin(
+            previous, in_previous
+        )
+    )
+    return [
+        Standing(
+            region,
+            None if index is None else (index, total, rating),
+            previous_rank,
+            tuple(values) if ranked else None,
+        )
+        for region, index, total, rating, previous_rank, *values, ranked in await session.execute(
+            statement
+        )
+    ]
 
 
 async def delete_ranking_rows(

@@ -152,8 +152,9 @@ async def rerank_cluster(
     generations = await data.generations(session, cluster_key, [cluster], period_year, basis=basis)
     previous_year = await data.previous_published_year(session, period_year)
     keys = {"period_year": period_year, "cluster": cluster, "basis": basis}
-    wanted = await _ranking_rows(session, period_year, previous_year, cluster, basis)
-    stored = await data.stored_ranking(session, keys)
+    standing = await data.cluster_standing(session, period_year, previous_year, cluster, basis)
+    wanted = _ranking_rows(standing)
+    stored = {place.region: place.stored for place in standing if place.stored is not None}
     await data.delete_ranking_rows(session, keys, stored.keys() - wanted.keys())
     changed = [
         {**keys, "region_code": region, **values}
@@ -167,22 +168,19 @@ async def rerank_cluster(
     return still_dirty
 
 
-async def _ranking_rows(
-    session: AsyncSession, period_year: int, previous_year: int | None, cluster: str, basis: str
-) -> dict[str, dict[str, Any]]:
+def _ranking_rows(standing: list[data.Standing]) -> dict[str, dict[str, Any]]:
     """The ranking the cluster's stored scorecards give now: region -> its row's values, with
     the movement against the same cluster and basis of the latest earlier published period."""
-    ratings, entries = {}, []
-    for region, index, total, rating in await data.cluster_scorecards(
-        session, period_year, cluster, basis
-    ):
-        ratings[region] = rating
-        entries.append(RankingEntry(region=region, index=index, total_score=total))
-    previous = (
-        None
-        if previous_year is None
-        else await data.ranks_in(session, previous_year, cluster, basis)
-    )
+    ratings: dict[str, str] = {}
+    entries: list[RankingEntry] = []
+    previous: dict[str, int] = {}
+    for place in standing:
+        if place.scorecard is None:  # no longer a member: its stored row goes
+            continue
+        index, total, ratings[place.region] = place.scorecard
+        entries.append(RankingEntry(region=place.region, index=index, total_score=total))
+        if place.previous_rank is not None:
+            previous[place.region] = place.previous_rank
     return {
         entry.region: {
             "position": position,

@@ -300,7 +300,6 @@ async def cluster_standing(
         cards.c.rating,
         previous.rank,
         *(stored.c[field.key] for field in fields),
-        stored.c.region_code.is_not(None),
     ).select_from(
         cards.join(stored, stored.c.region_code == cards.c.region_code, full=True).outerjoin(
             previous, in_previous
@@ -311,11 +310,9 @@ async def cluster_standing(
             region,
             None if index is None else (index, total, rating),
             previous_rank,
-            tuple(values) if ranked else None,
+            None if values[0] is None else tuple(values),  # a stored row has its position
         )
-        for region, index, total, rating, previous_rank, *values, ranked in await session.execute(
-            statement
-        )
+        for region, index, total, rating, previous_rank, *values in await session.execute(statement)
     ]
 
 

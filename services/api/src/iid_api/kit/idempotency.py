@@ -40,7 +40,7 @@ from iid_api.kit.errors import (
     Problem,
     problem_response,
 )
-from iid_api.kit.principal import KeyHolder
+from iid_api.kit.principal import cached_api_key
 from iid_store.db.models import IdempotencyRecord
 
 Scope = MutableMapping[str, Any]
@@ -157,8 +157,8 @@ async def _principal_of(scope: Scope, headers: Headers) -> str | None:
     app_state = scope["app"].state
     if looks_like_api_key(credential):
         key_digest = digest(credential)
-        cached = app_state.caches.principals.get(("key", key_digest))
-        if isinstance(cached, KeyHolder):  # kit/cache.py: dropped when the key changes
+        cached = cached_api_key(app_state.caches, key_digest)
+        if cached is not None:  # kit/cache.py: dropped when the key changes
             return f"key:{cached.principal.api_key_id}"
         async with app_state.session_factory() as session:
             row = await api_key_by_digest(session, key_digest)

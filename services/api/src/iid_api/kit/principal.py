@@ -26,7 +26,7 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.auth import repository
-from iid_api.kit.cache import caches_of
+from iid_api.kit.cache import Caches, caches_of
 from iid_api.kit.credentials import (
     InvalidToken,
     decode_access_token,
@@ -89,6 +89,17 @@ class KeyHolder:
     expires_at: datetime | None
 
 
+def api_key_entry(key_digest: str) -> tuple[str, str]:
+    """The principal cache's key of an API key, by its digest."""
+    return ("key", key_digest)
+
+
+def cached_api_key(caches: Caches, key_digest: str) -> KeyHolder | None:
+    """The API key as cached, without reading the database (None: not cached)."""
+    found = caches.principals.get(api_key_entry(key_digest))
+    return found if isinstance(found, KeyHolder) else None
+
+
 async def _from_api_key(request: Request, session: AsyncSession, key: str) -> Principal:
     key_digest = digest(key)
 
@@ -106,7 +117,7 @@ async def _from_api_key(request: Request, session: AsyncSession, key: str) -> Pr
         )
         return KeyHolder(principal, row.expires_at)
 
-    holder = await caches_of(session).principals.get_or_load(("key", key_digest), load)
+    holder = await caches_of(session).principals.get_or_load(api_key_entry(key_digest), load)
     if not isinstance(holder, KeyHolder) or (
         holder.expires_at is not None and holder.expires_at <= datetime.now(UTC)
     ):

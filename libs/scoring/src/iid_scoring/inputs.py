@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from iid_scoring._records import record
+
 
 @dataclass(frozen=True, slots=True)
 class Measured:
@@ -18,7 +20,7 @@ class Measured:
 Answer = int | Measured
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InnovationInput:
     """One innovation as sent. `urusan[0]` is the main urusan; `developed_on` is the latest
     development date, which lets an innovation implemented before the window in."""

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from iid_scoring._decimal import fmt2
+from iid_scoring._records import record
 
 
-@dataclass(frozen=True)
+@record
 class RankingEntry:
     region: str
     index: Decimal
     total_score: Decimal
 
 
-@dataclass(frozen=True)
+@record
 class RankedEntry:
     region: str
     rank: int

@@ -8,9 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from iid_scoring._decimal import fmt2
+from iid_scoring._records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IndicatorScore:
     """SPD rows: the region's level and points. SID rows: `level` is None and `points` is the
     row's contribution to SID (points summed over counted innovations / divisor)."""
@@ -34,7 +35,7 @@ class IndicatorScore:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VariableScore:
     """`share` is points as a percentage of the variable's maximum (0..100)."""
 
@@ -56,7 +57,7 @@ class VariableScore:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InnovationScore:
     """status: counted | rejected (in n, 0 points) | excluded (not in n; reason stage|window)."""
 

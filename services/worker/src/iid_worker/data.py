@@ -5,10 +5,9 @@ loop that follows the outbox) and `full_recompute`.
 """
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, false, func, or_, select, text, tuple_, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -251,8 +250,7 @@ async def previous_published_year(session: AsyncSession, period_year: int) -> in
     return known[period_year]
 
 
-@dataclass(frozen=True)
-class Standing:
+class Standing(NamedTuple):
     """A region in a cluster's ranking on one basis: its stored scorecard's figures (None when
     it is no longer a member), its rank in the previous published period's same ranking, and
     its stored ranking row's RANKING_FIELDS (None when not ranked yet)."""

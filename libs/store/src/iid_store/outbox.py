@@ -16,10 +16,10 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iid_store.db import insert_rows
+from iid_store.db import cached_statement, insert_rows
 from iid_store.db.models import (
     BASES,
     RankingMarker,
@@ -32,13 +32,19 @@ from iid_store.db.models import (
 WORK_CHANNEL = "iid_work"
 
 
-def marker_upsert(model: Any, keys: Sequence[dict[str, Any]]) -> Any:
-    """The statement that inserts or bumps the markers of `keys` (distinct, each the marker's
-    primary key as a dict), whatever their number."""
-    statement = insert_rows(model, keys)
+async def upsert_markers(session: AsyncSession, model: Any, keys: Sequence[dict[str, Any]]) -> None:
+    """Insert or bump the markers of `keys` (distinct, each the marker's primary key as a
+    dict), whatever their number, in one statement."""
+    statement, arrays = insert_rows(model, keys)
+    await session.execute(_bumping(statement, tuple(arrays)), arrays)
+
+
+@cached_statement
+def _bumping(statement: Insert, keys: tuple[str, ...]) -> Insert:
+    model = statement.table
     return statement.on_conflict_do_update(
-        index_elements=list(keys[0]),
-        set_={"generation": model.generation + 1, "requested_at": func.now()},
+        index_elements=list(keys),
+        set_={"generation": model.c.generation + 1, "requested_at": func.now()},
     )
 
 
@@ -49,7 +55,7 @@ async def mark_regions_for_recompute(
     sets lock the marker rows in the same order)."""
     if region_codes:
         keys = [{"period_year": period_year, "region_code": c} for c in sorted(set(region_codes))]
-        await session.execute(marker_upsert(RecomputeMarker, keys))
+        await upsert_markers(session, RecomputeMarker, keys)
 
 
 async def mark_clusters_for_rerank(
@@ -73,7 +79,7 @@ async def mark_rankings_for_rerank(
         for cluster, basis in sorted(set(rankings))
     ]
     if keys:
-        await session.execute(marker_upsert(RankingMarker, keys))
+        await upsert_markers(session, RankingMarker, keys)
 
 
 async def request_full_recompute(

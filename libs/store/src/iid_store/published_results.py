@@ -212,13 +212,14 @@ async def store(
     rows = [
         {**asdict(result), "import_id": import_id, "imported_by": imported_by} for result in results
     ]
-    statement = insert_rows(ImportedResult, rows)
+    statement, arrays = insert_rows(ImportedResult, rows)
     if not replace:
-        await session.execute(statement.on_conflict_do_nothing())
+        await session.execute(statement.on_conflict_do_nothing(), arrays)
         return
-    replaced = {column: statement.excluded[column] for column in rows[0] if column not in KEY}
+    replaced = {column: statement.excluded[column] for column in arrays if column not in KEY}
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=list(KEY), set_={**replaced, "imported_at": func.now()}
-        )
+        ),
+        arrays,
     )

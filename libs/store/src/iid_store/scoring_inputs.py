@@ -17,11 +17,23 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, String, func, select, true, type_coerce
+from sqlalchemy import (
+    Executable,
+    SmallInteger,
+    String,
+    any_,
+    bindparam,
+    func,
+    select,
+    true,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import NullType
 
 from iid_scoring import Decision, Decisions, InnovationInput, RegionInput, verified_input
+from iid_store.db import cached_statement
 from iid_store.db.models import (
     InnovationEntry,
     InnovationRejection,
@@ -109,10 +121,24 @@ async def spd_claims(
     return answers
 
 
+# The parameters of the loading statements (`_regions_of`), which are built once each.
+_YEAR = bindparam("year", type_=SmallInteger)
+_CODES = bindparam("codes", type_=ARRAY(String))
+
+
+def _regions_of(period_year: int, region_codes: Sequence[str]) -> dict[str, Any]:
+    return {"year": period_year, "codes": list(region_codes)}
+
+
 async def spd_rows(session: AsyncSession, period_year: int, region_codes: Sequence[str]) -> Any:
     """(region, indicator, claimed level, decision or None, lowered level or None) of every
     SPD answer of the regions."""
-    return await session.execute(
+    return await session.execute(_spd_rows(), _regions_of(period_year, region_codes))
+
+
+@cached_statement
+def _spd_rows() -> Executable:
+    return (
         select(
             SpdAnswer.region_code,
             SpdAnswer.indicator,
@@ -121,16 +147,15 @@ async def spd_rows(session: AsyncSession, period_year: int, region_codes: Sequen
             VerificationDecision.level,
         )
         .outerjoin(VerificationDecision, VerificationDecision.spd_answer_id == SpdAnswer.id)
-        .where(SpdAnswer.period_year == period_year, SpdAnswer.region_code.in_(region_codes))
+        .where(SpdAnswer.period_year == _YEAR, SpdAnswer.region_code == any_(_CODES))
     )
 
 
-def _live_entries(period_year: int, region_codes: Sequence[str]) -> tuple[ColumnElement[bool], ...]:
-    return (
-        InnovationEntry.period_year == period_year,
-        InnovationEntry.region_code.in_(region_codes),
-        InnovationEntry.deleted_at.is_(None),
-    )
+_LIVE_ENTRIES = (
+    InnovationEntry.period_year == _YEAR,
+    InnovationEntry.region_code == any_(_CODES),
+    InnovationEntry.deleted_at.is_(None),
+)
 
 
 def _as_loaded(column: Any) -> Any:
@@ -144,40 +169,10 @@ async def live_entries(
     session: AsyncSession, period_year: int, region_codes: Sequence[str]
 ) -> tuple[dict[str, list[LiveEntry]], frozenset[str]]:
     """Each region's live entries, and the ids of those rejected as a whole."""
-    # SID answers aggregated per entry through a LATERAL subquery: each entry's answers come
-    # from the (entry_id, indicator) index, so loading many chunks of regions reads every
-    # answer once; a join grouped by entry scanned the whole table for every chunk. They come
-    # as one JSON object per entry, which the driver's json codec (the engine's orjson) turns
-    # into the answers dict in C rather than Python zipping two arrays.
-    per_entry = (
-        select(
-            _as_loaded(func.json_object_agg(SidAnswer.indicator, SidAnswer.level)).label("levels")
-        )
-        .where(SidAnswer.entry_id == InnovationEntry.id)
-        .lateral("answers")
-    )
-    statement = (
-        select(
-            InnovationEntry.region_code,
-            InnovationEntry.id.cast(String).label("id"),
-            InnovationEntry.stage,
-            _as_loaded(InnovationEntry.urusan),
-            InnovationEntry.implemented_on,
-            InnovationEntry.developed_on,
-            (InnovationEntry.status == "sent").label("sent"),
-            InnovationRejection.entry_id.is_not(None).label("rejected"),
-            per_entry.c.levels,
-        )
-        .select_from(InnovationEntry)
-        .join(per_entry, true())
-        .outerjoin(InnovationRejection, InnovationRejection.entry_id == InnovationEntry.id)
-        .where(*_live_entries(period_year, region_codes))
-        .order_by(InnovationEntry.region_code, InnovationEntry.id)  # the order scorecards keep
-    )
     entries: dict[str, list[LiveEntry]] = defaultdict(list)
     rejections: set[str] = set()
     connection = await session.connection()  # Core rows: the ORM adds nothing to plain columns
-    rows = (await connection.execute(statement)).all()
+    rows = (await connection.execute(_live_entries(), _regions_of(period_year, region_codes))).all()
     for region, entry_id, stage, urusan, implemented, developed, sent, rejected, levels in rows:
         claimed = InnovationInput(
             id=entry_id,
@@ -193,12 +188,55 @@ async def live_entries(
     return entries, frozenset(rejections)
 
 
+@cached_statement
+def _live_entries() -> Executable:
+    # SID answers aggregated per entry through a LATERAL subquery: each entry's answers come
+    # from the (entry_id, indicator) index, so loading many chunks of regions reads every
+    # answer once; a join grouped by entry scanned the whole table for every chunk. They come
+    # as one JSON object per entry, which the driver's json codec (the engine's orjson) turns
+    # into the answers dict in C rather than Python zipping two arrays.
+    per_entry = (
+        select(
+            _as_loaded(func.json_object_agg(SidAnswer.indicator, SidAnswer.level)).label("levels")
+        )
+        .where(SidAnswer.entry_id == InnovationEntry.id)
+        .lateral("answers")
+    )
+    return (
+        select(
+            InnovationEntry.region_code,
+            InnovationEntry.id.cast(String).label("id"),
+            InnovationEntry.stage,
+            _as_loaded(InnovationEntry.urusan),
+            InnovationEntry.implemented_on,
+            InnovationEntry.developed_on,
+            (InnovationEntry.status == "sent").label("sent"),
+            InnovationRejection.entry_id.is_not(None).label("rejected"),
+            per_entry.c.levels,
+        )
+        .select_from(InnovationEntry)
+        .join(per_entry, true())
+        .outerjoin(InnovationRejection, InnovationRejection.entry_id == InnovationEntry.id)
+        .where(*_LIVE_ENTRIES)
+        .order_by(InnovationEntry.region_code, InnovationEntry.id)  # the order scorecards keep
+    )
+
+
 async def sid_decisions(
     session: AsyncSession, period_year: int, region_codes: Sequence[str]
 ) -> dict[str, dict[str, Decision]]:
     """Verifier decisions on the regions' SID answers; driven by the decisions table, which is
     empty for most of a period."""
-    rows = await session.execute(
+    rows = await session.execute(_sid_decisions(), _regions_of(period_year, region_codes))
+    decisions: dict[str, dict[str, Decision]] = defaultdict(dict)
+    for entry, code, decision, level in rows:
+        decisions[entry][code] = Decision(decision, level)
+    return decisions
+
+
+@cached_statement
+def _sid_decisions() -> Executable:
+    return (
         select(
             SidAnswer.entry_id.cast(String),
             SidAnswer.indicator,
@@ -207,9 +245,5 @@ async def sid_decisions(
         )
         .join(SidAnswer, SidAnswer.id == VerificationDecision.sid_answer_id)
         .join(InnovationEntry, InnovationEntry.id == SidAnswer.entry_id)
-        .where(*_live_entries(period_year, region_codes))
+        .where(*_LIVE_ENTRIES)
     )
-    decisions: dict[str, dict[str, Decision]] = defaultdict(dict)
-    for entry, code, decision, level in rows:
-        decisions[entry][code] = Decision(decision, level)
-    return decisions

@@ -9,12 +9,26 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, false, func, or_, select, text, tuple_, union, update
+from sqlalchemy import (
+    Executable,
+    SmallInteger,
+    String,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+    union,
+    update,
+)
+from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from iid_store.changes import CHANGES_CHANNEL
-from iid_store.db import insert_rows
+from iid_store.db import cached_statement, insert_rows
 from iid_store.db.models import (
     ClusterMembership,
     EmailMessage,
@@ -223,14 +237,16 @@ async def upsert(
 ) -> None:
     """Insert the rows, or update every other column given (and `computed_at`) where their
     keys exist (distinct), in one execution (see iid_store.db.insert_rows)."""
-    if not rows:
-        return
-    statement = insert_rows(model, rows)
-    updated = {name: statement.excluded[name] for name in rows[0] if name not in keys}
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=list(keys), set_={**updated, "computed_at": func.now()}
-        )
+    if rows:
+        statement, arrays = insert_rows(model, rows)
+        await session.execute(_updating(statement, tuple(arrays), tuple(keys)), arrays)
+
+
+@cached_statement
+def _updating(statement: Insert, names: tuple[str, ...], keys: tuple[str, ...]) -> Insert:
+    updated = {name: statement.excluded[name] for name in names if name not in keys}
+    return statement.on_conflict_do_update(
+        index_elements=list(keys), set_={**updated, "computed_at": func.now()}
     )
 
 
@@ -266,32 +282,48 @@ async def cluster_standing(
 ) -> list[Standing]:
     """Every region with a scorecard in the cluster or a stored row in its ranking, in one
     read: what a re-rank needs (the members' scorecards, their previous ranks, what is stored)."""
+    keys = {"year": period_year, "previous_year": previous_year, "cluster": cluster, "basis": basis}
+    return [
+        Standing(
+            region,
+            None if index is None else (index, total, rating),
+            previous_rank,
+            None if values[0] is None else tuple(values),  # a stored row has its position
+        )
+        for region, index, total, rating, previous_rank, *values in await session.execute(
+            _cluster_standing(), keys
+        )
+    ]
+
+
+@cached_statement
+def _cluster_standing() -> Executable:
     card, member, row = Scorecard, ClusterMembership, RankingEntryRow
+    year = bindparam("year", type_=SmallInteger)
+    cluster, basis = bindparam("cluster", type_=String), bindparam("basis", type_=String)
     cards = (
         select(card.region_code, card.index, card.total_score, card.rating)
         .join(
             member,
             (member.region_code == card.region_code) & (member.period_year == card.period_year),
         )
-        .where(card.period_year == period_year, card.basis == basis, member.cluster == cluster)
+        .where(card.period_year == year, card.basis == basis, member.cluster == cluster)
         .subquery("cards")
     )
     fields = [getattr(row, name) for name in RANKING_FIELDS]
     stored = (
         select(row.region_code, *fields)
-        .where(row.period_year == period_year, row.cluster == cluster, row.basis == basis)
+        .where(row.period_year == year, row.cluster == cluster, row.basis == basis)
         .subquery("stored")
     )
     previous = aliased(RankingEntryRow)
-    in_previous = (
-        (previous.period_year == previous_year)
+    in_previous = (  # a NULL previous year (none published) matches no row
+        (previous.period_year == bindparam("previous_year"))
         & (previous.cluster == cluster)
         & (previous.basis == basis)
         & (previous.region_code == cards.c.region_code)
-        if previous_year is not None
-        else false()
     )
-    statement = select(
+    return select(
         func.coalesce(cards.c.region_code, stored.c.region_code),
         cards.c.index,
         cards.c.total_score,
@@ -303,15 +335,6 @@ async def cluster_standing(
             previous, in_previous
         )
     )
-    return [
-        Standing(
-            region,
-            None if index is None else (index, total, rating),
-            previous_rank,
-            None if values[0] is None else tuple(values),  # a stored row has its position
-        )
-        for region, index, total, rating, previous_rank, *values in await session.execute(statement)
-    ]
 
 
 async def delete_ranking_rows(

@@ -200,10 +200,13 @@ async def _store(session: AsyncSession, state: PeriodState, result: Simulated) -
     """Replace the period's results whole, and clear its marker if nothing newer arrived."""
     await data.lock(session, [f"uncertainty:{state.year}"])
     await session.execute(delete(UncertaintyRun).where(UncertaintyRun.period_year == state.year))
-    await session.execute(insert_rows(UncertaintyRun, [result.run]))
-    for model, rows in ((UncertaintyRegion, result.regions), (UncertaintyRank, result.ranks)):
+    for model, rows in (
+        (UncertaintyRun, [result.run]),
+        (UncertaintyRegion, result.regions),
+        (UncertaintyRank, result.ranks),
+    ):
         if rows:
-            await session.execute(insert_rows(model, rows))
+            await session.execute(*insert_rows(model, rows))
     marker = UncertaintyMarker
     await session.execute(
         delete(marker).where(

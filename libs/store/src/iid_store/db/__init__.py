@@ -3,9 +3,10 @@ administration (`iid_store.db.admin`) and LISTEN connections (`iid_store.db.list
 
 One AsyncSession per request or job, never shared between concurrent tasks."""
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar, cast
 
 import orjson
 from sqlalchemy import Executable, Row, String, bindparam, event, exc, func, select
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from iid_store.config import CommonSettings
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _json(value: object) -> str:
@@ -84,20 +87,34 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
             raise
 
 
-def insert_rows(model: Any, rows: Sequence[dict[str, Any]]) -> Insert:
+def cached_statement(build: F) -> F:
+    """`build` (a function of hashable arguments returning a statement) run once per
+    arguments. Parameters of the statement are bound at execution, never built into it."""
+    # Building a statement costs more Python than running it on a small table: a re-rank
+    # built its upsert's `excluded` alias and its read's subqueries anew every time, about
+    # half of its CPU (docs/benchmarks.md, "Speed tricks").
+    return cast(F, cache(build))
+
+
+def insert_rows(model: Any, rows: Sequence[dict[str, Any]]) -> tuple[Insert, dict[str, list[Any]]]:
     """INSERT of the rows (all with the same keys) as `INSERT ... SELECT FROM unnest(one
-    array per column)`: one execution whatever their number, where executemany ran a
-    statement per row, and the same SQL for any number, where a VALUES list was compiled
-    anew for every size. The caller adds its ON CONFLICT clause; keys must then be distinct
-    (one statement cannot update a row twice)."""
-    columns = model.__table__.c
-    names = list(rows[0])
-    arrays = [
-        bindparam(name, [row[name] for row in rows], ARRAY(_unbounded(columns[name].type)))
-        for name in names
-    ]
+    array per column)`, and its parameters (the arrays): one execution whatever their number,
+    where executemany ran a statement per row, and the same SQL for any number, where a
+    VALUES list was compiled anew for every size. A caller adding an ON CONFLICT clause
+    builds it once too (`cached_statement`); keys must then be distinct (one statement cannot
+    update a row twice)."""
+    names = tuple(rows[0])
+    return insert_from_arrays(model, names), {name: [row[name] for row in rows] for name in names}
+
+
+@cached_statement
+def insert_from_arrays(model: Any, names: tuple[str, ...]) -> Insert:
+    """The statement of `insert_rows` (the worker writes the same few shapes of rows in every
+    round)."""
+    table = model.__table__  # Core, not ORM: the arrays are parameters, not rows of entities
+    arrays = [bindparam(name, type_=ARRAY(_unbounded(table.c[name].type))) for name in names]
     source = select(func.unnest(*arrays).table_valued(*names).render_derived())
-    return insert(model).from_select(names, source)
+    return insert(table).from_select(list(names), source)
 
 
 def _unbounded(column_type: Any) -> Any:

@@ -94,7 +94,8 @@ async def dispatch(factory: async_sessionmaker[AsyncSession], batch: int = BATCH
                 return written
             rows = _deliveries(changes, await _subscribers(session))
             if rows:
-                await session.execute(insert_rows(WebhookDelivery, rows).on_conflict_do_nothing())
+                statement, arrays = insert_rows(WebhookDelivery, rows)
+                await session.execute(statement.on_conflict_do_nothing(), arrays)
             await session.execute(
                 update(WebhookCursor)
                 .where(WebhookCursor.name == CURSOR)

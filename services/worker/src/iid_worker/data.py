@@ -10,9 +10,12 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BigInteger,
     Executable,
     SmallInteger,
     String,
+    all_,
+    any_,
     bindparam,
     delete,
     func,
@@ -23,7 +26,7 @@ from sqlalchemy import (
     union,
     update,
 )
-from sqlalchemy.dialects.postgresql import Insert
+from sqlalchemy.dialects.postgresql import ARRAY, Insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -81,24 +84,21 @@ CANDIDATES_PER_CLAIM = 4
 async def _claim(
     session: AsyncSession,
     kind: str,
-    model: Any,
-    name: Any,
     limit: int,
     period_year: int | None,
     skip_years: Collection[int] = (),
 ) -> list[tuple[int, str]]:
     """Up to `limit` of the longest-waiting markers of one period (the oldest's) that no other
-    claimer holds, under transaction advisory locks (the ones `lock` takes too; `name`: what
-    names a marker in its lock after the period). Only as many locks are tried at a time as
-    places are left, so a claim never holds more than it uses."""
-    statement = select(model.period_year, name).order_by(
-        model.first_requested_at, model.period_year, name
-    )
-    if period_year is not None:
-        statement = statement.where(model.period_year == period_year)
-    if skip_years:
-        statement = statement.where(model.period_year.not_in(sorted(skip_years)))
-    rows = (await session.execute(statement.limit(limit * CANDIDATES_PER_CLAIM))).all()
+    claimer holds, under transaction advisory locks (the ones `lock` takes too; a marker's
+    lock is named by its period and `_CLAIMABLE` name). Only as many locks are tried at a
+    time as places are left, so a claim never holds more than it uses."""
+    statement = _candidates(kind, period_year is not None)
+    parameters = {
+        "year": period_year,
+        "skip": sorted(skip_years),
+        "limit": limit * CANDIDATES_PER_CLAIM,
+    }
+    rows = (await session.execute(statement, parameters)).all()
     candidates = [(year, name) for year, name in rows if year == rows[0][0]] if rows else []
     claimed: list[tuple[int, str]] = []
     while candidates and len(claimed) < limit:
@@ -114,22 +114,39 @@ async def _claim(
     return claimed
 
 
+def _claimable(kind: str) -> tuple[Any, Any]:
+    """The marker model of a claim's kind, and what names a marker in its lock."""
+    if kind == "recompute":
+        return RecomputeMarker, RecomputeMarker.region_code
+    return RankingMarker, RankingMarker.cluster.concat(":").concat(RankingMarker.basis)
+
+
+@cached_statement
+def _candidates(kind: str, of_one_period: bool) -> Executable:
+    model, name = _claimable(kind)
+    statement = (
+        select(model.period_year, name)
+        .where(model.period_year != all_(bindparam("skip", type_=ARRAY(SmallInteger))))
+        .order_by(model.first_requested_at, model.period_year, name)
+        .limit(bindparam("limit"))
+    )
+    if of_one_period:
+        statement = statement.where(model.period_year == bindparam("year", type_=SmallInteger))
+    return statement
+
+
 async def claim_regions(
     session: AsyncSession,
     limit: int,
     period_year: int | None = None,
     skip_years: Collection[int] = (),
 ) -> list[tuple[int, str]]:
-    marker = RecomputeMarker
-    code = marker.region_code
-    return await _claim(session, "recompute", marker, code, limit, period_year, skip_years)
+    return await _claim(session, "recompute", limit, period_year, skip_years)
 
 
 async def claim_rankings(session: AsyncSession, limit: int) -> list[tuple[int, str, str]]:
     """(period, cluster, basis) of up to `limit` marked rankings no other worker holds."""
-    marker = RankingMarker
-    name = marker.cluster.concat(":").concat(marker.basis)
-    claimed = await _claim(session, "rerank", marker, name, limit, None)
+    claimed = await _claim(session, "rerank", limit, None)
     return [(year, *name.split(":", 1)) for year, name in claimed]  # type: ignore[misc]
 
 
@@ -138,12 +155,8 @@ async def generations(
 ) -> dict[str, int]:
     """Pending marker generations by `key` value (`key`: a marker model's column; `filters`:
     the marker's other key columns)."""
-    model = key.class_
-    rows = await session.execute(
-        select(key, model.generation)
-        .filter_by(**filters)
-        .where(model.period_year == period_year, key.in_(values))
-    )
+    statement = _generations(key, tuple(sorted(filters)))
+    rows = await session.execute(statement, _markers_of(period_year, values, filters))
     return {value: generation for value, generation in rows}
 
 
@@ -158,19 +171,50 @@ async def clear_markers(
     """Delete the markers still at the generation that was read; True when any of `values`
     has a marker left (a change that arrived while computing), and the seconds since each
     deleted marker's latest change (the freshness of what the caller stores)."""
-    model = key.class_
     ages: tuple[float, ...] = ()
     if read:
-        pairs = tuple_(key, model.generation).in_(list(read.items()))
-        age = func.extract("epoch", func.clock_timestamp() - model.requested_at)
-        deleted = await session.scalars(
-            delete(model)
-            .filter_by(**filters)
-            .where(model.period_year == period_year, pairs)
-            .returning(age)
-        )
+        statement = _clearing(key, tuple(sorted(filters)))
+        parameters = _markers_of(period_year, list(read), filters)
+        deleted = await session.scalars(statement, {**parameters, "read": list(read.values())})
         ages = tuple(float(seconds) for seconds in deleted)
     return bool(await generations(session, key, values, period_year, **filters)), ages
+
+
+def _markers_of(period_year: int, values: Sequence[str], filters: dict[str, str]) -> dict[str, Any]:
+    return {"year": period_year, "values": list(values), **filters}
+
+
+def _marker_conditions(key: Any, filters: tuple[str, ...]) -> list[Any]:
+    """The markers of a period (`year`) whose `key` is one of `values`, with the values of
+    the other key columns `filters`, as parameters."""
+    model = key.class_
+    return [
+        model.period_year == bindparam("year", type_=SmallInteger),
+        key == any_(bindparam("values", type_=ARRAY(String))),
+        *(getattr(model, name) == bindparam(name, type_=String) for name in filters),
+    ]
+
+
+@cached_statement
+def _generations(key: Any, filters: tuple[str, ...]) -> Executable:
+    return select(key, key.class_.generation).where(*_marker_conditions(key, filters))
+
+
+@cached_statement
+def _clearing(key: Any, filters: tuple[str, ...]) -> Executable:
+    """Delete the markers whose generation is still the one read (`read`, in the order of
+    `values`), returning the seconds since each one's latest change."""
+    model = key.class_
+    read = (
+        func.unnest(
+            bindparam("values", type_=ARRAY(String)), bindparam("read", type_=ARRAY(BigInteger))
+        )
+        .table_valued("value", "generation")
+        .render_derived()
+    )
+    age = func.extract("epoch", func.clock_timestamp() - model.requested_at)
+    still_read = tuple_(key, model.generation).in_(select(read.c.value, read.c.generation))
+    return delete(model).where(*_marker_conditions(key, filters), still_read).returning(age)
 
 
 async def outbox_backlog(session: AsyncSession) -> tuple[int, float]:

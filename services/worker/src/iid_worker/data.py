@@ -253,13 +253,27 @@ async def clusters_of(
     session: AsyncSession, period_year: int, region_codes: Collection[str] | None = None
 ) -> list[str]:
     """The period's clusters the regions belong to (None: every cluster of the period)."""
+    if region_codes is None:
+        member = ClusterMembership
+        every = select(member.cluster).where(member.period_year == period_year).distinct()
+        return sorted(await session.scalars(every))
+    if not region_codes:
+        return []
+    parameters = {"year": period_year, "codes": sorted(region_codes)}
+    return sorted(await session.scalars(_clusters_of_regions(), parameters))
+
+
+@cached_statement
+def _clusters_of_regions() -> Executable:
     member = ClusterMembership
-    statement = select(member.cluster).where(member.period_year == period_year).distinct()
-    if region_codes is not None:
-        if not region_codes:
-            return []
-        statement = statement.where(member.region_code.in_(sorted(region_codes)))
-    return sorted(await session.scalars(statement))
+    return (
+        select(member.cluster)
+        .where(
+            member.period_year == bindparam("year", type_=SmallInteger),
+            member.region_code == any_(bindparam("codes", type_=ARRAY(String))),
+        )
+        .distinct()
+    )
 
 
 # --- snapshots ----------------------------------------------------------------------------------
@@ -267,13 +281,20 @@ async def stored_snapshots(
     session: AsyncSession, period_year: int, region_codes: Sequence[str]
 ) -> dict[tuple[str, str], tuple[str, Decimal, Decimal]]:
     """(region, basis) -> (inputs hash, index, total) of what is stored now."""
-    card = Scorecard
-    rows = await session.execute(
-        select(card.region_code, card.basis, card.inputs_hash, card.index, card.total_score).where(
-            card.period_year == period_year, card.region_code.in_(region_codes)
-        )
-    )
+    parameters = {"year": period_year, "codes": list(region_codes)}
+    rows = await session.execute(_stored_snapshots(), parameters)
     return {(code, basis): (digest, index, total) for code, basis, digest, index, total in rows}
+
+
+@cached_statement
+def _stored_snapshots() -> Executable:
+    card = Scorecard
+    return select(
+        card.region_code, card.basis, card.inputs_hash, card.index, card.total_score
+    ).where(
+        card.period_year == bindparam("year", type_=SmallInteger),
+        card.region_code == any_(bindparam("codes", type_=ARRAY(String))),
+    )
 
 
 async def upsert(

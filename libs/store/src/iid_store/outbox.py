@@ -32,7 +32,9 @@ from iid_store.db.models import (
 WORK_CHANNEL = "iid_work"
 
 
-async def upsert_markers(session: AsyncSession, model: Any, keys: Sequence[dict[str, Any]]) -> None:
+async def _upsert_markers(
+    session: AsyncSession, model: Any, keys: Sequence[dict[str, Any]]
+) -> None:
     """Insert or bump the markers of `keys` (distinct, each the marker's primary key as a
     dict), whatever their number, in one statement."""
     statement, arrays = insert_rows(model, keys)
@@ -55,7 +57,7 @@ async def mark_regions_for_recompute(
     sets lock the marker rows in the same order)."""
     if region_codes:
         keys = [{"period_year": period_year, "region_code": c} for c in sorted(set(region_codes))]
-        await upsert_markers(session, RecomputeMarker, keys)
+        await _upsert_markers(session, RecomputeMarker, keys)
 
 
 async def mark_clusters_for_rerank(
@@ -79,7 +81,7 @@ async def mark_rankings_for_rerank(
         for cluster, basis in sorted(set(rankings))
     ]
     if keys:
-        await upsert_markers(session, RankingMarker, keys)
+        await _upsert_markers(session, RankingMarker, keys)
 
 
 async def request_full_recompute(

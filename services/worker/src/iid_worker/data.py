@@ -90,7 +90,7 @@ async def _claim(
 ) -> list[tuple[int, str]]:
     """Up to `limit` of the longest-waiting markers of one period (the oldest's) that no other
     claimer holds, under transaction advisory locks (the ones `lock` takes too; a marker's
-    lock is named by its period and `_CLAIMABLE` name). Only as many locks are tried at a
+    lock is named by its period and `_claimable` name). Only as many locks are tried at a
     time as places are left, so a claim never holds more than it uses."""
     statement = _candidates(kind, period_year is not None)
     parameters = {

@@ -54,6 +54,13 @@ RANKING_KEYS = ("period_year", "cluster", "basis", "region_code")
 SCORECARD_KEYS = ("period_year", "region_code", "basis")
 
 
+# Parameters of the cached statements (`iid_store.db.cached_statement`) below, bound at
+# execution: the period, its regions, the markers' names.
+_YEAR = bindparam("year", type_=SmallInteger)
+_CODES = bindparam("codes", type_=ARRAY(String))
+_VALUES = bindparam("values", type_=ARRAY(String))  # a marker's name: region, or cluster
+
+
 def region_lock(period_year: int, region_code: str) -> str:
     return f"recompute:{period_year}:{region_code}"
 
@@ -131,7 +138,7 @@ def _candidates(kind: str, of_one_period: bool) -> Executable:
         .limit(bindparam("limit"))
     )
     if of_one_period:
-        statement = statement.where(model.period_year == bindparam("year", type_=SmallInteger))
+        statement = statement.where(model.period_year == _YEAR)
     return statement
 
 
@@ -189,8 +196,8 @@ def _marker_conditions(key: Any, filters: tuple[str, ...]) -> list[Any]:
     the other key columns `filters`, as parameters."""
     model = key.class_
     return [
-        model.period_year == bindparam("year", type_=SmallInteger),
-        key == any_(bindparam("values", type_=ARRAY(String))),
+        model.period_year == _YEAR,
+        key == any_(_VALUES),
         *(getattr(model, name) == bindparam(name, type_=String) for name in filters),
     ]
 
@@ -206,9 +213,7 @@ def _clearing(key: Any, filters: tuple[str, ...]) -> Executable:
     `values`), returning the seconds since each one's latest change."""
     model = key.class_
     read = (
-        func.unnest(
-            bindparam("values", type_=ARRAY(String)), bindparam("read", type_=ARRAY(BigInteger))
-        )
+        func.unnest(_VALUES, bindparam("read", type_=ARRAY(BigInteger)))
         .table_valued("value", "generation")
         .render_derived()
     )
@@ -269,8 +274,8 @@ def _clusters_of_regions() -> Executable:
     return (
         select(member.cluster)
         .where(
-            member.period_year == bindparam("year", type_=SmallInteger),
-            member.region_code == any_(bindparam("codes", type_=ARRAY(String))),
+            member.period_year == _YEAR,
+            member.region_code == any_(_CODES),
         )
         .distinct()
     )
@@ -292,8 +297,8 @@ def _stored_snapshots() -> Executable:
     return select(
         card.region_code, card.basis, card.inputs_hash, card.index, card.total_score
     ).where(
-        card.period_year == bindparam("year", type_=SmallInteger),
-        card.region_code == any_(bindparam("codes", type_=ARRAY(String))),
+        card.period_year == _YEAR,
+        card.region_code == any_(_CODES),
     )
 
 
@@ -364,7 +369,6 @@ async def cluster_standing(
 @cached_statement
 def _cluster_standing() -> Executable:
     card, member, row = Scorecard, ClusterMembership, RankingEntryRow
-    year = bindparam("year", type_=SmallInteger)
     cluster, basis = bindparam("cluster", type_=String), bindparam("basis", type_=String)
     cards = (
         select(card.region_code, card.index, card.total_score, card.rating)
@@ -372,13 +376,13 @@ def _cluster_standing() -> Executable:
             member,
             (member.region_code == card.region_code) & (member.period_year == card.period_year),
         )
-        .where(card.period_year == year, card.basis == basis, member.cluster == cluster)
+        .where(card.period_year == _YEAR, card.basis == basis, member.cluster == cluster)
         .subquery("cards")
     )
     fields = [getattr(row, name) for name in RANKING_FIELDS]
     stored = (
         select(row.region_code, *fields)
-        .where(row.period_year == year, row.cluster == cluster, row.basis == basis)
+        .where(row.period_year == _YEAR, row.cluster == cluster, row.basis == basis)
         .subquery("stored")
     )
     previous = aliased(RankingEntryRow)

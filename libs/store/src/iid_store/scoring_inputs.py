@@ -19,21 +19,18 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Executable,
-    SmallInteger,
     String,
     any_,
-    bindparam,
     func,
     select,
     true,
     type_coerce,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import NullType
 
 from iid_scoring import Decision, Decisions, InnovationInput, RegionInput, verified_input
-from iid_store.db import cached_statement
+from iid_store.db import REGION_CODES, YEAR, cached_statement, period_regions
 from iid_store.db.models import (
     InnovationEntry,
     InnovationRejection,
@@ -121,19 +118,10 @@ async def spd_claims(
     return answers
 
 
-# The parameters of the loading statements (`_regions_of`), which are built once each.
-_YEAR = bindparam("year", type_=SmallInteger)
-_CODES = bindparam("codes", type_=ARRAY(String))
-
-
-def _regions_of(period_year: int, region_codes: Sequence[str]) -> dict[str, Any]:
-    return {"year": period_year, "codes": list(region_codes)}
-
-
 async def spd_rows(session: AsyncSession, period_year: int, region_codes: Sequence[str]) -> Any:
     """(region, indicator, claimed level, decision or None, lowered level or None) of every
     SPD answer of the regions."""
-    return await session.execute(_spd_rows(), _regions_of(period_year, region_codes))
+    return await session.execute(_spd_rows(), period_regions(period_year, region_codes))
 
 
 @cached_statement
@@ -147,13 +135,13 @@ def _spd_rows() -> Executable:
             VerificationDecision.level,
         )
         .outerjoin(VerificationDecision, VerificationDecision.spd_answer_id == SpdAnswer.id)
-        .where(SpdAnswer.period_year == _YEAR, SpdAnswer.region_code == any_(_CODES))
+        .where(SpdAnswer.period_year == YEAR, SpdAnswer.region_code == any_(REGION_CODES))
     )
 
 
 _LIVE_ENTRIES = (
-    InnovationEntry.period_year == _YEAR,
-    InnovationEntry.region_code == any_(_CODES),
+    InnovationEntry.period_year == YEAR,
+    InnovationEntry.region_code == any_(REGION_CODES),
     InnovationEntry.deleted_at.is_(None),
 )
 
@@ -172,7 +160,9 @@ async def live_entries(
     entries: dict[str, list[LiveEntry]] = defaultdict(list)
     rejections: set[str] = set()
     connection = await session.connection()  # Core rows: the ORM adds nothing to plain columns
-    rows = (await connection.execute(_live_entries(), _regions_of(period_year, region_codes))).all()
+    rows = (
+        await connection.execute(_live_entries(), period_regions(period_year, region_codes))
+    ).all()
     for region, entry_id, stage, urusan, implemented, developed, sent, rejected, levels in rows:
         claimed = InnovationInput(
             id=entry_id,
@@ -227,7 +217,7 @@ async def sid_decisions(
 ) -> dict[str, dict[str, Decision]]:
     """Verifier decisions on the regions' SID answers; driven by the decisions table, which is
     empty for most of a period."""
-    rows = await session.execute(_sid_decisions(), _regions_of(period_year, region_codes))
+    rows = await session.execute(_sid_decisions(), period_regions(period_year, region_codes))
     decisions: dict[str, dict[str, Decision]] = defaultdict(dict)
     for entry, code, decision, level in rows:
         decisions[entry][code] = Decision(decision, level)

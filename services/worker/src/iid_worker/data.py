@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from iid_store.changes import CHANGES_CHANNEL
-from iid_store.db import cached_statement, insert_rows
+from iid_store.db import REGION_CODES, YEAR, cached_statement, insert_rows, period_regions
 from iid_store.db.models import (
     ClusterMembership,
     EmailMessage,
@@ -54,11 +54,8 @@ RANKING_KEYS = ("period_year", "cluster", "basis", "region_code")
 SCORECARD_KEYS = ("period_year", "region_code", "basis")
 
 
-# Parameters of the cached statements (`iid_store.db.cached_statement`) below, bound at
-# execution: the period, its regions, the markers' names.
-_YEAR = bindparam("year", type_=SmallInteger)
-_CODES = bindparam("codes", type_=ARRAY(String))
-_VALUES = bindparam("values", type_=ARRAY(String))  # a marker's name: region, or cluster
+# The names of the markers a cached marker statement reads or clears (regions, or clusters).
+_VALUES = bindparam("values", type_=ARRAY(String))
 
 
 def region_lock(period_year: int, region_code: str) -> str:
@@ -138,7 +135,7 @@ def _candidates(kind: str, of_one_period: bool) -> Executable:
         .limit(bindparam("limit"))
     )
     if of_one_period:
-        statement = statement.where(model.period_year == _YEAR)
+        statement = statement.where(model.period_year == YEAR)
     return statement
 
 
@@ -196,7 +193,7 @@ def _marker_conditions(key: Any, filters: tuple[str, ...]) -> list[Any]:
     the other key columns `filters`, as parameters."""
     model = key.class_
     return [
-        model.period_year == _YEAR,
+        model.period_year == YEAR,
         key == any_(_VALUES),
         *(getattr(model, name) == bindparam(name, type_=String) for name in filters),
     ]
@@ -264,7 +261,7 @@ async def clusters_of(
         return sorted(await session.scalars(every))
     if not region_codes:
         return []
-    parameters = {"year": period_year, "codes": sorted(region_codes)}
+    parameters = period_regions(period_year, region_codes)
     return sorted(await session.scalars(_clusters_of_regions(), parameters))
 
 
@@ -274,8 +271,8 @@ def _clusters_of_regions() -> Executable:
     return (
         select(member.cluster)
         .where(
-            member.period_year == _YEAR,
-            member.region_code == any_(_CODES),
+            member.period_year == YEAR,
+            member.region_code == any_(REGION_CODES),
         )
         .distinct()
     )
@@ -286,8 +283,7 @@ async def stored_snapshots(
     session: AsyncSession, period_year: int, region_codes: Sequence[str]
 ) -> dict[tuple[str, str], tuple[str, Decimal, Decimal]]:
     """(region, basis) -> (inputs hash, index, total) of what is stored now."""
-    parameters = {"year": period_year, "codes": list(region_codes)}
-    rows = await session.execute(_stored_snapshots(), parameters)
+    rows = await session.execute(_stored_snapshots(), period_regions(period_year, region_codes))
     return {(code, basis): (digest, index, total) for code, basis, digest, index, total in rows}
 
 
@@ -297,8 +293,8 @@ def _stored_snapshots() -> Executable:
     return select(
         card.region_code, card.basis, card.inputs_hash, card.index, card.total_score
     ).where(
-        card.period_year == _YEAR,
-        card.region_code == any_(_CODES),
+        card.period_year == YEAR,
+        card.region_code == any_(REGION_CODES),
     )
 
 
@@ -321,12 +317,12 @@ def _updating(statement: Insert, names: tuple[str, ...], keys: tuple[str, ...]) 
 
 
 # --- rankings -----------------------------------------------------------------------------------
-_PREVIOUS_YEARS = "iid_previous_published_years"
+_PREVIOUSYEARS = "iid_previous_published_years"
 
 
 async def previous_published_year(session: AsyncSession, period_year: int) -> int | None:
     """Read once per session: a drain step re-ranks several clusters in one transaction."""
-    known: dict[int, int | None] = session.info.setdefault(_PREVIOUS_YEARS, {})
+    known: dict[int, int | None] = session.info.setdefault(_PREVIOUSYEARS, {})
     if period_year not in known:
         known[period_year] = await session.scalar(
             select(func.max(Period.year)).where(
@@ -376,13 +372,13 @@ def _cluster_standing() -> Executable:
             member,
             (member.region_code == card.region_code) & (member.period_year == card.period_year),
         )
-        .where(card.period_year == _YEAR, card.basis == basis, member.cluster == cluster)
+        .where(card.period_year == YEAR, card.basis == basis, member.cluster == cluster)
         .subquery("cards")
     )
     fields = [getattr(row, name) for name in RANKING_FIELDS]
     stored = (
         select(row.region_code, *fields)
-        .where(row.period_year == _YEAR, row.cluster == cluster, row.basis == basis)
+        .where(row.period_year == YEAR, row.cluster == cluster, row.basis == basis)
         .subquery("stored")
     )
     previous = aliased(RankingEntryRow)

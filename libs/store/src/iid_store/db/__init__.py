@@ -3,13 +3,13 @@ administration (`iid_store.db.admin`) and LISTEN connections (`iid_store.db.list
 
 One AsyncSession per request or job, never shared between concurrent tasks."""
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from functools import cache
 from typing import Any, TypeVar, cast
 
 import orjson
-from sqlalchemy import Executable, Row, String, bindparam, event, exc, func, select
+from sqlalchemy import Executable, Row, SmallInteger, String, bindparam, event, exc, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -94,6 +94,16 @@ def cached_statement(build: F) -> F:
     # built its upsert's `excluded` alias and its read's subqueries anew every time, about
     # half of its CPU (docs/benchmarks.md, "Speed tricks").
     return cast(F, cache(build))
+
+
+# The parameters most cached statements take: a period, and regions of it as one array.
+YEAR = bindparam("year", type_=SmallInteger)
+REGION_CODES = bindparam("codes", type_=ARRAY(String))
+
+
+def period_regions(period_year: int, region_codes: Collection[str]) -> dict[str, Any]:
+    """The values of YEAR and REGION_CODES."""
+    return {"year": period_year, "codes": list(region_codes)}
 
 
 def insert_rows(model: Any, rows: Sequence[dict[str, Any]]) -> tuple[Insert, dict[str, list[Any]]]:

@@ -111,7 +111,7 @@ async def _lifespan(receive: Receive, send: Send) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            # the API's pool: 10 connections plus 10 overflow (iid_store.db.create_engine)
+            # the API's pool: up to 20 connections, kept (iid_store.db.create_engine)
             _pool = await asyncpg.create_pool(os.environ["IID_BENCH_DSN"], min_size=2, max_size=20)
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":

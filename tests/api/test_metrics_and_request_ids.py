@@ -61,7 +61,7 @@ async def test_pool_gauges_follow_checked_out_connections(
     client: AsyncClient, fastapi_app: FastAPI, settings: Settings
 ) -> None:
     primary = {"database": "primary"}
-    assert local("iid_db_pool_connections_limit", **primary) == 2 * settings.database_pool_size
+    assert local("iid_db_pool_connections_limit", **primary) == settings.database_pool_size
     idle = local("iid_db_pool_connections_in_use", **primary)
     async with fastapi_app.state.engine.connect():
         assert local("iid_db_pool_connections_in_use", **primary) == idle + 1

@@ -71,7 +71,7 @@ class ApiProcesses:
                 limit = scraped(
                     await self.scrape(), "iid_db_pool_connections_limit", database="primary"
                 )
-                if limit == PROCESSES * 2 * POOL_SIZE:
+                if limit == PROCESSES * POOL_SIZE:
                     return
             except httpx.TransportError:
                 pass

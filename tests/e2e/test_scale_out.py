@@ -44,7 +44,7 @@ REGIONS = 32  # of the cluster's 93
 INDICATORS = ("1", "3", "4", "8", "12", "14")  # SPD rows answered with a level
 CONCURRENCY = 16  # saves in flight at once
 # the production ratio (docs/operations.md, the connection budget), at a test's scale
-POOL_SIZE = 5
+POOL_SIZE = 10
 
 
 @dataclass(frozen=True)

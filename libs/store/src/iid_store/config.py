@@ -27,9 +27,9 @@ class CommonSettings(BaseSettings):
 
     env: Environment = Environment.DEVELOPMENT
     database_url: str = DEFAULT_DATABASE_URL
-    # Connections per process (and as many again in overflow). A request waits up to
+    # The most connections a process opens, each kept once opened. A request waits up to
     # database_pool_timeout seconds for one: in the deadline rush a slow answer beats a 503.
-    database_pool_size: int = 10
+    database_pool_size: int = 20
     database_pool_timeout: float = 30
     database_statement_timeout_ms: int = 30_000
     # text: readable lines (development); json: one JSON object per line (production)

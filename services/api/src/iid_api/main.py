@@ -73,8 +73,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.replica = open_replica(settings, app.state.caches)
     await app.state.caches.start()
     freeze_startup_objects()
-    # iid_store.db.create_engine allows as many connections again in overflow
-    limit = 2 * settings.database_pool_size
+    limit = settings.database_pool_size
     uninstrument = [instrument_pool(app.state.engine, limit, "primary")]
     if app.state.replica is not None:
         uninstrument.append(instrument_pool(app.state.replica.engine, limit, "replica"))

@@ -47,7 +47,7 @@ POOL_IN_USE = Gauge(
 )
 POOL_LIMIT = Gauge(
     "iid_db_pool_connections_limit",
-    "Database connections the processes' pools may open (pool size and overflow)",
+    "Database connections the processes' pools may open",
     ["database"],
     multiprocess_mode="livesum",
 )

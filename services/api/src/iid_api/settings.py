@@ -29,7 +29,7 @@ class Settings(CommonSettings, StorageSettings, WebhookSettings):
     # that closes first races a client reusing the connection, and that request is dropped.
     keep_alive_seconds: int = Field(default=75, ge=1)
     # API processes `iid-api` starts (uvicorn workers on one socket); unset: one per CPU this
-    # process may run on. Each holds up to 2 x IID_DATABASE_POOL_SIZE connections, plus one
+    # process may run on. Each holds up to IID_DATABASE_POOL_SIZE connections, plus one
     # that listens for cache invalidations (README: the connection budget).
     web_concurrency: int | None = Field(default=None, ge=1)
 
@@ -39,7 +39,7 @@ class Settings(CommonSettings, StorageSettings, WebhookSettings):
 
     # A streaming replica of IID_DATABASE_URL for the public's lag-tolerant reads (published
     # rankings, the summary, published verified scorecards, region histories: kit/replica.py);
-    # unset: everything on the primary. Each process holds up to 2 x IID_DATABASE_POOL_SIZE
+    # unset: everything on the primary. Each process holds up to IID_DATABASE_POOL_SIZE
     # connections to it. What the API caches from it lives at most
     # database_read_cache_seconds (the replica sends no notifications of its changes).
     database_read_url: str | None = None

@@ -176,8 +176,8 @@ class RecomputeProcesses:
     def __init__(self, settings: CommonSettings, processes: int) -> None:
         if processes < 1:
             raise ValueError("processes must be at least 1")
-        # Two rounds in flight per process: a pool of two connections (and as many in
-        # overflow, unused) per process, kept for its life.
+        # Two rounds in flight per process: a pool of two connections per process, kept for
+        # its life.
         self.settings = settings.model_copy(update={"database_pool_size": ROUNDS_IN_FLIGHT})
         self.processes = processes
         self._pool: ProcessPoolExecutor | None = None

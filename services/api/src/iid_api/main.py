@@ -111,18 +111,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)  # the outermost: every log line has the id
+    # A request is matched against the routers in this order, route by route: the deadline
+    # rush's saves and reads come first (no path of a later router is shadowed by them)
     for router in (
+        answers_router,
+        innovations_router,
+        scorecards_router,
+        rankings_router,
         health_router,
         editions_router,
         periods_router,
         regions_router,
         agencies_router,
-        innovations_router,
-        answers_router,
-        scorecards_router,
         evidence_router,
         completeness_router,
-        rankings_router,
         history_router,
         uncertainty_router,
         whatif_router,

@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.innovations.repository import FROZEN_SQL
+from iid_api.kit.db import execute_alone
 from iid_store.db import models
 
 AnswerRow = models.SpdAnswer | models.SidAnswer
@@ -182,8 +183,7 @@ target AS (
 async def save_spd(session: AsyncSession, save: Save, region: str) -> list[Saved]:
     """The saved rows; none when the period is not open (or changed edition) or the version
     is not the one expected."""
-    rows = await session.execute(SAVE_SPD, {**save.parameters("spd_answer"), "region": region})
-    return [Saved(*row) for row in rows]
+    return await _saved(session, SAVE_SPD, {**save.parameters("spd_answer"), "region": region})
 
 
 async def save_sid(
@@ -204,7 +204,17 @@ async def save_sid(
         "scope_agency": scope_agency,
         "reviewer": reviewer,
     }
-    return [Saved(*row) for row in await session.execute(SAVE_SID, parameters)]
+    return await _saved(session, SAVE_SID, parameters)
+
+
+async def _saved(session: AsyncSession, statement: Any, parameters: dict[str, Any]) -> list[Saved]:
+    # one answer is all or nothing by itself; of several, some may lose a race to be created
+    # (the service then rolls the others back), so they run in the session's transaction
+    if len(parameters["codes"]) == 1:
+        rows = await execute_alone(session, statement, parameters)
+    else:
+        rows = (await session.execute(statement, parameters)).all()
+    return [Saved(*tuple(row)) for row in rows]
 
 
 async def answers(

@@ -20,7 +20,6 @@ from iid_api.answers.repository import AnswerRow, Given, Save, Saved
 from iid_api.answers.schemas import AnswerIn, AnswerOut, BulkAnswerItem
 from iid_api.catalog import service as catalog
 from iid_api.innovations.service import editable_entry, get_entry
-from iid_api.kit.db import autocommit_next_statement
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.etag import check_version
 from iid_api.kit.tenancy import Scope
@@ -207,8 +206,6 @@ async def _write(
     expected_version: int | None,
 ) -> dict[str, Saved]:
     """Save `given` in one statement and commit; every answer or none."""
-    if len(given) == 1:
-        await autocommit_next_statement(session)
     for attempt in (1, 2):
         saved = await _save(session, scope, target, given, expected_version)
         if len(saved) == len(given):

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, Sequence, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iid_api.kit.db import execute_alone
 from iid_api.kit.pagination import PageParams, fetch_page
 from iid_store.db import models, stream_rows
 from iid_store.review import FROZEN_FOR_AGENCY
@@ -240,22 +241,22 @@ async def patch_entry(
     columns = sorted(changes)
     assert set(columns) <= PATCHABLE and columns, "only the schema's fields, at least one"
     statement = _patch_statement(columns, "agency_id" in changes)
-    row = (
-        await session.execute(
-            statement,
-            {
-                "entry": entry_id,
-                "year": year,
-                "scope_region": scope_region,
-                "scope_agency": scope_agency,
-                "expected": expected_version,
-                "actor": actor,
-                "reviewer": reviewer,
-                **{f"set_{name}": value for name, value in changes.items()},
-            },
-        )
-    ).one_or_none()
-    return None if row is None else dict(row._mapping)
+    # one row: all or nothing by itself
+    rows = await execute_alone(
+        session,
+        statement,
+        {
+            "entry": entry_id,
+            "year": year,
+            "scope_region": scope_region,
+            "scope_agency": scope_agency,
+            "expected": expected_version,
+            "actor": actor,
+            "reviewer": reviewer,
+            **{f"set_{name}": value for name, value in changes.items()},
+        },
+    )
+    return dict(rows[0]._mapping) if rows else None
 
 
 async def live_entries_of_agency(session: AsyncSession, agency_id: uuid.UUID) -> int:

@@ -18,7 +18,6 @@ from iid_api.directory import service as directory
 from iid_api.innovations import repository
 from iid_api.innovations.schemas import InnovationCreate, InnovationOut, InnovationPatch
 from iid_api.innovations.sending import sending_problems
-from iid_api.kit.db import autocommit_next_statement
 from iid_api.kit.errors import Conflict, FieldError, InvalidInput, NotFound
 from iid_api.kit.etag import check_version
 from iid_api.kit.pagination import PageParams
@@ -171,7 +170,6 @@ async def update_entry(
     _check_dates_before_period_end(data, home.period_year)
     if not changes:
         return InnovationOut.model_validate(await get_entry(session, scope, entry_id))
-    await autocommit_next_statement(session)
     updated = await _patch(session, scope, entry_id, home.period_year, changes, expected_version)
     if updated is None:
         await session.rollback()

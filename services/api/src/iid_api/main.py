@@ -73,7 +73,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.replica = open_replica(settings, app.state.caches)
     await app.state.caches.start()
     freeze_startup_objects()
-    limit = settings.database_pool_size
+    limit = settings.database_pool_size  # per pool: create_engine opens no more
     uninstrument = [instrument_pool(app.state.engine, limit, "primary")]
     if app.state.replica is not None:
         uninstrument.append(instrument_pool(app.state.replica.engine, limit, "replica"))

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import TextClause, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.innovations.repository import FROZEN_SQL
@@ -183,7 +183,8 @@ target AS (
 async def save_spd(session: AsyncSession, save: Save, region: str) -> list[Saved]:
     """The saved rows; none when the period is not open (or changed edition) or the version
     is not the one expected."""
-    return await _saved(session, SAVE_SPD, {**save.parameters("spd_answer"), "region": region})
+    parameters = {**save.parameters("spd_answer"), "region": region}
+    return await _saved(session, SAVE_SPD, save, parameters)
 
 
 async def save_sid(
@@ -204,13 +205,15 @@ async def save_sid(
         "scope_agency": scope_agency,
         "reviewer": reviewer,
     }
-    return await _saved(session, SAVE_SID, parameters)
+    return await _saved(session, SAVE_SID, save, parameters)
 
 
-async def _saved(session: AsyncSession, statement: Any, parameters: dict[str, Any]) -> list[Saved]:
+async def _saved(
+    session: AsyncSession, statement: TextClause, save: Save, parameters: dict[str, Any]
+) -> list[Saved]:
     # one answer is all or nothing by itself; of several, some may lose a race to be created
     # (the service then rolls the others back), so they run in the session's transaction
-    if len(parameters["codes"]) == 1:
+    if len(save.given) == 1:
         rows = await execute_alone(session, statement, parameters)
     else:
         rows = (await session.execute(statement, parameters)).all()

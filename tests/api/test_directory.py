@@ -398,6 +398,24 @@ async def test_the_feed_lists_public_changes_in_commit_order(
     assert title == "Aplikasi Pengaduan Warga"  # the newest: sent last
 
 
+async def test_renaming_an_agency_updates_its_public_innovations_in_the_feed(
+    client: AsyncClient, public: AsyncClient, session_factory: Factory
+) -> None:
+    world = await _world(client, session_factory)
+    await _sequenced(session_factory)
+    cursor = ok(await public.get("/v1/feeds/innovations"))["next_after"]
+    agency = f"/v1/agencies/{world['agencies'][REGION]}"
+    ok(await client.patch(agency, json={"kind": "uptd"}))  # not in any document
+    ok(await client.patch(agency, json={"name": "Badan Riset dan Inovasi Daerah"}))
+    await _sequenced(session_factory)
+    page = ok(await public.get("/v1/feeds/innovations", params={"after": cursor}))
+    # its three public innovations of PUBLISHED; not those of RUNNING, which are not public
+    assert [item["action"] for item in page["items"]] == ["updated"] * 3
+    documents = [item["document"] for item in page["items"]]
+    assert {document["name"] for document in documents} == {name for name, *_ in CORPUS[REGION]}
+    assert {document["agency_name"] for document in documents} == {"Badan Riset dan Inovasi Daerah"}
+
+
 async def test_the_feed_has_no_gaps_when_writers_commit_out_of_order(
     client: AsyncClient, public: AsyncClient, session_factory: Factory
 ) -> None:

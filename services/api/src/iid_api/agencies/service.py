@@ -9,6 +9,7 @@ from iid_api.agencies import repository
 from iid_api.agencies.schemas import AgencyCreate, AgencyOut, AgencyPatch
 from iid_api.audit.repository import record_audit
 from iid_api.catalog import service as catalog
+from iid_api.directory import service as directory
 from iid_api.innovations.repository import live_entries_of_agency
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.pagination import PageParams
@@ -68,6 +69,8 @@ async def update_agency(
     for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(agency, field, value)
     await repository.saved(session, agency)
+    if agency.name != before["name"]:
+        await directory.record_agency_renamed(session, agency.id)
     await record_audit(
         session,
         actor=scope.principal.subject,

@@ -442,6 +442,11 @@ async def record_sent(session: AsyncSession, entry_id: uuid.UUID) -> None:
     await repository.record(session, "published", Entry.id == entry_id, repository.public())
 
 
+async def record_agency_renamed(session: AsyncSession, agency_id: uuid.UUID) -> None:
+    """An agency's name changed: the documents of its public innovations show it."""
+    await repository.record(session, "updated", Entry.agency_id == agency_id, repository.public())
+
+
 async def feed(session: AsyncSession, after: int, limit: int) -> FeedPage:
     end = await last_position(session)
     changes, total = await repository.feed(session, after, end, limit)

@@ -1,12 +1,13 @@
-"""The catalog's SQL: one row each, by key."""
+"""The catalog's SQL: rows by key."""
 
 import uuid
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import any_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iid_store.db import models
+from iid_store.db import REGION_CODES, models
 
 
 async def period_row(session: AsyncSession, year: int) -> models.Period | None:
@@ -15,6 +16,14 @@ async def period_row(session: AsyncSession, year: int) -> models.Period | None:
 
 async def region_row(session: AsyncSession, code: str) -> models.Region | None:
     return await session.get(models.Region, code)
+
+
+async def region_rows(session: AsyncSession, codes: Collection[str]) -> Sequence[Any]:
+    region = models.Region
+    statement = select(
+        region.code, region.name, region.kind, region.province_code, region.assessable
+    ).where(region.code == any_(REGION_CODES))
+    return (await session.execute(statement, {"codes": list(codes)})).all()
 
 
 async def entry_home(session: AsyncSession, entry_id: uuid.UUID) -> Any:

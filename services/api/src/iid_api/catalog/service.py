@@ -2,9 +2,10 @@
 404 (NotFound) for what does not exist, so callers need no check of their own."""
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,16 +92,31 @@ async def period_edition(session: AsyncSession, year: int) -> tuple[PeriodInfo, 
     return info, await edition(session, info.edition_code)
 
 
+def _region_info(row: Any) -> RegionInfo:
+    return RegionInfo(row.code, row.name, row.kind, row.province_code, row.assessable)
+
+
 async def region(session: AsyncSession, code: str) -> RegionInfo:
     async def load() -> RegionInfo | None:
         row = await repository.region_row(session, code)
-        if row is None:
-            return None
-        return RegionInfo(row.code, row.name, row.kind, row.province_code, row.assessable)
+        return None if row is None else _region_info(row)
 
     found = await caches_of(session).regions.get_or_load(code, load)
     if found is None:
         raise NotFound(f"region {code} not found")
+    return found
+
+
+async def regions(session: AsyncSession, codes: Collection[str]) -> dict[str, RegionInfo]:
+    """Those of `codes` that are regions, by code: the cached ones, the rest in one query."""
+    cache = caches_of(session).regions
+    found = {code: info for code in codes if (info := cache.get(code)) is not None}
+    missing = [code for code in codes if code not in found]
+    if missing:
+        epoch = cache.epoch
+        for row in await repository.region_rows(session, missing):
+            found[row.code] = _region_info(row)
+            cache.put(row.code, found[row.code], epoch)
     return found
 
 

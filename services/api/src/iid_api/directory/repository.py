@@ -12,8 +12,11 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    SmallInteger,
     String,
     and_,
+    any_,
+    bindparam,
     cast,
     exists,
     false,
@@ -26,12 +29,13 @@ from sqlalchemy import (
     text,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from iid_api.directory.schemas import DirectoryQuery, Sort
 from iid_store.changes import Change, read_changes
-from iid_store.db import models, stream_rows
+from iid_store.db import REGION_CODES, models, stream_rows
 
 Entry, Period, Region, Agency = (
     models.InnovationEntry,
@@ -46,6 +50,8 @@ Setting, Score, Card, Member = (
     models.ClusterMembership,
 )
 Recognition, Replication, Log = models.Recognition, models.Replication, models.ChangeLogEntry
+# the regions a filter looks up, apart from the region a row shows
+Place = aliased(Region, name="place")
 
 PUBLISHED = "published"
 # constants inlined, not bound: a partial index's predicate must show in every plan, generic
@@ -70,11 +76,11 @@ def public() -> ColumnElement[bool]:
 
 
 def _entries(*, shown: bool = True) -> Any:
-    """Entries with their period, region, setting and the region's public rating; `shown`:
-    with their agency and public score too (what a row shows, which facets do not need)."""
+    """Entries with their period, their region's setting and public rating; `shown`: with
+    their region, agency and public score too (what a row shows, which facets do not need:
+    joining 40,000 entries to their regions was a sixth of the facets' time)."""
     joined = (
         Entry.__table__.join(Period, Period.year == Entry.period_year)
-        .join(Region, Region.code == Entry.region_code)
         .outerjoin(Setting, Setting.region_code == Entry.region_code)
         .outerjoin(
             Card,
@@ -88,9 +94,16 @@ def _entries(*, shown: bool = True) -> Any:
     )
     if not shown:
         return joined
-    return joined.join(Agency, Agency.id == Entry.agency_id).outerjoin(
-        Score, and_(Score.entry_id == Entry.id, _published)
+    return (
+        joined.join(Region, Region.code == Entry.region_code)
+        .join(Agency, Agency.id == Entry.agency_id)
+        .outerjoin(Score, and_(Score.entry_id == Entry.id, _published))
     )
+
+
+def _in_regions(*where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The entry's region meets `where` (on `Place`): a filter needing no join of the rows."""
+    return Entry.region_code.in_(select(Place.code).where(*where))
 
 
 # --- search -----------------------------------------------------------------------------------
@@ -134,9 +147,11 @@ def conditions(query: DirectoryQuery) -> list[ColumnElement[bool]]:
     if query.region:
         found.append(Entry.region_code == query.region)
     if query.province:
-        found.append(or_(Region.province_code == query.province, Region.code == query.province))
+        found.append(
+            _in_regions(or_(Place.province_code == query.province, Place.code == query.province))
+        )
     if query.region_kind:
-        found.append(Region.kind == query.region_kind)
+        found.append(_in_regions(Place.kind == query.region_kind))
     if query.cluster:
         found.append(
             exists().where(
@@ -326,23 +341,18 @@ async def facet_counts(session: AsyncSession, where: Sequence[ColumnElement[bool
     return FacetCounts(by_year_region, by_field)
 
 
-async def regions_of(session: AsyncSession, codes: Collection[str]) -> dict[str, Any]:
-    rows = await session.execute(
-        select(Region.code, Region.kind, Region.province_code).where(Region.code.in_(codes))
-    )
-    return {row.code: row for row in rows}
+_YEARS = bindparam("years", type_=ARRAY(SmallInteger))
 
 
 async def clusters_of(
     session: AsyncSession, years_and_regions: Collection[tuple[int, str]]
 ) -> list[tuple[int, str, str]]:
-    years = {year for year, _ in years_and_regions}
-    regions = {region for _, region in years_and_regions}
-    rows = await session.execute(
-        select(Member.period_year, Member.region_code, Member.cluster).where(
-            Member.period_year.in_(years), Member.region_code.in_(regions)
-        )
+    years = list({year for year, _ in years_and_regions})
+    regions = list({region for _, region in years_and_regions})
+    statement = select(Member.period_year, Member.region_code, Member.cluster).where(
+        Member.period_year == any_(_YEARS), Member.region_code == any_(REGION_CODES)
     )
+    rows = await session.execute(statement, {"years": years, "codes": regions})
     return [(row.period_year, row.region_code, row.cluster) for row in rows]
 
 

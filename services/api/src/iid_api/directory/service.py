@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, and_, not_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.audit.repository import record_audit
+from iid_api.catalog import service as catalog
 from iid_api.directory import repository
 from iid_api.directory.repository import Entry, Period, Setting
 from iid_api.directory.schemas import (
@@ -115,7 +116,7 @@ async def _facets(
 ) -> tuple[int, dict[str, list[FacetValue]]]:
     counts = await repository.facet_counts(session, where)
     by_place = counts.by_year_region
-    regions = await repository.regions_of(session, {region for _, region in by_place})
+    regions = await catalog.regions(session, {region for _, region in by_place})
     facets: dict[str, Counter[Any]] = defaultdict(Counter)
     for (year, code), count in by_place.items():
         region = regions[code]

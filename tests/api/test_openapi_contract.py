@@ -53,6 +53,24 @@ def test_error_statuses_follow_from_what_an_operation_depends_on(fastapi_app: Fa
             assert {400, 422} <= statuses, name
         if not name.startswith("GET"):
             assert {400, 409, 413, 422} <= statuses, name  # the Idempotency-Key
+        else:  # a read conflicts with no state: only what a route can answer is documented
+            assert 409 not in statuses, name
+
+
+def test_statuses_only_some_routes_answer_are_theirs(fastapi_app: FastAPI) -> None:
+    documented = dict(_document_operations(fastapi_app))
+
+    def errors(name: str) -> set[int]:
+        return {int(status) for status in documented[name]["responses"] if int(status) >= 400}
+
+    assert errors("GET /v1/auth/me") == {401, 403, 503}
+    assert {401, 429} <= errors("POST /v1/auth/token")
+    assert 429 not in errors("POST /v1/auth/refresh") | errors("POST /v1/auth/logout")
+    assert 410 in errors("GET /v1/exports/{export_id}/file")
+    assert 416 in errors("GET /v1/evidence/{evidence_id}")
+    assert errors("GET /v1/editions/schema") == {401, 503}  # a bad credential: 401
+    sign_in = documented["POST /v1/auth/token"]["responses"]["429"]
+    assert sign_in["description"].startswith("Too many failed sign-ins")
 
 
 def test_every_request_body_has_a_realistic_example(fastapi_app: FastAPI) -> None:

@@ -6,11 +6,10 @@ from fastapi import APIRouter, Query, Response, status
 from iid_api.agencies import service
 from iid_api.agencies.schemas import AgencyCreate, AgencyOut, AgencyPatch
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.tenancy import ScopeDep
 
-router = APIRouter(tags=["agencies"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["agencies"])
 
 
 @router.get("/v1/regions/{code}/agencies", response_model=Page[AgencyOut])

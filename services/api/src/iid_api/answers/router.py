@@ -6,12 +6,11 @@ from fastapi import APIRouter, Request, Response
 from iid_api.answers import service
 from iid_api.answers.schemas import AnswerIn, AnswerOut, BulkAnswers
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.etag import IfMatchDep, conditional, with_etag
 from iid_api.kit.rendered import NOT_MODIFIED
 from iid_api.kit.tenancy import ScopeDep
 
-router = APIRouter(tags=["answers"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["answers"])
 
 ANSWER_EXAMPLES = {
     "level": {"summary": "a chosen level", "value": {"level": 2}},

@@ -6,11 +6,10 @@ from fastapi import APIRouter, Response, status
 from iid_api.apikeys import service
 from iid_api.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.tenancy import ScopeDep
 
-router = APIRouter(prefix="/v1/api-keys", tags=["api keys"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/v1/api-keys", tags=["api keys"])
 
 
 @router.post("", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)

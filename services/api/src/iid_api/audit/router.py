@@ -7,12 +7,11 @@ from iid_api.audit import service
 from iid_api.audit.export import AuditFilters, document
 from iid_api.audit.schemas import AuditOut
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.exports import EXPORT_RESPONSES, ExportDep, export_response
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.tenancy import ScopeDep
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
 
 @router.get("", response_model=Page[AuditOut], responses=EXPORT_RESPONSES)

@@ -6,17 +6,10 @@ from fastapi.security import OAuth2PasswordRequestForm
 from iid_api.auth import service
 from iid_api.auth.schemas import MeOut, PasswordChange, RefreshIn, TokenOut
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_RESPONSES, ProblemBody
 from iid_api.kit.principal import PrincipalDep
 from iid_api.kit.tenancy import ScopeDep
 
-AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **PROBLEM_RESPONSES,
-    401: {"model": ProblemBody, "description": "Wrong or invalid credentials"},
-    429: {"model": ProblemBody, "description": "Too many failed sign-ins; see Retry-After"},
-}
-
-router = APIRouter(prefix="/v1/auth", tags=["auth"], responses=AUTH_RESPONSES)
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 
 SIGN_IN_FORM = {"username": "operator@parepare.go.id", "password": "sandi-yang-panjang-2026"}
@@ -25,6 +18,10 @@ SIGN_IN_FORM = {"username": "operator@parepare.go.id", "password": "sandi-yang-p
 @router.post(
     "/token",
     response_model=TokenOut,
+    responses={
+        401: {"description": "Wrong email or password"},
+        429: {"description": "Too many failed sign-ins; see `Retry-After`"},
+    },
     openapi_extra={
         "requestBody": {"content": {"application/x-www-form-urlencoded": {"example": SIGN_IN_FORM}}}
     },
@@ -39,7 +36,11 @@ async def sign_in(
     return await service.login(session, settings, form.username, form.password)
 
 
-@router.post("/refresh", response_model=TokenOut)
+@router.post(
+    "/refresh",
+    response_model=TokenOut,
+    responses={401: {"description": "The refresh token is not valid, spent or expired"}},
+)
 async def refresh_tokens(body: RefreshIn, request: Request, session: SessionDep) -> Any:
     """Spend a refresh token for a new pair. A token spent twice revokes the whole sign-in."""
     return await service.refresh(session, request.app.state.settings, body.refresh_token)

@@ -6,11 +6,10 @@ from iid_api.completeness import service
 from iid_api.completeness.export import document
 from iid_api.completeness.schemas import CompletenessOut
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.exports import EXPORT_RESPONSES, ExportDep, RegionFilters, export_response
 from iid_api.kit.tenancy import ScopeDep
 
-router = APIRouter(tags=["completeness"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["completeness"])
 
 
 @router.get(

@@ -17,13 +17,12 @@ from iid_api.directory.schemas import (
     Sort,
 )
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_RESPONSES, problems
 from iid_api.kit.exports import EXPORT_RESPONSES, ExportDep, export_response
 from iid_api.kit.pagination import MAX_LIMIT
 from iid_api.kit.replica import PublicReadSessionDep
 from iid_api.kit.tenancy import PublicScopeDep, ScopeDep
 
-router = APIRouter(tags=["directory"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["directory"])
 
 SortParam = Annotated[
     Sort | None,
@@ -55,7 +54,7 @@ async def search_directory(
     return await service.search(session, scope, query, sort, cursor, limit)
 
 
-@router.get("/v1/directory/{public_id}", response_model=DirectoryDetail, responses=problems(401))
+@router.get("/v1/directory/{public_id}", response_model=DirectoryDetail)
 async def get_directory_innovation(
     public_id: uuid.UUID, session: PublicReadSessionDep, scope: PublicScopeDep
 ) -> Any:
@@ -68,7 +67,6 @@ async def get_directory_innovation(
 @router.get(
     "/v1/directory/{public_id}/similar",
     response_model=list[SimilarInnovation],
-    responses=problems(401),
 )
 async def similar_innovations(
     public_id: uuid.UUID,
@@ -83,7 +81,6 @@ async def similar_innovations(
 @router.get(
     "/v1/directory/{public_id}/recognitions",
     response_model=list[RecognitionOut],
-    responses=problems(401),
 )
 async def list_recognitions(
     public_id: uuid.UUID, session: PublicReadSessionDep, scope: PublicScopeDep
@@ -95,7 +92,6 @@ async def list_recognitions(
 @router.get(
     "/v1/directory/{public_id}/recognitions/{recognition_id}",
     response_model=RecognitionOut,
-    responses=problems(401),
 )
 async def get_recognition(
     public_id: uuid.UUID,
@@ -111,7 +107,6 @@ async def get_recognition(
     "/v1/directory/{public_id}/recognitions",
     response_model=RecognitionOut,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(401, 403),
 )
 async def add_recognition(
     public_id: uuid.UUID,
@@ -129,7 +124,6 @@ async def add_recognition(
 @router.delete(
     "/v1/directory/{public_id}/recognitions/{recognition_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problems(401, 403),
 )
 async def delete_recognition(
     public_id: uuid.UUID, recognition_id: uuid.UUID, session: SessionDep, scope: ScopeDep
@@ -143,7 +137,6 @@ async def delete_recognition(
     "/v1/directory/{public_id}/replications",
     response_model=DirectoryDetail,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(401, 403),
 )
 async def add_replication(
     public_id: uuid.UUID,
@@ -162,7 +155,6 @@ async def add_replication(
 @router.delete(
     "/v1/directory/{public_id}/replications/{source_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problems(401, 403),
 )
 async def delete_replication(
     public_id: uuid.UUID, source_id: uuid.UUID, session: SessionDep, scope: ScopeDep

@@ -5,12 +5,11 @@ from fastapi import APIRouter, Response, status
 from iid_api.editions import service
 from iid_api.editions.schemas import EditionRegistration, EditionSummary
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.principal import PublicPrincipalDep
 from iid_api.kit.tenancy import ScopeDep
 
-router = APIRouter(prefix="/v1/editions", tags=["editions"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/v1/editions", tags=["editions"])
 
 
 @router.get("", response_model=Page[EditionSummary])

@@ -13,35 +13,28 @@ from iid_api.evidence.service import AnswerRef
 from iid_api.evidence.storage import StorageDep
 from iid_api.kit.db import SessionDep
 from iid_api.kit.errors import (
-    PROBLEM_MEDIA_TYPE,
-    PROBLEM_RESPONSES,
     ContentTooLarge,
     FieldError,
     InvalidInput,
     NotFound,
-    ProblemBody,
     UnsupportedMediaType,
     json_pointer,
 )
 from iid_api.kit.tenancy import ScopeDep
 from iid_api.settings import Settings
 
-router = APIRouter(tags=["evidence"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["evidence"])
 
 MAX_LINK_BODY_BYTES = 8192
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {"model": ProblemBody, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": description}
 
 
 BYTES = {"schema": {"type": "string", "format": "binary"}}
 FILE_CONTENT = {"application/pdf": BYTES, "image/*": BYTES, "video/*": BYTES}
 UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": EvidenceOut, "description": "the same file or link was already attached"},
-    400: _problem("Malformed or interrupted upload"),
-    413: _problem("Larger than the limit of the file's kind"),
-    415: _problem("A kind (read from the bytes) the indicator does not accept"),
+    400: {"description": "Malformed or interrupted upload"},
+    413: {"description": "Larger than the limit of the file's kind"},
+    415: {"description": "A kind (read from the bytes) the indicator does not accept"},
 }
 UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
@@ -183,7 +176,7 @@ def _disposition(filename: str) -> str:
         200: {"content": FILE_CONTENT},
         206: {"description": "The part asked for with `Range: bytes=...`", "content": FILE_CONTENT},
         303: {"description": "A video link: the Location header names it"},
-        416: _problem("The range lies outside the file"),
+        416: {"description": "The range lies outside the file"},
     },
 )
 async def download_evidence(

@@ -7,21 +7,19 @@ from fastapi.responses import StreamingResponse
 from iid_api.exports import service
 from iid_api.exports.schemas import EXPORT_EXAMPLES, ExportIn, ExportOut
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_RESPONSES, problems
 from iid_api.kit.etag import with_etag
 from iid_api.kit.exports import ExportFormat, attachment
 from iid_api.kit.tenancy import ScopeDep
 from iid_api.settings import SettingsDep
 from iid_store.storage import export_storage_for
 
-router = APIRouter(prefix="/v1/exports", tags=["exports"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/v1/exports", tags=["exports"])
 
 
 @router.post(
     "",
     response_model=ExportOut,
     status_code=status.HTTP_202_ACCEPTED,
-    responses=problems(401, 403),
 )
 async def request_export(
     body: Annotated[ExportIn, Body(openapi_examples=EXPORT_EXAMPLES)],
@@ -40,7 +38,7 @@ async def request_export(
     return with_etag(service.described(export, settings), response)
 
 
-@router.get("/{export_id}", response_model=ExportOut, responses=problems(401))
+@router.get("/{export_id}", response_model=ExportOut)
 async def get_export(
     export_id: uuid.UUID,
     response: Response,
@@ -66,7 +64,7 @@ async def get_export(
             },
             "description": "The file",
         },
-        **problems(410),
+        410: {"description": "The export or its download link has expired"},
     },
 )
 async def download_export(

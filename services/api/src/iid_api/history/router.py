@@ -10,12 +10,12 @@ from iid_api.history import service
 from iid_api.history.files import read_upload
 from iid_api.history.schemas import HistoryEntry, ImportedRow, ImportProblem, ImportReport
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES
+from iid_api.kit.errors import PROBLEM_MEDIA_TYPE
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.replica import PublicReadSessionDep
 from iid_api.kit.tenancy import PublicScopeDep, ScopeDep
 
-router = APIRouter(tags=["history"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["history"])
 
 
 @router.get("/v1/regions/{code}/history", response_model=Page[HistoryEntry])

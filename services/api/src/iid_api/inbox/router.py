@@ -5,12 +5,11 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from iid_api.inbox import service
 from iid_api.inbox.schemas import InboxItemOut, InboxKind, InboxPage, MarkedRead
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import problems
 from iid_api.kit.etag import matches
 from iid_api.kit.pagination import PageDep
 from iid_api.kit.tenancy import ScopeDep
 
-router = APIRouter(tags=["inbox"], responses=problems(401, 403))
+router = APIRouter(tags=["inbox"])
 
 
 @router.get(

@@ -14,13 +14,12 @@ from iid_api.innovations.schemas import (
     Stage,
 )
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.etag import IfMatchDep, with_etag
 from iid_api.kit.exports import EXPORT_RESPONSES, ExportDep, export_response
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.tenancy import ScopeDep
 
-router = APIRouter(tags=["innovations"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["innovations"])
 
 
 @router.get(

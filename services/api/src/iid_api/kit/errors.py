@@ -282,38 +282,3 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntegrityError, on_integrity)
     for error_class in (*DATABASE_OUTAGE_ERRORS, DBAPIError, Exception):
         app.add_exception_handler(error_class, on_unexpected)
-
-
-# OpenAPI: every route documents the problem shape for its error statuses.
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ProblemBody, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": title}
-    for status, title in (
-        (404, "Unknown or invisible object"),
-        (409, "Not allowed in the current state"),
-        (422, "Invalid input; `errors` names each field"),
-        (503, "Database unavailable"),
-    )
-}
-
-
-_PROBLEM_TITLES = {
-    401: "Credentials missing or not valid",
-    403: "The caller's role may not do this",
-    410: "No longer there (expired)",
-    412: "If-Match names another version",
-}
-
-
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """PROBLEM_RESPONSES plus the route's other error statuses (401, 403, 410, 412)."""
-    return {
-        **PROBLEM_RESPONSES,
-        **{
-            status: {
-                "model": ProblemBody,
-                "content": {PROBLEM_MEDIA_TYPE: {}},
-                "description": _PROBLEM_TITLES[status],
-            }
-            for status in statuses
-        },
-    }

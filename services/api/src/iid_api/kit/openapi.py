@@ -5,8 +5,10 @@ route itself so that a route added later is documented by the same rules.
 - the error statuses each operation can answer, from what it depends on (the principal: 401,
   and 403 when it must be signed in; `If-Match`: 412; parameters: 404 and 422; a body: 400,
   malformed; any write: the `Idempotency-Key` answers 400, 409, 413, 422; every /v1 operation:
-  503), beside those a route documents itself (409, 413, 415, 429 ...);
-- every error answer as `application/problem+json` with the `ProblemBody` schema;
+  503), beside those a route documents itself in its `responses` (what its service raises:
+  409 on a GET, 410, 415, 416, 429 ...), which may also give a status a description of its own;
+- every error answer as `application/problem+json` with the `ProblemBody` schema, described
+  as the route says or else as ERROR_DESCRIPTIONS does;
 - a request body's first schema example as its media type's `example`;
 - year parameters bounded by the years a period may have, other whole numbers by
   PostgreSQL's `integer` (what kit/edge.py enforces).
@@ -21,7 +23,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from iid_api.kit.edge import INTEGER_RANGE, YEAR_PARAMETERS, YEAR_RANGE, dependants
-from iid_api.kit.errors import PROBLEM_MEDIA_TYPE
+from iid_api.kit.errors import PROBLEM_MEDIA_TYPE, ProblemBody
 from iid_api.kit.etag import parse_if_match
 from iid_api.kit.idempotency import MAX_KEY_LENGTH, WRITES, recorded
 from iid_api.kit.principal import current_principal, public_principal
@@ -33,9 +35,11 @@ ERROR_DESCRIPTIONS = {
     403: "The caller's role may not do this",
     404: "Unknown or invisible object",
     409: "Not allowed in the current state",
+    410: "No longer there (expired)",
     412: "`If-Match` names another version",
     413: "The body is too large",
     415: "A media type the operation does not accept",
+    416: "The range lies outside the file",
     422: "Invalid input; `errors` names each field",
     429: "Too many requests; see `Retry-After`",
     503: "Database unavailable; see `Retry-After`",
@@ -67,11 +71,12 @@ def install_contract(app: FastAPI) -> None:
 
 
 def complete(document: dict[str, Any], app: FastAPI) -> None:
+    _problem_schemas(document)
     for method, path, route in _operations(app):
         operation = document["paths"][path][method.lower()]
         for status in error_statuses(method, path, route):
             operation["responses"].setdefault(str(status), {})
-        _problems(operation)
+        _problems(operation, route)
         _headers(operation)
         _idempotency_key(operation, method, path)
         _examples(operation, document)
@@ -115,12 +120,26 @@ def error_statuses(method: str, path: str, route: APIRoute) -> set[int]:
     return statuses
 
 
-def _problems(operation: dict[str, Any]) -> None:
+def _problem_schemas(document: dict[str, Any]) -> None:
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    # FastAPI's own 422 shape, which it documents for a route declaring no 422: never
+    # answered here (a 422 is problem+json like every error, kit/errors.py)
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    problem = ProblemBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, schema in problem.pop("$defs", {}).items():
+        schemas.setdefault(name, schema)
+    schemas.setdefault(ProblemBody.__name__, problem)
+
+
+def _problems(operation: dict[str, Any], route: APIRoute) -> None:
     for status, response in operation["responses"].items():
         if status.isdigit() and int(status) >= 400:
             response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}
-            if not response.get("description"):
-                response["description"] = ERROR_DESCRIPTIONS.get(int(status), "Error")
+            own = route.responses.get(int(status)) or route.responses.get(status) or {}
+            response["description"] = own.get("description") or ERROR_DESCRIPTIONS.get(
+                int(status), "Error"
+            )
 
 
 HEADERS = {

@@ -4,13 +4,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import problems
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.tenancy import ScopeDep
 from iid_api.notes import service
 from iid_api.notes.schemas import InnovationField, NoteIn, NoteOut
 
-router = APIRouter(tags=["notes"], responses=problems(401, 403))
+router = APIRouter(tags=["notes"])
 
 
 @router.get("/v1/innovations/{entry_id}/notes", response_model=Page[NoteOut])

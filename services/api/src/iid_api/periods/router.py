@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES
+from iid_api.kit.errors import PROBLEM_MEDIA_TYPE
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.principal import PrincipalDep
 from iid_api.kit.tenancy import PublicScopeDep, ScopeDep
@@ -14,7 +14,7 @@ from iid_api.periods import service
 from iid_api.periods.schemas import PeriodCreate, PeriodOut, RecomputeRunOut, Transition
 from iid_api.verification.schemas import UndecidedProblem
 
-router = APIRouter(prefix="/v1/periods", tags=["periods"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/v1/periods", tags=["periods"])
 
 
 @router.post("", response_model=PeriodOut, status_code=status.HTTP_201_CREATED)

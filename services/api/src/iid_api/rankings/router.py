@@ -2,7 +2,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.exports import EXPORT_RESPONSES, ExportDep, export_response
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.rendered import NOT_MODIFIED, json_response
@@ -15,7 +14,7 @@ from iid_api.rankings.schemas import RankingRow, Summary
 from iid_api.regions.schemas import Cluster
 from iid_store.scoring_inputs import Basis
 
-router = APIRouter(tags=["rankings"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["rankings"])
 
 BasisQuery = Annotated[
     Basis | None, Query(description="default: verified for published periods, else claimed")

@@ -3,7 +3,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.principal import PublicPrincipalDep
 from iid_api.kit.schemas import ProvinceQuery
@@ -17,7 +16,7 @@ from iid_api.regions.schemas import (
     RegionOut,
 )
 
-router = APIRouter(tags=["regions"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["regions"])
 
 
 @router.get("/v1/regions", response_model=Page[RegionOut])

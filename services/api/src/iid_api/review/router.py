@@ -5,19 +5,17 @@ from fastapi import APIRouter, Response
 
 from iid_api.innovations.schemas import InnovationOut
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import problems
 from iid_api.kit.etag import IfMatchDep, with_etag
 from iid_api.kit.tenancy import ScopeDep
 from iid_api.review import service
 from iid_api.review.schemas import ReviewIn, ReviewSettingsIn, ReviewSettingsOut
 
-router = APIRouter(tags=["review"], responses=problems(401, 403))
+router = APIRouter(tags=["review"])
 
 
 @router.post(
     "/v1/innovations/{entry_id}/review",
     response_model=InnovationOut,
-    responses=problems(401, 403, 412),
 )
 async def review_innovation(
     entry_id: uuid.UUID,
@@ -51,7 +49,6 @@ async def get_review_settings(
 @router.put(
     "/v1/regions/{code}/review-settings",
     response_model=ReviewSettingsOut,
-    responses=problems(401, 403, 412),
 )
 async def put_review_settings(
     code: str,

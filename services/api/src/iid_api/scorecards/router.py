@@ -3,7 +3,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.exports import EXPORT_RESPONSES, ExportDep, RegionFilters, export_response
 from iid_api.kit.rendered import NOT_MODIFIED, json_response
 from iid_api.kit.replica import PublicReadSessionDep
@@ -16,7 +15,6 @@ from iid_store.scoring_inputs import Basis
 router = APIRouter(
     prefix="/v1/periods/{year}/regions/{code}/scorecard",
     tags=["scorecards"],
-    responses=PROBLEM_RESPONSES,
 )
 
 

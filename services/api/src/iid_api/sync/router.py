@@ -3,18 +3,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_RESPONSES, problems
 from iid_api.kit.tenancy import ScopeDep
 from iid_api.sync import service
 from iid_api.sync.schemas import ChangesPage
 
-router = APIRouter(tags=["sync"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["sync"])
 
 
 @router.get(
     "/v1/periods/{year}/regions/{code}/changes",
     response_model=ChangesPage,
-    responses=problems(401),
 )
 async def region_changes(
     year: int,

@@ -3,7 +3,6 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_RESPONSES, ProblemBody
 from iid_api.kit.pagination import PageDep
 from iid_api.kit.tenancy import ScopeDep
 from iid_api.regions.schemas import Cluster
@@ -15,18 +14,12 @@ from iid_api.uncertainty.schemas import (
     UncertaintyRequested,
 )
 
-router = APIRouter(tags=["rank uncertainty"], responses=PROBLEM_RESPONSES)
-
-_DENIED: dict[int | str, dict[str, Any]] = {
-    401: {"model": ProblemBody, "description": "Credentials required"},
-    403: {"model": ProblemBody, "description": "The role may not read this"},
-}
+router = APIRouter(tags=["rank uncertainty"])
 
 
 @router.get(
     "/v1/periods/{year}/decision-model",
     response_model=DecisionModelOut,
-    responses=_DENIED,
 )
 async def get_decision_model(year: int, session: SessionDep, scope: ScopeDep) -> Any:
     """How verifiers decide, estimated now from the decisions of every published period and of
@@ -41,7 +34,6 @@ async def get_decision_model(year: int, session: SessionDep, scope: ScopeDep) ->
 @router.get(
     "/v1/periods/{year}/rankings/uncertainty",
     response_model=UncertaintyRanking,
-    responses=_DENIED,
 )
 async def get_cluster_uncertainty(
     year: int, cluster: Cluster, session: SessionDep, scope: ScopeDep, page: PageDep
@@ -58,7 +50,6 @@ async def get_cluster_uncertainty(
     "/v1/periods/{year}/rankings/uncertainty",
     response_model=UncertaintyRequested,
     status_code=status.HTTP_202_ACCEPTED,
-    responses=_DENIED,
 )
 async def request_uncertainty(year: int, session: SessionDep, scope: ScopeDep) -> Any:
     """Ask the worker to simulate the period now (national admins; a period that is closed or
@@ -70,7 +61,6 @@ async def request_uncertainty(year: int, session: SessionDep, scope: ScopeDep) -
 @router.get(
     "/v1/periods/{year}/regions/{code}/outlook",
     response_model=RegionOutlook,
-    responses=_DENIED,
 )
 async def get_region_outlook(
     year: int, code: str, session: SessionDep, scope: ScopeDep, page: PageDep, response: Response

@@ -4,13 +4,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.tenancy import ScopeDep
 from iid_api.users import service
 from iid_api.users.schemas import RoleName, UserCreate, UserOut, UserPatch
 
-router = APIRouter(prefix="/v1/users", tags=["users"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/v1/users", tags=["users"])
 
 
 @router.post("", response_model=UserOut, status_code=status.HTTP_201_CREATED)

@@ -4,7 +4,6 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.etag import IfMatchDep
 from iid_api.kit.exports import EXPORT_RESPONSES, ExportDep, RegionFilters, export_response
 from iid_api.kit.pagination import PageDep
@@ -20,7 +19,7 @@ from iid_api.verification.schemas import (
     UndecidedPage,
 )
 
-router = APIRouter(tags=["verification"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["verification"])
 
 
 @router.put(

@@ -2,13 +2,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter
 
-from iid_api.kit.errors import problems
 from iid_api.kit.pagination import PageDep
 from iid_api.kit.principal import PublicPrincipalDep
 from iid_api.vocabularies import service
 from iid_api.vocabularies.schemas import Vocabulary, VocabularyPage
 
-router = APIRouter(prefix="/v1/vocabularies", tags=["vocabularies"], responses=problems())
+router = APIRouter(prefix="/v1/vocabularies", tags=["vocabularies"])
 
 if TYPE_CHECKING:  # a Literal built from a tuple is beyond a type checker
     VocabularyName = str

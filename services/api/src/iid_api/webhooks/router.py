@@ -4,7 +4,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response, status
 
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_RESPONSES, problems
 from iid_api.kit.etag import IfMatchDep, with_etag
 from iid_api.kit.pagination import Page, PageDep
 from iid_api.kit.tenancy import ScopeDep
@@ -20,7 +19,7 @@ from iid_api.webhooks.schemas import (
     WebhookPatch,
 )
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 CREATE_EXAMPLES = {
     "region": {
@@ -54,7 +53,6 @@ PATCH_EXAMPLES = {
     "",
     response_model=WebhookCreated,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(401, 403),
 )
 async def create_webhook(
     body: Annotated[WebhookCreate, Body(openapi_examples=CREATE_EXAMPLES)],
@@ -76,14 +74,14 @@ async def create_webhook(
     return with_etag(created, response)
 
 
-@router.get("", response_model=Page[WebhookOut], responses=problems(401, 403))
+@router.get("", response_model=Page[WebhookOut])
 async def list_webhooks(session: SessionDep, scope: ScopeDep, page: PageDep) -> Any:
     """The subscriptions you manage (a region admin: its region's), oldest first."""
     items, total = await service.listed(session, scope, page)
     return Page[WebhookOut].build(items, total, page)
 
 
-@router.get("/{webhook_id}", response_model=WebhookOut, responses=problems(401, 403))
+@router.get("/{webhook_id}", response_model=WebhookOut)
 async def get_webhook(
     webhook_id: uuid.UUID, session: SessionDep, scope: ScopeDep, response: Response
 ) -> Any:
@@ -92,7 +90,7 @@ async def get_webhook(
     return with_etag(await service.visible(session, scope, webhook_id), response)
 
 
-@router.patch("/{webhook_id}", response_model=WebhookOut, responses=problems(401, 403, 412))
+@router.patch("/{webhook_id}", response_model=WebhookOut)
 async def update_webhook(
     webhook_id: uuid.UUID,
     body: Annotated[WebhookPatch, Body(openapi_examples=PATCH_EXAMPLES)],
@@ -111,16 +109,14 @@ async def update_webhook(
     return with_etag(updated, response)
 
 
-@router.delete(
-    "/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403)
-)
+@router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_webhook(webhook_id: uuid.UUID, session: SessionDep, scope: ScopeDep) -> Response:
     """End the subscription: nothing more is delivered."""
     await service.delete(session, scope, webhook_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{webhook_id}/deliveries", response_model=DeliveryPage, responses=problems(401, 403))
+@router.get("/{webhook_id}/deliveries", response_model=DeliveryPage)
 async def list_deliveries(
     webhook_id: uuid.UUID,
     session: SessionDep,
@@ -137,7 +133,6 @@ async def list_deliveries(
     "/{webhook_id}/deliveries/{delivery_id}/redeliver",
     response_model=DeliveryOut,
     status_code=status.HTTP_202_ACCEPTED,
-    responses=problems(401, 403),
 )
 async def redeliver(
     webhook_id: uuid.UUID, delivery_id: uuid.UUID, session: SessionDep, scope: ScopeDep

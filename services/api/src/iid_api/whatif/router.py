@@ -3,7 +3,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from iid_api.kit.db import SessionDep
-from iid_api.kit.errors import PROBLEM_RESPONSES
 from iid_api.kit.pagination import PageDep
 from iid_api.kit.tenancy import PublicScopeDep
 from iid_api.regions.schemas import Cluster
@@ -11,7 +10,7 @@ from iid_api.whatif import service
 from iid_api.whatif.schemas import WhatIf
 from iid_store.scoring_inputs import Basis
 
-router = APIRouter(tags=["what-if"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["what-if"])
 
 
 @router.get("/v1/periods/{year}/what-if", response_model=WhatIf)

@@ -1112,7 +1112,6 @@ class WebhookDelivery(Base):
             "position",
             postgresql_where=text("status = 'pending'"),
         ),
-        Index("ix_webhook_deliveries_subscription_created", "subscription_id", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()

@@ -2,7 +2,7 @@
 with the route's own JSON, the CSV parsed back, and both with the route's permissions."""
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -271,6 +271,8 @@ async def test_innovation_list_and_audit_exports_hold_every_row(
     assert header[:3] == ["ID", "Waktu (UTC)", "Pelaku"]
     assert [int(row[0]) for row in data] == [item["id"] for item in trail["items"]]
     for row, item in zip(data, trail["items"], strict=True):
+        at = datetime.fromisoformat(item["at"]).astimezone(UTC)
+        assert row[1] == at.strftime("%Y-%m-%dT%H:%M:%SZ")  # UTC to the second, ISO 8601
         assert row[2:6] == [item["actor"], item["action"], item["object_type"], item["object_id"]]
         assert (json.loads(row[8]) if row[8] else None) == item["before"]
         assert (json.loads(row[9]) if row[9] else None) == item["after"]

@@ -154,6 +154,13 @@ def _rounded(column: Column, value: Any) -> Decimal:
     return half_up(Decimal(value), column.places)
 
 
+def _utc_seconds(value: datetime) -> datetime:
+    """The time in UTC to the second, without a zone (a spreadsheet cell has none; the
+    headers say UTC, a CSV cell ends in Z); a naive time is taken as UTC already."""
+    utc = value.astimezone(UTC) if value.tzinfo else value
+    return utc.replace(tzinfo=None, microsecond=0)
+
+
 # --- CSV ----------------------------------------------------------------------------------------
 def _csv_cell(column: Column, value: Any, decimal_comma: bool) -> Any:
     if value is None:
@@ -164,7 +171,7 @@ def _csv_cell(column: Column, value: Any, decimal_comma: bool) -> Any:
     if column.kind is ColumnKind.BOOLEAN:
         return "ya" if value else "tidak"
     if column.kind is ColumnKind.DATETIME:
-        return _utc(value).isoformat(timespec="seconds") + "Z"
+        return _utc_seconds(value).isoformat() + "Z"
     if column.kind is ColumnKind.DATE:
         return value.isoformat()
     if column.kind is ColumnKind.TEXT:
@@ -200,10 +207,6 @@ async def csv_chunks(
 
 
 # --- XLSX ---------------------------------------------------------------------------------------
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _clean(value: str) -> str:
     """Text as a cell holds it: without the control characters XML refuses, and cut at the
     longest text Excel shows in a cell."""
@@ -248,7 +251,7 @@ class _Sheet:
                 cell.value = _clean(str(value))
                 cell.data_type = "s"  # never a formula, whatever the text starts with
             elif column.kind is ColumnKind.DATETIME:
-                cell.value = _utc(value).replace(tzinfo=None, microsecond=0)
+                cell.value = _utc_seconds(value)
             elif column.kind is ColumnKind.DECIMAL:
                 cell.value = _rounded(column, value)
             else:
@@ -279,7 +282,7 @@ def _stamp_rows(stamp: Stamp, counts: dict[str, int], generated_at: datetime) ->
 def _stamp_value(sheet: WriteOnlyWorksheet, value: Any) -> Cell:
     """A Keterangan value, typed by what it is (the sheet mixes them in one column)."""
     if isinstance(value, datetime):
-        cell = WriteOnlyCell(sheet, _utc(value).replace(tzinfo=None, microsecond=0))
+        cell = WriteOnlyCell(sheet, _utc_seconds(value))
         cell.number_format = "yyyy-mm-dd hh:mm:ss"
         return cell
     cell = WriteOnlyCell(sheet, value if isinstance(value, int) else _clean(str(value)))

@@ -24,7 +24,7 @@ from iid_store.outbox import (
 from iid_worker import data
 from iid_worker.drain import drain
 from iid_worker.full_recompute import RecomputeProcesses, run_full_recompute
-from iid_worker.jobs import INBOX_KEPT_FOR, forget_expired_records
+from iid_worker.jobs import DELIVERIES_KEPT_FOR, INBOX_KEPT_FOR, forget_expired_records
 from iid_worker.recompute import recompute_round, rerank_cluster
 from tests.api.support import (
     SID_CODES,
@@ -292,6 +292,37 @@ async def test_expired_records_are_forgotten(
                         sent_at=sent_at,
                     )
                 )
+        subscription = models.WebhookSubscription(
+            url="https://hooks.example.id/iid",
+            event_types=["scorecard.changed"],
+            secret="whsec_x",
+            starts_after=0,
+            created_by="test",
+        )
+        session.add(subscription)
+        await session.flush()
+        month_ago = func.now() - DELIVERIES_KEPT_FOR - timedelta(days=1)
+        for position, (status, delivered_at, once_key) in enumerate(
+            (
+                ("delivered", month_ago, None),  # the one forgotten
+                ("delivered", days_ago, None),
+                ("delivered", month_ago, "innovation.sent:x"),  # keeps the event once-only
+                ("failed", None, None),
+                ("pending", None, None),
+            )
+        ):
+            session.add(
+                models.WebhookDelivery(
+                    subscription_id=subscription.id,
+                    position=position,
+                    ordering_key="",
+                    event_type="scorecard.changed",
+                    once_key=once_key,
+                    body="{}",
+                    status=status,
+                    delivered_at=delivered_at,
+                )
+            )
         await session.commit()
     forgotten = await forget_expired_records({"session_factory": session_factory})
     assert forgotten == {
@@ -299,7 +330,11 @@ async def test_expired_records_are_forgotten(
         "login_throttles": 1,
         "emails_sent": 2,
         "inbox_items": 1,
+        "webhook_deliveries": 1,
     }
+    async with session_factory() as session:
+        left = await session.scalars(select(models.WebhookDelivery.position))
+        assert sorted(left) == [1, 2, 3, 4]
     async with session_factory() as session:
         kept = await session.scalars(select(models.EmailMessage.subject))
         assert sorted(kept) == ["recent", "recent"]  # the old item's e-mails went with it

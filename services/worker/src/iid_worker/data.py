@@ -47,6 +47,7 @@ from iid_store.db.models import (
     Region,
     Scorecard,
     SpdAnswer,
+    WebhookDelivery,
 )
 
 RANKING_FIELDS = ("position", "rank", "index", "rating", "total_score", "previous_rank", "movement")
@@ -445,14 +446,18 @@ async def open_periods(session: AsyncSession) -> list[int]:
 
 # --- clean-ups ----------------------------------------------------------------------------------
 async def forget_expired_records(
-    session: AsyncSession, kept_for: timedelta, mail_kept_for: timedelta
+    session: AsyncSession,
+    kept_for: timedelta,
+    mail_kept_for: timedelta,
+    deliveries_kept_for: timedelta,
 ) -> dict[str, int]:
     """Idempotency records older than `kept_for`; the login throttle of an email without an
     account `kept_for` after its last failure, once unlocked; e-mails sent, and inbox items
-    untouched, longer than `mail_kept_for` ago (with their reads and e-mails). Counts per
-    kind."""
+    untouched, longer than `mail_kept_for` ago (with their reads and e-mails); webhook
+    deliveries delivered longer than `deliveries_kept_for` ago, except those of once-only
+    events (their row is what keeps the event from going out twice). Counts per kind."""
     cutoff, mail_cutoff = func.now() - kept_for, func.now() - mail_kept_for
-    throttle = LoginThrottle
+    throttle, delivery = LoginThrottle, WebhookDelivery
     expired = {
         "idempotency_keys": delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff),
         "login_throttles": delete(throttle).where(
@@ -461,6 +466,11 @@ async def forget_expired_records(
         ),
         "emails_sent": delete(EmailMessage).where(EmailMessage.sent_at < mail_cutoff),
         "inbox_items": delete(InboxItem).where(InboxItem.updated_at < mail_cutoff),
+        "webhook_deliveries": delete(delivery).where(
+            delivery.status == "delivered",
+            delivery.delivered_at < func.now() - deliveries_kept_for,
+            delivery.once_key.is_(None),
+        ),
     }
     forgotten = {}
     for name, statement in expired.items():

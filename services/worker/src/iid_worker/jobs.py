@@ -70,13 +70,18 @@ async def nightly_full_recompute(ctx: dict[str, Any]) -> int:
 
 # an inbox item outlives the season it is about (reporting, verification, publication)
 INBOX_KEPT_FOR = timedelta(days=400)
+# a subscriber reviews its deliveries for a month (docs/webhooks.md); a rush writes millions
+DELIVERIES_KEPT_FOR = timedelta(days=30)
 
 
 async def forget_expired_records(ctx: dict[str, Any]) -> dict[str, int]:
     """Daily: idempotency keys are kept a day (see iid_api.kit.idempotency); the login
     throttle of an email without an account a day after its last failure, once unlocked;
-    sent e-mails and inbox items nobody touched for INBOX_KEPT_FOR."""
+    sent e-mails and inbox items nobody touched for INBOX_KEPT_FOR; webhook deliveries
+    DELIVERIES_KEPT_FOR after they were delivered."""
     async with factory_of(ctx)() as session:
-        forgotten = await data.forget_expired_records(session, timedelta(days=1), INBOX_KEPT_FOR)
+        forgotten = await data.forget_expired_records(
+            session, timedelta(days=1), INBOX_KEPT_FOR, DELIVERIES_KEPT_FOR
+        )
         await session.commit()
     return forgotten

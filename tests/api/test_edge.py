@@ -23,7 +23,7 @@ from tests.api.routes import Operation, body_example, operations
 from tests.api.support import pointers, problem
 
 NUL = "\x00"
-YEARS_OUT_OF_RANGE = ("32768", "1999", "2101", "-40000", "99999999999999999999")
+YEARS_OUT_OF_RANGE = ("32768", "1999", "2101", "-40000", "99999999999999999999", "99999.0")
 
 
 def _with_year_path(app: FastAPI) -> list[Operation]:
@@ -68,8 +68,25 @@ async def test_a_year_out_of_range_in_a_query_is_422(
 
 async def test_a_whole_number_out_of_range_is_refused(client: AsyncClient) -> None:
     problem(await client.post("/v1/me/inbox/2147483648/read"), 404)
+    problem(await client.post("/v1/me/inbox/2147483648.0/read"), 404)  # read as the route would
     body = problem(await client.get("/v1/regions", params={"page": "9" * 30}), 422)
     assert pointers(body) == ["/query/page"]
+    body = problem(await client.get("/v1/regions", params={"page": "2147483648.0"}), 422)
+    assert pointers(body) == ["/query/page"]
+
+
+async def test_a_malformed_accept_quality_is_ignored(client: AsyncClient) -> None:
+    for accept in ("*/*;q=.", "application/json;q=0.9.1", "*/*;q=1e400"):
+        response = await client.get("/v1/vocabularies", headers={"Accept": accept})
+        assert response.status_code == 200, accept
+        assert response.headers["content-type"] == "application/json"
+
+
+async def test_if_match_takes_one_strong_etag_of_ours(client: AsyncClient) -> None:
+    url = "/v1/periods/2026/regions/73.72/spd-answers/1"
+    for sent in (b'W/"1"', b'"1", "2"', b"\xb2", b"9" * 5000, b"x"):  # \xb2: a superscript 2
+        body = problem(await client.put(url, json={"level": 1}, headers={"If-Match": sent}), 412)
+        assert "ETag" in body["detail"] and len(body["detail"]) < 200  # quoted, not whole
 
 
 def _text_path_params(operation: Operation) -> list[str]:

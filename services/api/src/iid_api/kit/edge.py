@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile
 
 from iid_api.kit.errors import InvalidInput, NotFound, json_pointer
@@ -100,11 +101,15 @@ def _whole_numbers(route: APIRoute) -> frozenset[str]:
     return names
 
 
+_WHOLE_NUMBER = TypeAdapter(int)
+
+
 def _as_int(text: str) -> int | None:
+    """The number the route's own validation will read ("2026", "2026.0" alike)."""
     try:
-        return int(text)
-    except ValueError:
-        return None  # not a number at all: the route's own validation says so
+        return _WHOLE_NUMBER.validate_python(text)
+    except ValidationError:
+        return None  # not a whole number at all: the route's own validation says so
 
 
 def _number_problem(name: str, text: str, whole_numbers: frozenset[str]) -> str | None:

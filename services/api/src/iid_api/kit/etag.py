@@ -1,10 +1,14 @@
 """Optimistic concurrency: a row's version is its ETag; `If-Match` must name the current one."""
 
+import re
 from typing import Annotated, Protocol, TypeVar
 
 from fastapi import Depends, Header, Request, Response
 
 from iid_api.kit.errors import PreconditionFailed
+
+# what etag() writes (a version number, quoted); the quotes may be left out
+_VERSION_TAG = re.compile(r'"?([0-9]{1,18})"?', re.ASCII)
 
 
 def etag(version: int) -> str:
@@ -34,10 +38,14 @@ async def parse_if_match(
 ) -> int | None:
     if if_match is None or if_match.strip() == "*":
         return None
-    value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise PreconditionFailed(f"If-Match {if_match!r} is not an ETag issued by this API")
-    return int(value)
+    value = if_match.strip()
+    if value.startswith("W/"):  # RFC 9110: If-Match compares strongly, a weak tag never matches
+        raise PreconditionFailed(f"If-Match {value[:40]!r} is a weak ETag: send the ETag as given")
+    if (match := _VERSION_TAG.fullmatch(value)) is None:
+        raise PreconditionFailed(
+            f'If-Match {value[:40]!r} is not an ETag issued by this API: send one, e.g. "3"'
+        )
+    return int(match.group(1))
 
 
 def check_version(expected: int | None, current: int | None, what: str) -> None:

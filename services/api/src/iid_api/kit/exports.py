@@ -44,6 +44,9 @@ _ACCEPTED = {
 }
 
 
+_QVALUE = re.compile(r"q=(0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)", re.ASCII | re.IGNORECASE)
+
+
 def format_from_accept(accept: str | None) -> ExportFormat | None:
     """The format an `Accept` header prefers (highest q, then first named); None: JSON."""
     best: tuple[float, int, ExportFormat | None] | None = None
@@ -53,7 +56,8 @@ def format_from_accept(accept: str | None) -> ExportFormat | None:
             continue
         quality = 1.0
         for parameter in parameters:
-            if match := re.fullmatch(r"q=([0-9.]+)", parameter):
+            # RFC 9110's qvalue; one written otherwise ("q=.", "q=0.9.1") is ignored
+            if match := _QVALUE.fullmatch(parameter):
                 quality = float(match.group(1))
         if quality > 0 and (best is None or quality > best[0]):
             best = (quality, order, _ACCEPTED[media.lower()])

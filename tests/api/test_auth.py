@@ -316,5 +316,7 @@ def test_production_refuses_local_secrets() -> None:
         Settings(**real)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="IID_BOOTSTRAP_ADMIN_PASSWORD"):
         SeedSettings(**real)  # type: ignore[arg-type]
-    Settings(**real, secret_key="s" * 40)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="IID_WEBHOOK_SECRET_KEY"):
+        Settings(**real, secret_key="s" * 40)  # type: ignore[arg-type]
+    Settings(**real, secret_key="s" * 40, webhook_secret_key="w" * 40)  # type: ignore[arg-type]
     SeedSettings(**real, bootstrap_admin_password="a real long password")  # type: ignore[arg-type]

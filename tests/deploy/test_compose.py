@@ -84,5 +84,10 @@ def test_env_example_names_real_settings_and_every_value_compose_needs() -> None
     required = {name for name, default in used if not default.startswith(":-")}
     assert required <= set(example)
     # the secrets ship empty: a service refuses to start until they are filled in
-    secrets = ("POSTGRES_PASSWORD", "IID_SECRET_KEY", "IID_BOOTSTRAP_ADMIN_PASSWORD")
+    secrets = (
+        "POSTGRES_PASSWORD",
+        "IID_SECRET_KEY",
+        "IID_WEBHOOK_SECRET_KEY",
+        "IID_BOOTSTRAP_ADMIN_PASSWORD",
+    )
     assert all(example[name] == "" for name in secrets)

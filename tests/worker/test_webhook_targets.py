@@ -11,11 +11,12 @@ from typing import Any
 import httpcore
 import pytest
 from httpx import AsyncClient
+from pydantic import SecretStr
 
 from iid_api.kit.errors import InvalidInput
 from iid_api.settings import Settings as ApiSettings
 from iid_api.webhooks.service import check_target
-from iid_store.webhooks import WebhookSettings, refused_address
+from iid_store.webhooks import WebhookSettings, refused_address, seal_secret
 from iid_worker.webhooks.delivery import Due, Sender
 from iid_worker.webhooks.targets import RefusedTarget, SafeTargets
 from tests.api.support import problem
@@ -139,9 +140,14 @@ async def test_the_address_actually_connected_is_checked() -> None:
     assert inner.asked == [PUBLIC[0]]  # the checked address, not the name
 
 
+KEY = SecretStr("the service's key: thirty-two characters or more")
+
+
 def _due(url: str, secret: str) -> Due:
+    """A delivery due to `url`, its secret sealed as the database keeps it."""
     body = '{"type":"period.status_changed","timestamp":"2026-06-01T00:00:00Z","data":{}}'
-    return Due(uuid.uuid4(), uuid.uuid4(), "period.status_changed", body, 0, None, url, secret)
+    sealed = seal_secret(secret, KEY)
+    return Due(uuid.uuid4(), uuid.uuid4(), "period.status_changed", body, 0, None, url, sealed)
 
 
 async def test_delivery_goes_to_the_checked_address_with_the_host_named() -> None:
@@ -151,13 +157,20 @@ async def test_delivery_goes_to_the_checked_address_with_the_host_named() -> Non
         inner = LoopbackOnly()
         backend = SafeTargets(allow_loopback=True, resolver=_resolving(["127.0.0.1"]), inner=inner)
         async with httpcore.AsyncConnectionPool(network_backend=backend) as pool:
-            sender = Sender(pool, 2.0, https_only=False)
+            sender = Sender(pool, 2.0, https_only=False, secret_key=KEY)
             url = f"http://penerima.test:{receiver.port}/hook"
             outcome = await sender.send(_due(url, secret))
             assert (outcome.status_code, outcome.error) == (200, None)
             # https only in production: not even a connection
-            refused = await Sender(pool, 2.0, https_only=True).send(_due(url, secret))
+            strict = Sender(pool, 2.0, https_only=True, secret_key=KEY)
+            refused = await strict.send(_due(url, secret))
             assert refused.error == "only https targets are allowed in production"
+            # a key other than the one that sealed the secret: a failed attempt, nothing sent
+            other = SecretStr("another key, thirty-two characters long")
+            unopened = await Sender(pool, 2.0, https_only=False, secret_key=other).send(
+                _due(url, secret)
+            )
+            assert unopened.error == "the secret cannot be opened: IID_WEBHOOK_SECRET_KEY changed"
         assert inner.asked == ["127.0.0.1"]
         assert [item.host for item in receiver.received] == [f"penerima.test:{receiver.port}"]
 
@@ -170,7 +183,7 @@ async def test_a_redirect_to_a_metadata_address_is_not_followed() -> None:
         inner = LoopbackOnly()
         backend = SafeTargets(allow_loopback=True, inner=inner)
         async with httpcore.AsyncConnectionPool(network_backend=backend) as pool:
-            outcome = await Sender(pool, 2.0, https_only=False).send(
+            outcome = await Sender(pool, 2.0, https_only=False, secret_key=KEY).send(
                 _due(receiver.url("/hook"), secret)
             )
         assert outcome.status_code == 307

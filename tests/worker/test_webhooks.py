@@ -14,13 +14,16 @@ from typing import Any
 
 import httpcore
 import pytest
+from cryptography.exceptions import InvalidTag
 from httpx import AsyncClient
+from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_api.settings import Settings as ApiSettings
 from iid_store.changes import read_changes
-from iid_store.db.models import ChangeLogEntry, WebhookDelivery
+from iid_store.db.models import ChangeLogEntry, WebhookDelivery, WebhookSubscription
+from iid_store.webhooks import open_secret
 from iid_worker.data import sequence_changes
 from iid_worker.drain import drain
 from iid_worker.webhooks.delivery import DeliveryRound, RetryPolicy, Sender, deliver_due
@@ -63,11 +66,11 @@ def loopback(settings: ApiSettings, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def sender() -> AsyncIterator[Sender]:
+async def sender(settings: ApiSettings) -> AsyncIterator[Sender]:
     pool = httpcore.AsyncConnectionPool(
         network_backend=SafeTargets(allow_loopback=True), max_connections=20
     )
-    yield Sender(pool, TIMEOUT, https_only=False)
+    yield Sender(pool, TIMEOUT, https_only=False, secret_key=settings.webhook_secret_key)
     await pool.aclose()
 
 
@@ -339,3 +342,22 @@ async def test_who_may_subscribe_to_what(
     trail = ok(await client.get("/v1/audit", params={"object_type": "webhook"}))
     assert {item["action"] for item in trail["items"]} == {"create", "delete"}
     assert all("secret" not in str(item["after"]) for item in trail["items"])
+
+
+async def test_the_database_keeps_the_secret_sealed(
+    client: AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: ApiSettings,
+    loopback: None,
+) -> None:
+    hook = {"url": "http://127.0.0.1:9/hook", "event_types": ["ranking.changed"]}
+    created = ok(await client.post("/v1/webhooks", json=hook), 201)
+    async with session_factory() as session:
+        subscription = await session.get(WebhookSubscription, created["id"])
+        assert subscription is not None
+        stored = subscription.secret
+    # a copy of the database alone cannot sign: the key is encrypted under the service's key
+    assert stored.startswith("sealed:") and created["secret"].removeprefix("whsec_") not in stored
+    assert open_secret(stored, settings.webhook_secret_key) == created["secret"]
+    with pytest.raises(InvalidTag):
+        open_secret(stored, SecretStr("another key, thirty-two characters long"))

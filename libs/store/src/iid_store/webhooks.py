@@ -2,6 +2,8 @@
 Standard Webhooks secret and signature, and which target addresses are safe.
 
 Signature (https://www.standardwebhooks.com): the secret is `whsec_` + base64 of a random key;
+the database keeps the key sealed (AES-GCM under IID_WEBHOOK_SECRET_KEY, which the API and the
+worker share), so a copy of the database alone cannot sign a delivery;
 each attempt carries `webhook-id` (the delivery's id: the same on every attempt, so a receiver
 drops duplicates), `webhook-timestamp` (Unix seconds of the attempt) and `webhook-signature`
 `v1,<base64 of HMAC-SHA256(key, "<id>.<timestamp>.<body>")>`, which any Standard Webhooks
@@ -22,10 +24,16 @@ import ipaddress
 import secrets
 from typing import Final
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_PREFIX: Final = "whsec_"
 SECRET_BYTES: Final = 32
+SEALED_PREFIX: Final = "sealed:"
+NONCE_BYTES: Final = 12
+# Seals the secrets in the database. Fine on a laptop, refused in production (it is here).
+DEFAULT_WEBHOOK_SECRET_KEY: Final = "iid-development-webhook-key-not-for-production"
 
 # Cloud metadata services: named as such in the refusal (most are link-local anyway).
 METADATA_ADDRESSES: Final = frozenset(
@@ -48,10 +56,34 @@ class WebhookSettings(BaseSettings):
 
     # Deliver to loopback addresses (127.0.0.0/8, ::1) too: development and tests only.
     webhook_allow_loopback: bool = False
+    # Seals the subscriptions' signing secrets in the database (32 characters or more, random)
+    webhook_secret_key: SecretStr = Field(
+        default=SecretStr(DEFAULT_WEBHOOK_SECRET_KEY), min_length=32
+    )
 
 
 def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def _cipher(key: SecretStr) -> AESGCM:
+    return AESGCM(hashlib.sha256(key.get_secret_value().encode()).digest())
+
+
+def seal_secret(secret: str, key: SecretStr) -> str:
+    """What the database keeps of a secret: its key encrypted, with a fresh nonce."""
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    sealed = _cipher(key).encrypt(nonce, base64.b64decode(secret.removeprefix(SECRET_PREFIX)), None)
+    return SEALED_PREFIX + base64.b64encode(nonce + sealed).decode()
+
+
+def open_secret(stored: str, key: SecretStr) -> str:
+    """The secret a stored value holds; one stored before secrets were sealed is the secret."""
+    if not stored.startswith(SEALED_PREFIX):
+        return stored
+    blob = base64.b64decode(stored.removeprefix(SEALED_PREFIX))
+    key_bytes = _cipher(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], None)
+    return SECRET_PREFIX + base64.b64encode(key_bytes).decode()
 
 
 def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:

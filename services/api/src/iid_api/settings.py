@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 
 from iid_store.config import CommonSettings
 from iid_store.storage import StorageSettings
-from iid_store.webhooks import WebhookSettings
+from iid_store.webhooks import DEFAULT_WEBHOOK_SECRET_KEY, WebhookSettings
 
 # Signs access tokens. Fine on a laptop, refused in production (it is in the source code).
 DEFAULT_SECRET_KEY = "iid-development-secret-key-not-for-production-use"
@@ -88,7 +88,11 @@ class Settings(CommonSettings, StorageSettings, WebhookSettings):
     export_link_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
     def _local_defaults(self) -> list[tuple[str, object]]:
-        return [*super()._local_defaults(), ("secret_key", SecretStr(DEFAULT_SECRET_KEY))]
+        return [
+            *super()._local_defaults(),
+            ("secret_key", SecretStr(DEFAULT_SECRET_KEY)),
+            ("webhook_secret_key", SecretStr(DEFAULT_WEBHOOK_SECRET_KEY)),
+        ]
 
 
 @lru_cache

@@ -7,7 +7,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from iid_store.config import CommonSettings
 from iid_store.storage import StorageSettings
-from iid_store.webhooks import WebhookSettings
+from iid_store.webhooks import DEFAULT_WEBHOOK_SECRET_KEY, WebhookSettings
 from iid_worker.webhooks.delivery import RetryPolicy
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -91,7 +91,11 @@ class Settings(CommonSettings, StorageSettings, WebhookSettings):
     export_retention_hours: int = Field(default=24, ge=1, le=24 * 30)
 
     def _local_defaults(self) -> list[tuple[str, object]]:
-        return [*super()._local_defaults(), ("redis_url", DEFAULT_REDIS_URL)]
+        return [
+            *super()._local_defaults(),
+            ("redis_url", DEFAULT_REDIS_URL),
+            ("webhook_secret_key", SecretStr(DEFAULT_WEBHOOK_SECRET_KEY)),
+        ]
 
     @model_validator(mode="after")
     def _sweep_interval_divides_a_minute(self) -> Self:

@@ -32,7 +32,7 @@ from iid_api.webhooks.schemas import (
 from iid_store.changes import last_position
 from iid_store.db.models import WebhookDelivery, WebhookSubscription
 from iid_store.vocab import NATIONAL_EVENTS
-from iid_store.webhooks import WebhookSettings, new_secret, refused_address
+from iid_store.webhooks import WebhookSettings, new_secret, refused_address, seal_secret
 
 LOCAL_NAMES = ("localhost", "localhost.localdomain")
 
@@ -115,7 +115,7 @@ async def create(
             "event_types": events,
             "region_code": region,
             "description": body.description,
-            "secret": secret,
+            "secret": seal_secret(secret, settings.webhook_secret_key),
             "starts_after": await last_position(session),
             "created_by": scope.principal.subject,
         },

@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpcore
+from cryptography.exceptions import InvalidTag
+from pydantic import SecretStr
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_store.db import SessionFactory
 from iid_store.db.models import WebhookDelivery, WebhookSubscription
-from iid_store.webhooks import signature
+from iid_store.webhooks import open_secret, signature
 from iid_worker.webhooks.targets import RefusedTarget
 
 # Bytes of a failed answer kept as its reason.
@@ -114,13 +116,23 @@ class Sender:
     """Sends one delivery (signed) over a pool whose connections only reach safe targets."""
 
     def __init__(
-        self, pool: httpcore.AsyncConnectionPool, timeout: float, *, https_only: bool
+        self,
+        pool: httpcore.AsyncConnectionPool,
+        timeout: float,
+        *,
+        https_only: bool,
+        secret_key: SecretStr,
     ) -> None:
         self.pool, self.timeout, self.https_only = pool, timeout, https_only
+        self.secret_key = secret_key
 
     async def send(self, due: Due) -> Outcome:
         if self.https_only and not due.url.startswith("https://"):
             return Outcome(None, "only https targets are allowed in production")
+        try:
+            secret = open_secret(due.secret, self.secret_key)
+        except InvalidTag:  # retried, then the subscription pauses with this reason
+            return Outcome(None, "the secret cannot be opened: IID_WEBHOOK_SECRET_KEY changed")
         content = due.body.encode()
         timestamp = int(time.time())  # the attempt's wall clock: receivers check it
         headers = [
@@ -128,7 +140,7 @@ class Sender:
             ("User-Agent", "IID-Webhooks/1"),
             ("webhook-id", str(due.id)),
             ("webhook-timestamp", str(timestamp)),
-            ("webhook-signature", signature(due.secret, str(due.id), timestamp, content)),
+            ("webhook-signature", signature(secret, str(due.id), timestamp, content)),
             ("X-IID-Event", due.event_type),
         ]
         timeouts = dict.fromkeys(("connect", "read", "write", "pool"), self.timeout)

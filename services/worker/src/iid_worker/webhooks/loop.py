@@ -63,7 +63,12 @@ def webhook_loop(factory: SessionFactory, settings: Settings) -> WebhookLoop:
         max_connections=settings.webhook_connections,
         keepalive_expiry=30,
     )
-    sender = Sender(pool, settings.webhook_timeout_seconds, https_only=settings.is_production)
+    sender = Sender(
+        pool,
+        settings.webhook_timeout_seconds,
+        https_only=settings.is_production,
+        secret_key=settings.webhook_secret_key,
+    )
     return WebhookLoop(
         factory,
         settings.database_url,

@@ -95,7 +95,7 @@ async def _measure(
     before = _status_kib("VmRSS")
     _reset_peak()
     started = time.perf_counter()
-    status = await produce(factory, storage, export_id, timedelta(hours=1))
+    status = await produce(factory, storage, export_id, timedelta(hours=1), time_limit=3600)
     seconds = time.perf_counter() - started
     peak = _status_kib("VmHWM")
     async with factory() as session:

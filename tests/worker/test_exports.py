@@ -2,6 +2,7 @@
 hands it to arq, the job writes the file to the export storage, the requester follows it and
 downloads it through a signed link; old files expire."""
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ from httpx import AsyncClient
 from redis.asyncio import ConnectionPool
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from iid_api.exports.production import expire
+from iid_api.exports.production import expire, produce
 from iid_api.exports.service import signature
 from iid_api.settings import Settings as ApiSettings
 from iid_store.changes import read_changes
@@ -166,3 +167,19 @@ async def test_csv_of_one_table_and_the_requesters_rights(
     assert [row[0] for row in rows] == [item["id"] for item in report["innovations"]]
     percents = [row[8] for row in rows]
     assert all("," in value for value in percents)  # `;`: decimals with a comma
+
+
+async def test_an_export_out_of_time_is_failed_with_the_reason(
+    client: AsyncClient, as_role: RoleHeaders, session_factory: Factory, settings: ApiSettings
+) -> None:
+    await export_world(client, as_role, session_factory)
+    body = {"what": "rankings", "format": "xlsx", "filters": {"period": YEAR}}
+    requested = ok(await client.post("/v1/exports", json=body), 202)
+    storage = export_storage_for(_worker_settings(settings))
+    export_id = uuid.UUID(requested["id"])
+    # no time at all: what a job timeout would have cancelled, leaving the export `running`
+    status = await produce(session_factory, storage, export_id, timedelta(hours=1), time_limit=0)
+    assert status == "failed"
+    failed = ok(await client.get(f"/v1/exports/{export_id}"))
+    assert (failed["status"], failed["download_url"]) == ("failed", None)
+    assert failed["error"].startswith("took longer than 0 s")

@@ -42,12 +42,18 @@ def hand_off(redis: ArqRedis) -> Callable[[SessionFactory], Awaitable[None]]:
     return run
 
 
+# An export gives up this long before the job's timeout: arq cancels a job that runs out of
+# time without retrying it, which would leave the export `running` for good with no reason.
+WRAP_UP_SECONDS = 30
+
+
 async def make_export(ctx: dict[str, Any], export_id: str) -> str | None:
     """arq job: make the export (a second run of a finished one does nothing)."""
     settings: Settings = ctx["settings"]
     retention = timedelta(hours=settings.export_retention_hours)
     storage = export_storage_for(settings)
-    return await produce(factory_of(ctx), storage, uuid.UUID(export_id), retention)
+    limit = max(settings.job_timeout_seconds - WRAP_UP_SECONDS, settings.job_timeout_seconds / 2)
+    return await produce(factory_of(ctx), storage, uuid.UUID(export_id), retention, limit)
 
 
 async def expire_exports(ctx: dict[str, Any]) -> int:

@@ -136,18 +136,27 @@ async def _write(
 
 
 async def produce(
-    factory: SessionFactory, storage: Storage, export_id: uuid.UUID, retention: timedelta
+    factory: SessionFactory,
+    storage: Storage,
+    export_id: uuid.UUID,
+    retention: timedelta,
+    time_limit: float,
 ) -> str | None:
-    """Make the export; its final status (None: it was not waiting to be made)."""
+    """Make the export within `time_limit` seconds, else record it failed; its final status
+    (None: it was not waiting to be made)."""
     export = await _start(factory, export_id)
     if export is None:
         return None
     progress = _Progress(factory, export_id)
     reporting = asyncio.create_task(progress.run(), name=f"export-progress-{export_id}")
     try:
-        document, stored = await _write(factory, storage, export, progress)
+        async with asyncio.timeout(time_limit):
+            document, stored = await _write(factory, storage, export, progress)
     except Problem as refused:  # the requester may no longer read it, or it is gone
         return await _finish(factory, export_id, "failed", error=refused.detail)
+    except TimeoutError:
+        error = f"took longer than {time_limit:g} s: narrow the filters, or ask for CSV"
+        return await _finish(factory, export_id, "failed", error=error)
     except Exception:
         logger.exception("export %s failed", export_id)
         return await _finish(factory, export_id, "failed", error="unexpected error (logged)")

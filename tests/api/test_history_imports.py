@@ -2,6 +2,7 @@
 nothing, the raw-sum scale before 2021) and the history that shows them beside the periods."""
 
 import io
+import zipfile
 from typing import Any
 
 from httpx import AsyncClient, Response
@@ -109,6 +110,38 @@ async def test_a_dry_run_reports_every_bad_cell_and_writes_nothing(
     ]
     garbage = {"file": ("hasil.xlsx", b"PK\x03\x04 not really a zip", "application/zip")}
     assert problem(await upload(client, garbage), 422)["errors"][0]["pointer"] == "/body/file"
+    for part in ("xl/worksheets/sheet1.xml", "xl/workbook.xml"):  # a zip, its XML broken
+        broken = _broken_xlsx(part)
+        assert problem(await upload(client, broken), 422)["errors"][0]["pointer"] == "/body/file"
+
+
+async def test_numbers_no_column_can_hold_are_bad_cells(client: AsyncClient) -> None:
+    lines = [
+        "73.72,Infinity,,,,,,,",
+        "73.72,sNaN,,,,,,,",
+        "73.72,2021,,,,,Infinity,1e12,",
+        "73.72,2022,,,,,NaN,,2147483648",
+    ]
+    report = ok(await upload(client, csv_file(*lines), dry_run=True))
+    assert issues(report) == [
+        (2, "year"),
+        (3, "year"),
+        (4, "rank"),
+        (4, "innovations"),
+        (5, "rank"),
+        (5, "agencies_taking_part"),
+    ]
+
+
+def _broken_xlsx(part: str) -> dict[str, Any]:
+    """A workbook whose `part` is cut in the middle of its XML."""
+    name, content, kind = xlsx_file([["region_code", "year"], ["73.72", 2021]])["file"]
+    source, target = zipfile.ZipFile(io.BytesIO(content)), io.BytesIO()
+    with zipfile.ZipFile(target, "w") as rebuilt:
+        for item in source.namelist():
+            data = source.read(item)
+            rebuilt.writestr(item, data[: len(data) // 2] if item == part else data)
+    return {"file": (name, target.getvalue(), kind)}
 
 
 async def test_csv_import_replaces_a_year_and_is_audited(

@@ -82,15 +82,21 @@ def _text(value: object) -> str | None:
     return text or None
 
 
+# the largest whole number a column holds (PostgreSQL's integer)
+MAX_WHOLE = 2**31 - 1
+
+
 def _whole(text: str, minimum: int) -> int:
     try:
         number = Decimal(text)
     except InvalidOperation:
         raise _Invalid(f"{text!r} is not a whole number") from None
-    if number != number.to_integral_value():
+    if not number.is_finite() or number != number.to_integral_value():
         raise _Invalid(f"{text!r} is not a whole number")
     if number < minimum:
         raise _Invalid(f"{text} is below {minimum}")
+    if number > MAX_WHOLE:
+        raise _Invalid(f"{text} is above {MAX_WHOLE}")
     return int(number)
 
 

@@ -84,15 +84,23 @@ def _csv_lines(data: bytes) -> Iterator[tuple[int, list[object]]]:
         raise InvalidInput.at("/body/file", f"line {reader.line_num}: {error}") from None
 
 
+# what openpyxl raises for a file that is not a workbook, or a workbook whose XML is broken
+# (a parse error is a SyntaxError, from ElementTree and lxml alike), read whole or row by row
+_UNREADABLE = (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, SyntaxError, ValueError)
+
+
 def _xlsx_lines(data: bytes) -> Iterator[tuple[int, list[object]]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as error:
+    except _UNREADABLE as error:
         raise InvalidInput.at("/body/file", f"not a readable XLSX file: {error}") from None
+    number = 0
     try:
         rows = workbook.worksheets[0].iter_rows(values_only=True)
         for number, cells in enumerate(rows, start=1):
             yield number, list(cells)
+    except _UNREADABLE as error:
+        raise InvalidInput.at("/body/file", f"row {number + 1} is unreadable: {error}") from None
     finally:
         workbook.close()
 

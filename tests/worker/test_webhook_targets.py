@@ -204,6 +204,7 @@ def test_the_api_refuses_what_the_url_alone_shows() -> None:
         "http://127.0.0.1:9000/hook": "loopback",
         "http://localhost:9000/hook": "loopback name",
         "http://api.localhost/hook": "loopback name",
+        "http://" + "a" * 64 + ".example.id/hook": "not a host name DNS can resolve",
     }
     for url, reason in refused.items():
         with pytest.raises(InvalidInput, match=reason):
@@ -222,3 +223,16 @@ async def test_creating_a_subscription_to_a_private_address_is_refused(
         body = {"url": url, "event_types": ["ranking.changed"]}
         refused = problem(await client.post("/v1/webhooks", json=body), 422)
         assert refused["errors"][0]["pointer"] == "/body/url"
+
+
+async def test_a_target_that_cannot_even_be_resolved_is_a_failed_attempt() -> None:
+    # a host label of 64 characters: the resolver raises UnicodeError, not OSError
+    url = "http://" + "a" * 64 + ".example.id/hook"
+    async with httpcore.AsyncConnectionPool(
+        network_backend=SafeTargets(allow_loopback=False)
+    ) as pool:
+        outcome = await Sender(pool, 2.0, https_only=False, secret_key=KEY).send(
+            _due(url, "whsec_" + "C" * 43 + "=")
+        )
+    assert outcome.status_code is None
+    assert outcome.error is not None and outcome.error.startswith("UnicodeError")

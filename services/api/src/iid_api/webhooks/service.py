@@ -60,10 +60,20 @@ def check_target(url: str, settings: WebhookSettings, *, production: bool, point
     try:
         ipaddress.ip_address(host)
     except ValueError:
+        _check_resolvable(host, pointer)
         return  # a name: resolved and checked when delivering
     reason = refused_address(host, allow_loopback=allow)
     if reason is not None:
         raise InvalidInput.at(pointer, f"{host} is a {reason.replace('_', '-')} address")
+
+
+def _check_resolvable(host: str, pointer: str) -> None:
+    """A name DNS can carry: labels of 1 to 63 characters (a longer one cannot be resolved)."""
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        reason = f"{host[:80]!r} is not a host name DNS can resolve"
+        raise InvalidInput.at(pointer, reason) from None
 
 
 async def _check_scope(

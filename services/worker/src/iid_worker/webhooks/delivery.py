@@ -13,6 +13,7 @@ it against theirs).
 """
 
 import asyncio
+import logging
 import random
 import time
 import uuid
@@ -30,6 +31,8 @@ from iid_store.db import SessionFactory
 from iid_store.db.models import WebhookDelivery, WebhookSubscription
 from iid_store.webhooks import open_secret, signature
 from iid_worker.webhooks.targets import RefusedTarget
+
+logger = logging.getLogger("iid_worker.webhooks")
 
 # Bytes of a failed answer kept as its reason.
 REASON_BYTES = 300
@@ -159,6 +162,11 @@ class Sender:
         except (TimeoutError, httpcore.TimeoutException):
             return Outcome(None, f"no answer within {self.timeout:g} s")
         except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as exc:
+            return Outcome(None, f"{type(exc).__name__}: {exc}"[:REASON_BYTES])
+        except Exception as exc:  # a failed attempt, whatever failed: never a lost batch
+            # (a host label of 64 characters raises UnicodeError in the resolver; an exception
+            # out of here left the whole round's outcomes unrecorded, resent every lease)
+            logger.warning("delivery %s to %s failed unexpectedly", due.id, due.url, exc_info=True)
             return Outcome(None, f"{type(exc).__name__}: {exc}"[:REASON_BYTES])
 
 

@@ -3,7 +3,7 @@ and e-mail delivered to a local SMTP sink (aiosmtpd) the test starts on a free p
 
 import socket
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from email import message_from_bytes
 from email.message import Message
 from typing import Any
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_store.db.models import EmailMessage, InboxItem, User
 from iid_worker.mail import deliver_email
-from iid_worker.main import _crons
+from iid_worker.main import _crons, job_queue
 from iid_worker.reminders import due_threshold, write_reminders
 from iid_worker.settings import Settings
 from tests.api.support import (
@@ -150,6 +150,11 @@ def test_email_is_off_by_default() -> None:
     names = {job.name for job in _crons(Settings())}
     assert "cron:deliver_email" not in names and "cron:deadline_reminders" in names
     assert "cron:deliver_email" in {job.name for job in _crons(Settings(smtp_host="smtp.local"))}
+
+
+def test_cron_hours_are_utc_whatever_the_hosts_zone() -> None:
+    # arq reads cron hours in the host's zone unless told: 19 "UTC" would be 19 WIB in Jakarta
+    assert job_queue(Settings(), {}).timezone is UTC
 
 
 async def test_inbox_items_are_emailed_by_the_worker(

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import signal
 import uuid
+from datetime import UTC
 from functools import partial
 from typing import Any
 
@@ -104,6 +105,8 @@ def job_queue(settings: Settings, ctx: dict[str, Any]) -> Worker:
         poll_delay=settings.poll_delay_seconds,
         max_tries=5,
         health_check_interval=settings.health_check_interval,
+        # the crons' hours are UTC (nightly_hour_utc ...); arq's default is the host's zone
+        timezone=UTC,
     )
 
 

@@ -159,3 +159,31 @@ async def test_the_sweep_restarts_a_dead_loop_and_drains(
         await session.commit()
     await loop.step()  # hands the queued run over
     assert await queue.zcard("arq:queue") == 1 and run.status == "queued"
+
+
+async def test_a_failing_part_of_a_step_holds_up_none_of_the_others(
+    client: AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    database_url: str,
+) -> None:
+    called: list[str] = []
+
+    async def dispatch(run_ids: list[uuid.UUID]) -> None:
+        called.append("dispatch")
+        raise ConnectionError("the job queue is away")
+
+    async def broken_hand_off(factory: async_sessionmaker[AsyncSession]) -> None:
+        called.append("hand-off")
+        raise RuntimeError("a hand-off that always fails")
+
+    loop = Drainer(session_factory, database_url, 600, dispatch, [broken_hand_off])
+    await create_period(client)  # marks every region, and writes changes to number
+    async with session_factory() as session:
+        await request_full_recompute(session, YEAR, "test")
+        await session.commit()
+    stats = await loop.step()
+    assert called == ["dispatch", "hand-off"]
+    assert stats.regions >= 546 and await _markers(session_factory) == 0
+    async with session_factory() as session:
+        unnumbered = select(func.count()).where(models.ChangeLogEntry.position.is_(None))
+        assert stats.changes > 0 and await session.scalar(unnumbered) == 0

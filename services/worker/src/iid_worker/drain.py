@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from iid_store.db import SessionFactory
 from iid_store.db.listen import follow
@@ -25,6 +25,7 @@ from iid_worker.metrics import observe_freshness, observe_regions_recomputed
 from iid_worker.recompute import RoundResult, recompute_round, rerank_cluster
 
 logger = logging.getLogger("iid_worker.drain")
+T = TypeVar("T")
 
 REGIONS_PER_ROUND = 50
 CLUSTERS_PER_ROUND = 20
@@ -140,25 +141,39 @@ class Drainer:
 
     async def step(self) -> DrainStats:
         """Drain what is claimable, dispatch queued runs and the other hand-offs, then number
-        the changes of all that (the sequencer's NOTIFY tells followers the step is done);
-        errors (the database restarting) are logged and retried at the next wake-up or poll."""
-        stats = DrainStats()
+        the changes of all that (the sequencer's NOTIFY tells followers the step is done).
+        Each part on its own: one that fails (the database restarting, a round that keeps
+        failing) is logged and retried at the next wake-up or poll without holding up the
+        others (a sequencer held up would stall webhooks, the directory feed and sync)."""
         self.stepping_since = time.monotonic()
         try:
-            stats = await drain(self.factory)
-            async with self.factory() as session:
-                runs = await data.queued_runs(session)
+            stats = await _attempt("draining the outbox", drain(self.factory)) or DrainStats()
+            runs = await _attempt("reading queued runs", self._queued_runs())
             if runs:
-                await self.dispatch_runs(runs)
+                await _attempt("handing runs to the job queue", self.dispatch_runs(runs))
             for hand_off in self.hand_offs:
-                await hand_off(self.factory)
-            async with self.factory() as session:
-                stats.changes = await data.sequence_changes(session)
-                await session.commit()
+                await _attempt("a hand-off", hand_off(self.factory))
+            stats.changes = await _attempt("numbering changes", self._sequence()) or 0
             self.total.add(stats)
-        except Exception:
-            logger.warning("draining the outbox failed; retrying at the next poll", exc_info=True)
         finally:
             self.stepping_since = None
         self.stepped.set()
         return stats
+
+    async def _queued_runs(self) -> list[Any]:
+        async with self.factory() as session:
+            return await data.queued_runs(session)
+
+    async def _sequence(self) -> int:
+        async with self.factory() as session:
+            numbered = await data.sequence_changes(session)
+            await session.commit()
+        return numbered
+
+
+async def _attempt(what: str, work: Awaitable[T]) -> T | None:
+    try:
+        return await work
+    except Exception:
+        logger.warning("%s failed; retrying at the next poll", what, exc_info=True)
+        return None

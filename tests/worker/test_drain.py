@@ -187,3 +187,36 @@ async def test_a_failing_part_of_a_step_holds_up_none_of_the_others(
     async with session_factory() as session:
         unnumbered = select(func.count()).where(models.ChangeLogEntry.position.is_(None))
         assert stats.changes > 0 and await session.scalar(unnumbered) == 0
+
+
+async def test_a_region_whose_round_always_fails_holds_up_no_other(
+    client: AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    database_url: str,
+) -> None:
+    await create_period(client)  # marks every region
+    async with session_factory() as session:
+        # data the scoring library refuses (an indicator the edition does not have), written
+        # past the API, which would have refused it
+        session.add(
+            models.SpdAnswer(
+                period_year=YEAR, region_code="73.71", indicator="999", level=1, updated_by="x"
+            )
+        )
+        await session.commit()
+    loop = Drainer(session_factory, database_url, 600, _no_runs)
+    # a failed round's regions are stored one by one, the failing one sent to the back; the
+    # rest of its period waits for the next step, which no longer meets it first
+    for _ in range(2):
+        await loop.step()
+    async with session_factory() as session:
+        left = await session.scalars(select(models.RecomputeMarker.region_code))
+        assert list(left) == ["73.71"]  # it waits, logged; every other region is stored
+        stored = select(func.count(func.distinct(models.Scorecard.region_code)))
+        assert await session.scalar(stored) == loop.total.regions >= 545
+        unnumbered = select(func.count()).where(models.ChangeLogEntry.position.is_(None))
+        assert await session.scalar(unnumbered) == 0
+
+
+async def _no_runs(run_ids: list[uuid.UUID]) -> None:
+    assert not run_ids

@@ -149,6 +149,16 @@ async def claim_regions(
     return await _claim(session, "recompute", limit, period_year, skip_years)
 
 
+async def send_marker_to_the_back(session: AsyncSession, period_year: int, region: str) -> None:
+    """The region's marker waits as if requested now: every marker waiting now comes first."""
+    marker = RecomputeMarker
+    await session.execute(
+        update(marker)
+        .where(marker.period_year == period_year, marker.region_code == region)
+        .values(first_requested_at=func.now())
+    )
+
+
 async def claim_rankings(session: AsyncSession, limit: int) -> list[tuple[int, str, str]]:
     """(period, cluster, basis) of up to `limit` marked rankings no other worker holds."""
     claimed = await _claim(session, "rerank", limit, None)

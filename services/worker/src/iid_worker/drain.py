@@ -45,6 +45,14 @@ class DrainStats:
         self.changes += other.changes
 
 
+class RoundFailed(Exception):
+    """A round of `codes` of period `period_year` failed (the cause is chained)."""
+
+    def __init__(self, period_year: int, codes: list[str]) -> None:
+        super().__init__(f"the round of {len(codes)} region(s) of {period_year} failed")
+        self.period_year, self.codes = period_year, codes
+
+
 async def recompute_claimed(
     factory: SessionFactory,
     limit: int,
@@ -52,14 +60,40 @@ async def recompute_claimed(
     skip_years: Collection[int] = (),
 ) -> RoundResult | None:
     """One round: claim up to `limit` dirty regions of one period (not of `skip_years`) and
-    store their scorecards; None when there is nothing to claim."""
+    store their scorecards; None when there is nothing to claim. RoundFailed when it fails."""
     async with factory() as session:
         claimed = await data.claim_regions(session, limit, period_year, skip_years)
         if not claimed:
             await session.rollback()
             return None
         codes = [code for _, code in claimed]
-        return await recompute_round(session, claimed[0][0], codes, claimed=True)
+        try:
+            return await recompute_round(session, claimed[0][0], codes, claimed=True)
+        except Exception as failure:
+            raise RoundFailed(claimed[0][0], codes) from failure
+
+
+async def recompute_one_by_one(factory: SessionFactory, failed: RoundFailed) -> int:
+    """After a failed round, its regions one by one, so that those that can be stored are; a
+    region that fails alone (data the scoring library refuses) is logged and its marker goes
+    to the back of the queue: it no longer fails the rounds of the regions waiting behind it,
+    and is tried again once they are done. How many were stored."""
+    stored = 0
+    for code in failed.codes:
+        try:
+            async with factory() as session:
+                await recompute_round(session, failed.period_year, [code])
+            stored += 1
+        except Exception:
+            logger.exception(
+                "region %s of %s cannot be recomputed; it waits behind the others",
+                code,
+                failed.period_year,
+            )
+            async with factory() as session:
+                await data.send_marker_to_the_back(session, failed.period_year, code)
+                await session.commit()
+    return stored
 
 
 async def rerank_claimed(factory: SessionFactory) -> int:
@@ -82,7 +116,12 @@ async def drain(factory: SessionFactory, limit: int = REGIONS_PER_ROUND) -> Drai
     stats = DrainStats()
     taken: set[int] = set()  # periods whose claimable regions this step has taken
     while True:
-        result = await recompute_claimed(factory, limit, skip_years=taken)
+        try:
+            result = await recompute_claimed(factory, limit, skip_years=taken)
+        except RoundFailed as failed:
+            stats.regions += await recompute_one_by_one(factory, failed)
+            taken.add(failed.period_year)  # its other regions wait for the next step
+            continue
         if result is not None:
             stats.rounds += 1
             stats.regions += result.regions

@@ -67,10 +67,13 @@ async def delivery(
     )
 
 
-async def retry_pending(session: AsyncSession, webhook_id: uuid.UUID, now: datetime) -> None:
-    """A resumed subscription's pending deliveries: due now, with a new retry window."""
+async def retry_waiting(session: AsyncSession, webhook_id: uuid.UUID, now: datetime) -> None:
+    """A resumed subscription's waiting deliveries and the failed one that paused it: pending,
+    due now, with a new retry window; the failed one, the oldest, goes first again (events of
+    a region are delivered in the order they happened)."""
+    delivery = WebhookDelivery
     await session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.subscription_id == webhook_id, WebhookDelivery.status == "pending")
-        .values(next_attempt_at=now, first_attempt_at=None, lease_until=None)
+        update(delivery)
+        .where(delivery.subscription_id == webhook_id, delivery.status.in_(("pending", "failed")))
+        .values(status="pending", next_attempt_at=now, first_attempt_at=None, lease_until=None)
     )

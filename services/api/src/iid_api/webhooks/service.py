@@ -202,7 +202,7 @@ async def update(
         subscription.active = body.active
         if body.active and subscription.paused_at is not None:  # resumed by its owner
             subscription.paused_at, subscription.paused_reason = None, None
-            await repository.retry_pending(session, subscription.id, datetime.now(UTC))
+            await repository.retry_waiting(session, subscription.id, datetime.now(UTC))
     subscription.version += 1
     await session.flush()
     await session.refresh(subscription)

@@ -226,8 +226,8 @@ async def _pause(
     hours = (now - first) / timedelta(hours=1)
     reason = (
         f"delivery {due.id} ({due.event_type}) failed {attempts} times over {hours:.0f} h;"
-        f" last: {error}. Repair the receiver, then PATCH active=true to resume (and"
-        " redeliver the failed delivery)."
+        f" last: {error}. Repair the receiver, then PATCH active=true to resume: this delivery"
+        " goes again first, then those that waited."
     )
     sub = WebhookSubscription
     await session.execute(

@@ -299,8 +299,25 @@ async def test_expired_records_are_forgotten(
             starts_after=0,
             created_by="test",
         )
-        session.add(subscription)
+        gone = models.WebhookSubscription(
+            url="https://hooks.example.id/old",
+            event_types=["scorecard.changed"],
+            secret="whsec_x",
+            starts_after=0,
+            created_by="test",
+            deleted_at=func.now(),
+        )
+        session.add_all([subscription, gone])
         await session.flush()
+        session.add(
+            models.WebhookDelivery(
+                subscription_id=gone.id,
+                position=0,
+                ordering_key="",
+                event_type="scorecard.changed",
+                body="{}",
+            )
+        )
         month_ago = func.now() - DELIVERIES_KEPT_FOR - timedelta(days=1)
         for position, (status, delivered_at, once_key) in enumerate(
             (
@@ -330,7 +347,7 @@ async def test_expired_records_are_forgotten(
         "login_throttles": 1,
         "emails_sent": 2,
         "inbox_items": 1,
-        "webhook_deliveries": 1,
+        "webhook_deliveries": 2,  # the old delivered one, the deleted subscription's
     }
     async with session_factory() as session:
         left = await session.scalars(select(models.WebhookDelivery.position))

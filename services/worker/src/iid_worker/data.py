@@ -15,6 +15,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     all_,
+    and_,
     any_,
     bindparam,
     delete,
@@ -48,6 +49,7 @@ from iid_store.db.models import (
     Scorecard,
     SpdAnswer,
     WebhookDelivery,
+    WebhookSubscription,
 )
 
 RANKING_FIELDS = ("position", "rank", "index", "rating", "total_score", "previous_rank", "movement")
@@ -465,7 +467,8 @@ async def forget_expired_records(
     account `kept_for` after its last failure, once unlocked; e-mails sent, and inbox items
     untouched, longer than `mail_kept_for` ago (with their reads and e-mails); webhook
     deliveries delivered longer than `deliveries_kept_for` ago, except those of once-only
-    events (their row is what keeps the event from going out twice). Counts per kind."""
+    events (their row is what keeps the event from going out twice), and every delivery of a
+    deleted subscription. Counts per kind."""
     cutoff, mail_cutoff = func.now() - kept_for, func.now() - mail_kept_for
     throttle, delivery = LoginThrottle, WebhookDelivery
     expired = {
@@ -477,9 +480,17 @@ async def forget_expired_records(
         "emails_sent": delete(EmailMessage).where(EmailMessage.sent_at < mail_cutoff),
         "inbox_items": delete(InboxItem).where(InboxItem.updated_at < mail_cutoff),
         "webhook_deliveries": delete(delivery).where(
-            delivery.status == "delivered",
-            delivery.delivered_at < func.now() - deliveries_kept_for,
-            delivery.once_key.is_(None),
+            or_(
+                and_(
+                    delivery.status == "delivered",
+                    delivery.delivered_at < func.now() - deliveries_kept_for,
+                    delivery.once_key.is_(None),
+                ),
+                # a deleted subscription's: never sent, never listed again
+                delivery.subscription_id.in_(
+                    select(WebhookSubscription.id).where(WebhookSubscription.deleted_at.isnot(None))
+                ),
+            )
         ),
     }
     forgotten = {}

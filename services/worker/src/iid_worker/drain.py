@@ -101,7 +101,9 @@ async def rerank_claimed(factory: SessionFactory) -> int:
     each, in one transaction (readers see the rankings of a round change together)."""
     async with factory() as session:
         claimed = await data.claim_rankings(session, CLUSTERS_PER_ROUND)
-        for year, cluster, basis in claimed:
+        # in the order every writer marks rankings in (iid_store.outbox): each clears its
+        # marker as it goes, so another order could deadlock with a writer marking two of them
+        for year, cluster, basis in sorted(claimed):
             await rerank_cluster(session, year, cluster, basis, claimed=True)
         await session.commit()
     return len(claimed)

@@ -4,17 +4,26 @@ stores what the API serves, and the properties of issue 19 hold on stored result
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from arq.connections import ArqRedis
 from arq.worker import Worker
 from httpx import AsyncClient
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from iid_store.db import models
+from iid_store.config import CommonSettings
+from iid_store.db import create_engine, create_session_factory, models
 from iid_worker.drain import drain
 from iid_worker.main import job_functions
 from iid_worker.settings import Settings
-from iid_worker.uncertainty import due_periods, hand_off, simulate_period
+from iid_worker.uncertainty import (
+    POSTPONED_KEY,
+    Postponed,
+    due_periods,
+    hand_off,
+    rank_uncertainty,
+    simulate_period,
+)
 from tests.api.support import (
     MANDATORY,
     SID_CODES,
@@ -200,10 +209,14 @@ async def test_the_drain_hands_a_quiet_period_to_arq_once(
 ) -> None:
     await create_period(client)
     await move_period(client, "closed", "verifying")  # marks the period
-    waiting = hand_off(queue, quiet_seconds=3600, max_wait_seconds=3600)
+    waiting = hand_off(queue, quiet_seconds=3600, max_wait_seconds=3600, postponed=Postponed(60))
     await waiting(session_factory)
     assert await queue.queued_jobs() == []  # not quiet long enough yet
-    due = hand_off(queue, quiet_seconds=0, max_wait_seconds=3600)
+    failed = Postponed(3600)
+    failed.failed(YEAR)
+    await hand_off(queue, 0, 3600, failed)(session_factory)
+    assert await queue.queued_jobs() == []  # its last run failed just now
+    due = hand_off(queue, quiet_seconds=0, max_wait_seconds=3600, postponed=Postponed(60))
     await due(session_factory)
     await due(session_factory)  # the same job id: handed over once
     assert [job.job_id for job in await queue.queued_jobs()] == [f"uncertainty:{YEAR}"]
@@ -220,3 +233,18 @@ async def test_the_drain_hands_a_quiet_period_to_arq_once(
     run = await db.get(models.UncertaintyRun, YEAR)
     assert run is not None and (run.draws, run.seed) == (50, 3)
     assert await _marker(db) is None
+
+
+async def test_a_failed_run_is_postponed() -> None:
+    # the database is not answering: a real failure of the job
+    engine = create_engine(CommonSettings(database_url="postgresql+asyncpg://x@127.0.0.1:1/x"))
+    postponed = Postponed(3600)
+    ctx = {
+        "settings": Settings(),
+        "session_factory": create_session_factory(engine),
+        POSTPONED_KEY: postponed,
+    }
+    with pytest.raises(OSError):
+        await rank_uncertainty(ctx, YEAR)
+    await engine.dispose()
+    assert postponed.due([YEAR, YEAR + 1]) == [YEAR + 1]

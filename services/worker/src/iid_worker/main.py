@@ -43,7 +43,13 @@ from iid_worker.mail import deliver_email
 from iid_worker.metrics import instrumented, measure_backlog, serve_metrics
 from iid_worker.reminders import deadline_reminders
 from iid_worker.settings import Settings
-from iid_worker.uncertainty import hand_off, nightly_uncertainty, rank_uncertainty
+from iid_worker.uncertainty import (
+    POSTPONED_KEY,
+    Postponed,
+    hand_off,
+    nightly_uncertainty,
+    rank_uncertainty,
+)
 from iid_worker.webhooks.loop import webhook_loop
 
 logger = logging.getLogger("iid_worker")
@@ -146,8 +152,13 @@ async def serve(settings: Settings) -> None:
         except Exception as exc:  # the run stays queued: the next drain step hands it over
             logger.warning("could not hand %d run(s) to the job queue: %s", len(run_ids), exc)
 
+    # a failed rank-uncertainty run is tried again after a job's time at the earliest
+    postponed = Postponed(settings.job_timeout_seconds)
     uncertainty = hand_off(
-        queue, settings.uncertainty_quiet_seconds, settings.uncertainty_max_wait_seconds
+        queue,
+        settings.uncertainty_quiet_seconds,
+        settings.uncertainty_max_wait_seconds,
+        postponed,
     )
     hand_offs = [uncertainty, hand_off_exports(queue)]
     drainer = Drainer(
@@ -162,6 +173,7 @@ async def serve(settings: Settings) -> None:
     ctx: dict[str, Any] = {
         "settings": settings,
         "session_factory": factory,
+        POSTPONED_KEY: postponed,
         # their processes start with the first full recompute, not here: most workers run none
         "recompute_processes": processes_for(settings),
         "drainer": drainer,

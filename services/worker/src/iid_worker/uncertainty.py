@@ -245,12 +245,37 @@ async def mark_verifying_periods(session: AsyncSession) -> list[int]:
     return years
 
 
+class Postponed:
+    """Periods whose last run failed, held back from the hand-off for `seconds`: the marker
+    stays until a run succeeds, so a run that keeps failing (or outlives its job's timeout,
+    its thread running on) would otherwise be handed over again after every drain step."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._until: dict[int, float] = {}
+
+    def failed(self, year: int) -> None:
+        self._until[year] = time.monotonic() + self.seconds
+
+    def due(self, years: list[int]) -> list[int]:
+        now = time.monotonic()
+        return [year for year in years if self._until.get(year, 0.0) <= now]
+
+
+POSTPONED_KEY = "uncertainty_postponed"
+
+
 async def rank_uncertainty(ctx: dict[str, Any], year: int) -> bool:
     """The arq job: one run for the period with the worker's draws and seed."""
     settings = ctx["settings"]
-    return await simulate_period(
-        factory_of(ctx), year, settings.uncertainty_draws, settings.uncertainty_seed
-    )
+    try:
+        return await simulate_period(
+            factory_of(ctx), year, settings.uncertainty_draws, settings.uncertainty_seed
+        )
+    except BaseException:  # failed, or cancelled at the job's timeout
+        if (postponed := ctx.get(POSTPONED_KEY)) is not None:
+            postponed.failed(year)
+        raise
 
 
 async def nightly_uncertainty(ctx: dict[str, Any]) -> int:
@@ -262,12 +287,15 @@ async def nightly_uncertainty(ctx: dict[str, Any]) -> int:
     return len(years)
 
 
-def hand_off(redis: ArqRedis, quiet_seconds: float, max_wait_seconds: float) -> HandOff:
-    """What the outbox drain runs after each step: hand the periods that are due to arq."""
+def hand_off(
+    redis: ArqRedis, quiet_seconds: float, max_wait_seconds: float, postponed: Postponed
+) -> HandOff:
+    """What the outbox drain runs after each step: hand the periods that are due, and whose
+    last run did not just fail, to arq."""
 
     async def run(factory: SessionFactory) -> None:
         async with factory() as session:
-            years = await due_periods(session, quiet_seconds, max_wait_seconds)
+            years = postponed.due(await due_periods(session, quiet_seconds, max_wait_seconds))
         if not years:
             return
         try:

@@ -292,20 +292,16 @@ async def test_expired_records_are_forgotten(
                         sent_at=sent_at,
                     )
                 )
-        subscription = models.WebhookSubscription(
-            url="https://hooks.example.id/iid",
-            event_types=["scorecard.changed"],
-            secret="whsec_x",
-            starts_after=0,
-            created_by="test",
-        )
-        gone = models.WebhookSubscription(
-            url="https://hooks.example.id/old",
-            event_types=["scorecard.changed"],
-            secret="whsec_x",
-            starts_after=0,
-            created_by="test",
-            deleted_at=func.now(),
+        subscription, gone = (
+            models.WebhookSubscription(
+                url="https://hooks.example.id/iid",
+                event_types=["scorecard.changed"],
+                secret="whsec_x",
+                starts_after=0,
+                created_by="test",
+                deleted_at=deleted_at,
+            )
+            for deleted_at in (None, func.now())
         )
         session.add_all([subscription, gone])
         await session.flush()

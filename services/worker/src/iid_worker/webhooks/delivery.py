@@ -79,18 +79,20 @@ class Outcome:
 # The head of each (subscription, region) that is due and not held by an attempt in flight,
 # of subscriptions that are on, not paused, not deleted; leased in the same statement (the
 # lease is checked again on the row itself, so two workers never take the same delivery).
+# Only those subscriptions' pending rows are walked: a paused one may hold many.
 _CLAIM = text(
     """
     WITH heads AS (
-        SELECT DISTINCT ON (subscription_id, ordering_key) id, next_attempt_at
-        FROM webhook_deliveries WHERE status = 'pending'
-        ORDER BY subscription_id, ordering_key, position
+        SELECT DISTINCT ON (d.subscription_id, d.ordering_key)
+               d.id, d.next_attempt_at, d.lease_until
+        FROM webhook_deliveries d
+        JOIN webhook_subscriptions s ON s.id = d.subscription_id
+        WHERE d.status = 'pending' AND s.active AND s.paused_at IS NULL AND s.deleted_at IS NULL
+        ORDER BY d.subscription_id, d.ordering_key, d.position
     ), due AS (
         SELECT heads.id FROM heads
-        JOIN webhook_deliveries d ON d.id = heads.id
-        JOIN webhook_subscriptions s ON s.id = d.subscription_id
-        WHERE heads.next_attempt_at <= :now AND s.active AND s.paused_at IS NULL
-          AND s.deleted_at IS NULL AND (d.lease_until IS NULL OR d.lease_until <= :now)
+        WHERE heads.next_attempt_at <= :now
+          AND (heads.lease_until IS NULL OR heads.lease_until <= :now)
         ORDER BY heads.next_attempt_at LIMIT :limit
     )
     UPDATE webhook_deliveries d SET lease_until = :lease_until

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_store.db import models
 from iid_store.outbox import request_full_recompute
+from iid_worker import data
 from iid_worker.drain import Drainer
 from iid_worker.jobs import enqueue_full_recomputes, sweep
 from iid_worker.main import job_functions
@@ -220,3 +221,21 @@ async def test_a_region_whose_round_always_fails_holds_up_no_other(
 
 async def _no_runs(run_ids: list[uuid.UUID]) -> None:
     assert not run_ids
+
+
+async def test_a_claim_looks_past_the_markers_others_hold(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await create_period(client)  # marks every region at once
+    marker = models.RecomputeMarker
+    async with session_factory() as holder, session_factory() as claimer:
+        oldest = select(marker.region_code).order_by(marker.first_requested_at, marker.region_code)
+        codes = list(await holder.scalars(oldest))
+        window = 2 * data.CANDIDATES_PER_CLAIM  # what a claim of 2 reads at a time
+        # other claimers hold the first window and some of the next
+        held = codes[: window + 1]
+        await data.lock(holder, [data.region_lock(YEAR, code) for code in held])
+        claimed = await data.claim_regions(claimer, 2)
+        assert [code for _, code in claimed] == codes[window + 1 : window + 3]
+        await claimer.rollback()
+        await holder.rollback()

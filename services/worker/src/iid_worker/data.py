@@ -98,26 +98,32 @@ async def _claim(
     """Up to `limit` of the longest-waiting markers of one period (the oldest's) that no other
     claimer holds, under transaction advisory locks (the ones `lock` takes too; a marker's
     lock is named by its period and `_claimable` name). Only as many locks are tried at a
-    time as places are left, so a claim never holds more than it uses."""
+    time as places are left, so a claim never holds more than it uses. Candidates are read a
+    window at a time, the next window when others hold this one's (a full recompute's many
+    claimers would otherwise find the oldest all held, and stop, with work left behind)."""
     statement = _candidates(kind, period_year is not None)
-    parameters = {
-        "year": period_year,
-        "skip": sorted(skip_years),
-        "limit": limit * CANDIDATES_PER_CLAIM,
-    }
-    rows = (await session.execute(statement, parameters)).all()
-    candidates = [(year, name) for year, name in rows if year == rows[0][0]] if rows else []
+    window = limit * CANDIDATES_PER_CLAIM
+    parameters = {"year": period_year, "skip": sorted(skip_years), "limit": window}
     claimed: list[tuple[int, str]] = []
-    while candidates and len(claimed) < limit:
-        batch, candidates = (
-            candidates[: limit - len(claimed)],
-            candidates[limit - len(claimed) :],
-        )
-        locked = await session.execute(
-            _TRY_LOCKS,
-            {"kind": kind, "years": [y for y, _ in batch], "names": [n for _, n in batch]},
-        )
-        claimed += [(year, name) for year, name in locked]
+    period: int | None = None
+    offset = 0
+    while len(claimed) < limit:
+        rows = (await session.execute(statement, {**parameters, "offset": offset})).all()
+        period = period if period is not None else (rows[0][0] if rows else None)
+        candidates = [(year, name) for year, name in rows if year == period]
+        while candidates and len(claimed) < limit:
+            batch, candidates = (
+                candidates[: limit - len(claimed)],
+                candidates[limit - len(claimed) :],
+            )
+            locked = await session.execute(
+                _TRY_LOCKS,
+                {"kind": kind, "years": [y for y, _ in batch], "names": [n for _, n in batch]},
+            )
+            claimed += [(year, name) for year, name in locked]
+        if len(rows) < window:  # the last window
+            break
+        offset += window
     return claimed
 
 
@@ -136,6 +142,7 @@ def _candidates(kind: str, of_one_period: bool) -> Executable:
         .where(model.period_year != all_(bindparam("skip", type_=ARRAY(SmallInteger))))
         .order_by(model.first_requested_at, model.period_year, name)
         .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
     )
     if of_one_period:
         statement = statement.where(model.period_year == YEAR)

@@ -60,10 +60,16 @@ async def test_spd_answer_round_trip_with_etag(client: AsyncClient, db: AsyncSes
     missing = await client.put(f"{SPD_URL}/3", json={"level": 1}, headers={"If-Match": '"1"'})
     problem(missing, 412)
     problem(await client.put(f"{SPD_URL}/1", json={"level": 1}, headers={"If-Match": "x"}), 412)
+    # `*`: any version of an answer that exists; never creates one
+    anything = {"If-Match": "*"}
+    absent = await client.put(f"{SPD_URL}/3", json={"level": 1}, headers=anything)
+    assert "does not exist yet" in problem(absent, 412)["detail"]
+    response = await client.put(f"{SPD_URL}/1", json={"level": 3}, headers=anything)
+    assert response.headers["etag"] == '"3"'
 
     rows = {row["indicator"]: row for row in ok(await client.get(SPD_URL))}
     assert rows["1"]["level"] == 3 and rows["3"]["level"] is None
-    assert await _marker_generation(db) == opened + 2
+    assert await _marker_generation(db) == opened + 3
 
 
 async def test_numeric_rows_map_values_by_cut_points(client: AsyncClient) -> None:

@@ -78,6 +78,10 @@ async def test_innovation_create_list_patch_delete(client: AsyncClient) -> None:
         f"/v1/innovations/{first['id']}", json={"name": "Lagi"}, headers={"If-Match": '"1"'}
     )
     problem(stale, 412)
+    anyway = await client.patch(
+        f"/v1/innovations/{first['id']}", json={"name": "Lagi"}, headers={"If-Match": "*"}
+    )
+    assert ok(anyway)["version"] == 3  # `*`: whatever version it is at
 
     assert (await client.delete(f"/v1/innovations/{first['id']}")).status_code == 204
     problem(await client.get(f"/v1/innovations/{first['id']}"), 404)

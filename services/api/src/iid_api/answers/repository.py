@@ -73,9 +73,10 @@ old AS (
     FOR UPDATE OF a
 )"""
 
-# Existing answers change only at the version the caller edited (when it says one); with a
-# version, a missing answer is not created. Two saves creating the same answer at once: the
-# second inserts nothing (DO NOTHING) and the service runs the save again as an update.
+# Existing answers change only at the version the caller edited (when it says one; -1: any,
+# kit/etag.ANY_VERSION); with a version, a missing answer is not created. Two saves creating
+# the same answer at once: the second inserts nothing (DO NOTHING) and the service runs the
+# save again as an update.
 _WRITE = """
 updated AS (
     UPDATE {table} a
@@ -83,7 +84,7 @@ updated AS (
         updated_at = now()
     FROM old JOIN given g USING (indicator)
     WHERE a.id = old.id AND EXISTS (SELECT FROM target)
-      AND (CAST(:expected AS integer) IS NULL OR old.version = :expected)
+      AND (CAST(:expected AS integer) IS NULL OR CAST(:expected AS integer) IN (-1, old.version))
     RETURNING a.id, a.indicator, a.level, a.value, a.version, a.updated_by, a.updated_at,
               jsonb_build_object('indicator', old.indicator, 'level', old.level,
                                  'value', old.value::text, 'version', old.version) AS before

@@ -193,7 +193,7 @@ old AS (
     WHERE e.id = :entry AND e.deleted_at IS NULL AND e.status = 'draft'
       AND (CAST(:scope_region AS varchar) IS NULL OR e.region_code = :scope_region)
       AND (CAST(:scope_agency AS uuid) IS NULL OR e.agency_id = :scope_agency)
-      AND (CAST(:expected AS integer) IS NULL OR e.version = :expected)
+      AND (CAST(:expected AS integer) IS NULL OR CAST(:expected AS integer) IN (-1, e.version))
       AND {FROZEN_SQL}
     FOR UPDATE OF e
 ){agency},

@@ -30,14 +30,24 @@ def with_etag(item: VersionedT, response: Response) -> VersionedT:
     return item
 
 
+# `If-Match: *` (RFC 9110): whatever the current version, as long as there is one: such a
+# write never creates. No version is negative (review settings not stored yet are at 0).
+ANY_VERSION = -1
+
+
 async def parse_if_match(
     if_match: Annotated[
         str | None,
-        Header(description='ETag of the version you edited, e.g. "3"; a stale one answers 412'),
+        Header(
+            description='ETag of the version you edited, e.g. "3" (a stale one answers 412),'
+            " or * for any version of what must already exist"
+        ),
     ] = None,
 ) -> int | None:
-    if if_match is None or if_match.strip() == "*":
+    if if_match is None:
         return None
+    if if_match.strip() == "*":
+        return ANY_VERSION
     value = if_match.strip()
     if value.startswith("W/"):  # RFC 9110: If-Match compares strongly, a weak tag never matches
         raise PreconditionFailed(f"If-Match {value[:40]!r} is a weak ETag: send the ETag as given")
@@ -54,7 +64,7 @@ def check_version(expected: int | None, current: int | None, what: str) -> None:
         return
     if current is None:
         raise PreconditionFailed(f"{what} does not exist yet; send it without If-Match")
-    if current != expected:
+    if current != expected and expected != ANY_VERSION:
         raise PreconditionFailed(
             f"{what} changed: you sent If-Match {etag(expected)}, the current version is "
             f"{etag(current)}; reload it and try again"

@@ -177,6 +177,24 @@ async def test_continuing_an_innovation_keeps_its_public_id(client: AsyncClient)
     assert pointers(problem(elsewhere, 422)) == ["/body/continues"]
 
 
+async def test_an_operator_continues_only_its_own_agencys_innovations(
+    client: AsyncClient, as_role: RoleHeaders
+) -> None:
+    await create_period(client, year=2025, edition="iid-2023")
+    await create_period(client)
+    own, other = await create_agency(client), await create_agency(client, name="Dinas Sosial")
+    theirs = await create_innovation(client, other["id"], year=2025, implemented_on="2022-01-01")
+    operator = await as_role("agency_operator", region=REGION, agency=own["id"])
+    url = f"/v1/periods/{YEAR}/regions/{REGION}/innovations"
+    for continues in (theirs["public_id"], "00000000-0000-4000-8000-000000000000"):
+        body = innovation_body(own["id"], continues=continues)
+        refused = problem(await client.post(url, json=body, headers=operator), 422)
+        assert pointers(refused) == ["/body/continues"]  # another agency's looks unknown
+    # its own agency's region admin may
+    continued = await create_innovation(client, other["id"], continues=theirs["public_id"])
+    assert continued["public_id"] == theirs["public_id"]
+
+
 async def test_writes_refused_outside_open_period(client: AsyncClient) -> None:
     await create_period(client)
     agency = await create_agency(client)

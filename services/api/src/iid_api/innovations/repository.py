@@ -74,6 +74,16 @@ async def identity(session: AsyncSession, public_id: uuid.UUID) -> models.Innova
     return await session.get(models.Innovation, public_id)
 
 
+async def has_live_entry(
+    session: AsyncSession, public_id: uuid.UUID, visible: ColumnElement[bool]
+) -> bool:
+    """Whether innovation `public_id` has a live entry of any year that `visible` allows."""
+    found = select(Entry.id).where(
+        Entry.innovation_id == public_id, Entry.deleted_at.is_(None), visible
+    )
+    return await session.scalar(found.limit(1)) is not None
+
+
 async def new_identity(session: AsyncSession, region_code: str) -> models.Innovation:
     found = models.Innovation(region_code=region_code)
     session.add(found)

@@ -92,12 +92,18 @@ def _check_dates_before_period_end(data: InnovationPatch, year: int) -> None:
 
 
 async def _identity_for(
-    session: AsyncSession, region_code: str, year: int, continues: uuid.UUID | None
+    session: AsyncSession, scope: Scope, region_code: str, year: int, continues: uuid.UUID | None
 ) -> models.Innovation:
     if continues is None:
         return await repository.new_identity(session, region_code)
     earlier = await repository.identity(session, continues)
-    if earlier is None or earlier.region_code != region_code:
+    # one the caller cannot see (another agency's, for an agency operator) looks unknown
+    visible = scope.agencies(repository.Entry.agency_id)
+    if (
+        earlier is None
+        or earlier.region_code != region_code
+        or not await repository.has_live_entry(session, continues, visible)
+    ):
         raise InvalidInput.at("/body/continues", f"no innovation {continues} in {region_code}")
     if await repository.entry_of_year(session, continues, year) is not None:
         raise Conflict(f"innovation {continues} already has an entry for {year}")
@@ -113,7 +119,7 @@ async def create_entry(
     catalog.require_open(period)
     await require_live_agency(session, data.agency_id, region_code, lock=True)
     _check_dates_before_period_end(data, year)
-    identity = await _identity_for(session, region_code, year, data.continues)
+    identity = await _identity_for(session, scope, region_code, year, data.continues)
     # fields left out take the column defaults (empty texts, no dates)
     fields = data.model_dump(exclude={"continues"}, exclude_none=True, mode="python")
     entry = await repository.add_entry(

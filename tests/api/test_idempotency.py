@@ -205,3 +205,24 @@ async def test_a_cached_api_key_is_not_read_again_to_name_the_caller(
         again = await client.post(URL, json=body, headers=headers)
     assert (ok(again, 201), again.headers["idempotent-replayed"]) == (first, "true")
     assert [sql for sql in statements if "api_keys" in sql] == []
+
+
+async def test_an_ended_sign_in_gets_no_replay(
+    client: AsyncClient, public: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await create_period(client)
+    agency = await create_agency(client)
+    async with session_factory() as session:
+        await add_user(session, "admin@parepare.go.id", "region_admin", REGION)
+        await session.commit()
+    form = {"username": "admin@parepare.go.id", "password": TEST_PASSWORD}
+    tokens = ok(await public.post("/v1/auth/token", data=form))
+    headers = {**bearer(tokens["access_token"]), "Idempotency-Key": "before-the-logout"}
+    body = innovation_body(agency["id"])
+    ok(await public.post(URL, json=body, headers=headers), 201)
+    logout = await public.post("/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]})
+    assert logout.status_code == 204
+    # the access token has minutes left, but its sign-in ended: no stored answer for it
+    retried = await public.post(URL, json=body, headers=headers)
+    problem(retried, 401)
+    assert "idempotent-replayed" not in retried.headers

@@ -24,23 +24,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import Headers
 from starlette.requests import Request
 
-from iid_api.auth.repository import api_key_by_digest
 from iid_api.kit import idempotency_repository as repository
-from iid_api.kit.credentials import (
-    InvalidToken,
-    decode_access_token,
-    digest,
-    looks_like_api_key,
-)
+from iid_api.kit.db import open_session
 from iid_api.kit.errors import (
     BadRequest,
     Conflict,
     ContentTooLarge,
     InvalidInput,
     Problem,
+    Unauthorized,
     problem_response,
 )
-from iid_api.kit.principal import cached_api_key
+from iid_api.kit.principal import principal_of_credential
 from iid_store.db.models import IdempotencyRecord
 
 Scope = MutableMapping[str, Any]
@@ -148,26 +143,22 @@ def recorded(method: str, path: str, content_type: str) -> bool:
 
 
 async def _principal_of(scope: Scope, headers: Headers) -> str | None:
-    """`user:<id>` or `key:<id>` for the credential sent (None: none, or not valid). The same
-    reading of the credentials as kit/principal.py; a key it has cached is not read again."""
+    """`user:<id>` or `key:<id>` for the credential sent (None: none, or not valid now: an
+    expired or revoked key, an ended sign-in get no replay, the app answers them 401). Read
+    as kit/principal.py reads it, through the same caches."""
     scheme, bearer = get_authorization_scheme_param(headers.get("authorization"))
     credential = (bearer if scheme.lower() == "bearer" else "") or headers.get("x-api-key")
     if not credential:
         return None
-    app_state = scope["app"].state
-    if looks_like_api_key(credential):
-        key_digest = digest(credential)
-        cached = cached_api_key(app_state.caches, key_digest)
-        if cached is not None:  # kit/cache.py: dropped when the key changes
-            return f"key:{cached.principal.api_key_id}"
-        async with app_state.session_factory() as session:
-            row = await api_key_by_digest(session, key_digest)
-        return None if row is None or row.revoked_at is not None else f"key:{row.id}"
-    try:
-        claims = decode_access_token(app_state.settings.secret_key.get_secret_value(), credential)
-    except InvalidToken:
-        return None
-    return f"user:{claims.user_id}"
+    state = scope["app"].state
+    async with open_session(state.session_factory, state.caches, reading=True) as session:
+        try:
+            principal = await principal_of_credential(Request(scope), session, credential)
+        except Unauthorized:
+            return None
+    if principal.api_key_id is not None:
+        return f"key:{principal.api_key_id}"
+    return f"user:{principal.user_id}"
 
 
 async def _no_body() -> Message:

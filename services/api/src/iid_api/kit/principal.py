@@ -26,7 +26,7 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.auth import repository
-from iid_api.kit.cache import Caches, caches_of
+from iid_api.kit.cache import caches_of
 from iid_api.kit.credentials import (
     InvalidToken,
     decode_access_token,
@@ -92,12 +92,6 @@ class KeyHolder:
 def api_key_entry(key_digest: str) -> tuple[str, str]:
     """The principal cache's key of an API key, by its digest."""
     return ("key", key_digest)
-
-
-def cached_api_key(caches: Caches, key_digest: str) -> KeyHolder | None:
-    """The API key as cached, without reading the database (None: not cached)."""
-    found = caches.principals.get(api_key_entry(key_digest))
-    return found if isinstance(found, KeyHolder) else None
 
 
 async def _from_api_key(request: Request, session: AsyncSession, key: str) -> Principal:
@@ -174,6 +168,15 @@ async def public_principal(
     credential = bearer or api_key
     if not credential:
         return ANONYMOUS
+    return await principal_of_credential(request, session, credential)
+
+
+async def principal_of_credential(
+    request: Request, session: AsyncSession, credential: str
+) -> Principal:
+    """Who an API key or access token stands for, now: 401 when it is unknown, expired,
+    revoked, or its sign-in ended (the one reading of credentials, also the idempotency
+    records')."""
     if looks_like_api_key(credential):
         return await _from_api_key(request, session, credential)
     return await _from_access_token(request, session, credential)

@@ -1,15 +1,16 @@
 """The verification workflow: decisions beside claims, who may decide, the verified scorecard,
 and the audit trail that records it all."""
 
+import asyncio
 from datetime import date
 from typing import Any
 
 from httpx import AsyncClient
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_scoring import InnovationInput, RegionInput, load_edition, score_region
-from iid_store.db.models import RecomputeMarker
+from iid_store.db.models import Period, RecomputeMarker
 from tests.api.support import (
     MANDATORY,
     OTHER_REGION,
@@ -177,3 +178,37 @@ async def test_who_may_not_verify_or_claim(client: AsyncClient, as_role: RoleHea
         await client.put(decision, json={"decision": "accept"}, headers=verifier), 409
     )
     assert "only while it is verifying" in refused["detail"]
+
+
+async def test_a_decision_waits_for_a_transition_in_flight_and_sees_it(
+    client: AsyncClient,
+    as_role: RoleHeaders,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    await _sent_region(client)
+    await move_period(client, "closed", "verifying")
+    verifier = await as_role("verifier")
+    async with session_factory() as transition:
+        # publication in flight: the period row locked and changed, not committed yet
+        locked = select(Period).where(Period.year == YEAR).with_for_update()
+        period = (await transition.scalars(locked)).one()
+        period.status = "published"
+        await transition.flush()
+        deciding = asyncio.create_task(
+            client.put(f"{SPD}/1/decision", json={"decision": "accept"}, headers=verifier)
+        )
+        await _until_waiting_on_a_lock(transition)
+        await transition.commit()
+    # it waited, then saw the period published: the published results stay as they were
+    assert "published" in problem(await deciding, 409)["detail"]
+
+
+async def _until_waiting_on_a_lock(session: AsyncSession) -> None:
+    """Until another backend waits for a lock this session's transaction holds (PostgreSQL
+    sends no event for that: its activity view is asked every 20 ms, for at most 10 s)."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))"
+    )
+    async with asyncio.timeout(10):
+        while not await session.scalar(waiting):
+            await asyncio.sleep(0.02)

@@ -23,9 +23,9 @@ from iid_store.outbox import (
 
 
 async def get_period(
-    session: AsyncSession, year: int, *, for_update: bool = False
+    session: AsyncSession, year: int, *, for_update: bool = False, steady: bool = False
 ) -> models.Period:
-    period = await repository.period(session, year, for_update=for_update)
+    period = await repository.period(session, year, for_update=for_update, steady=steady)
     if period is None:
         raise NotFound(f"period {year} not found")
     return period

@@ -93,7 +93,7 @@ async def decide_spd(
 ) -> DecisionOut:
     scope.require_verifier(region_code, "record verification decisions")
     await get_region(session, region_code)
-    require_verifying(await get_period(session, year))
+    require_verifying(await get_period(session, year, steady=True))
     answer = await repository.spd_answer_for_update(session, year, region_code, indicator)
     if answer is None:
         raise NotFound(f"{region_code} has no SPD answer {indicator!r} in {year}")
@@ -103,10 +103,12 @@ async def decide_spd(
 async def _sent_entry(
     session: AsyncSession, scope: Scope, entry_id: uuid.UUID
 ) -> models.InnovationEntry:
-    """The entry a verifier may act on: visible, period verifying, and sent."""
+    """The entry a verifier may act on: visible, period verifying, and sent. The period is
+    share-locked before the entry, as a transition would lock them."""
+    home = await get_entry(session, scope, entry_id)
+    scope.require_verifier(home.region_code, "record verification decisions")
+    require_verifying(await get_period(session, home.period_year, steady=True))
     entry = await get_entry(session, scope, entry_id, for_update=True)
-    scope.require_verifier(entry.region_code, "record verification decisions")
-    require_verifying(await get_period(session, entry.period_year))
     if entry.status != "sent":
         raise Conflict(f"innovation {entry_id} was never sent: only sent ones are verified")
     return entry

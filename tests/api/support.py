@@ -1,8 +1,10 @@
 """Arrangements the API tests share: they go through the API, like a client would."""
 
+import asyncio
 from typing import Any
 
 from httpx import AsyncClient, Response
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_store.passwords import hash_password
@@ -139,3 +141,14 @@ async def signed_in(
         tokens = ok(await client.post("/v1/auth/token", data=form))
         headers[name] = bearer(tokens["access_token"])
     return headers
+
+
+async def until_waiting_on_a_lock(session: AsyncSession) -> None:
+    """Until another backend waits for a lock this session's transaction holds (PostgreSQL
+    sends no event for that: its activity view is asked every 20 ms, for at most 10 s)."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))"
+    )
+    async with asyncio.timeout(10):
+        while not await session.scalar(waiting):
+            await asyncio.sleep(0.02)

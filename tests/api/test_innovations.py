@@ -3,7 +3,10 @@
 import asyncio
 
 from httpx import AsyncClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from iid_store.db.models import Period
 from tests.api.support import (
     DESIGN_TEXT,
     MANDATORY,
@@ -11,6 +14,7 @@ from tests.api.support import (
     REGION,
     YEAR,
     answer_sid,
+    approve,
     create_agency,
     create_innovation,
     create_period,
@@ -20,6 +24,7 @@ from tests.api.support import (
     pointers,
     problem,
     send_innovation,
+    until_waiting_on_a_lock,
 )
 from tests.conftest import RoleHeaders
 
@@ -294,3 +299,24 @@ async def test_concurrent_creates_of_one_period_conflict_cleanly(client: AsyncCl
     for response in responses:
         if response.status_code == 409:
             assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_send_waits_for_the_period_closing_in_flight_and_is_refused(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await create_period(client)
+    agency = await create_agency(client)
+    entry = await create_innovation(client, agency["id"])
+    await answer_sid(client, entry["id"], MANDATORY)
+    await approve(client, entry["id"])
+    async with session_factory() as transition:
+        # the deadline: closing in flight, the period row locked and changed, not committed
+        locked = select(Period).where(Period.year == YEAR).with_for_update()
+        period = (await transition.scalars(locked)).one()
+        period.status = "closed"
+        await transition.flush()
+        sending = asyncio.create_task(client.post(f"/v1/innovations/{entry['id']}/send"))
+        await until_waiting_on_a_lock(transition)
+        await transition.commit()
+    assert "closed" in problem(await sending, 409)["detail"]  # not sent after the deadline
+    assert ok(await client.get(f"/v1/innovations/{entry['id']}"))["status"] == "draft"

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from httpx import AsyncClient
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_scoring import InnovationInput, RegionInput, load_edition, score_region
@@ -25,6 +25,7 @@ from tests.api.support import (
     problem,
     publish,
     send_innovation,
+    until_waiting_on_a_lock,
 )
 from tests.conftest import RoleHeaders
 
@@ -197,18 +198,7 @@ async def test_a_decision_waits_for_a_transition_in_flight_and_sees_it(
         deciding = asyncio.create_task(
             client.put(f"{SPD}/1/decision", json={"decision": "accept"}, headers=verifier)
         )
-        await _until_waiting_on_a_lock(transition)
+        await until_waiting_on_a_lock(transition)
         await transition.commit()
     # it waited, then saw the period published: the published results stay as they were
     assert "published" in problem(await deciding, 409)["detail"]
-
-
-async def _until_waiting_on_a_lock(session: AsyncSession) -> None:
-    """Until another backend waits for a lock this session's transaction holds (PostgreSQL
-    sends no event for that: its activity view is asked every 20 ms, for at most 10 s)."""
-    waiting = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))"
-    )
-    async with asyncio.timeout(10):
-        while not await session.scalar(waiting):
-            await asyncio.sleep(0.02)

@@ -10,8 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from iid_store.db import REGION_CODES, models
 
 
-async def period_row(session: AsyncSession, year: int) -> models.Period | None:
-    return await session.get(models.Period, year, populate_existing=True)
+async def period_row(
+    session: AsyncSession, year: int, *, held: bool = False
+) -> models.Period | None:
+    """`held`: share-locked until the transaction ends (a transition waits for it)."""
+    lock = {"key_share": True} if held else None
+    return await session.get(models.Period, year, populate_existing=True, with_for_update=lock)
 
 
 async def region_row(session: AsyncSession, code: str) -> models.Region | None:

@@ -63,18 +63,22 @@ async def period(session: AsyncSession, year: int) -> PeriodInfo:
 
 
 async def fresh_period(session: AsyncSession, year: int) -> PeriodInfo:
-    """The period as the database has it now (and cached from here on)."""
+    """The period as the database has it now, held so until the caller's transaction ends (a
+    transition in flight is waited for and then seen; none commits meanwhile), and cached
+    from here on. For a write that decides on the period's state."""
     cache = caches_of(session).periods
     epoch = cache.epoch
-    found = await _load_period(session, year)
+    found = await _load_period(session, year, held=True)
     if found is None:
         raise NotFound(f"period {year} not found")
     cache.put(year, found, epoch)
     return found
 
 
-async def _load_period(session: AsyncSession, year: int) -> PeriodInfo | None:
-    row = await repository.period_row(session, year)
+async def _load_period(
+    session: AsyncSession, year: int, *, held: bool = False
+) -> PeriodInfo | None:
+    row = await repository.period_row(session, year, held=held)
     return None if row is None else PeriodInfo(row.year, row.status, row.edition_code)
 
 

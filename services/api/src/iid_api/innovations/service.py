@@ -58,13 +58,22 @@ async def get_entry(
     return found
 
 
+async def period_held_for(session: AsyncSession, entry_id: uuid.UUID) -> catalog.PeriodInfo:
+    """The period of entry `entry_id` as it is now, held until the transaction ends; taken
+    before the entry's own lock, in the order a transition locks them."""
+    home = await catalog.entry_home(session, entry_id)
+    if home is None:
+        raise NotFound(f"innovation {entry_id} not found")
+    return await catalog.fresh_period(session, home.period_year)
+
+
 async def editable_entry(
     session: AsyncSession, scope: Scope, entry_id: uuid.UUID
 ) -> tuple[models.InnovationEntry, catalog.PeriodInfo]:
     """The entry locked for a change, after every rule that allows changing it."""
+    period = await period_held_for(session, entry_id)
     entry = await get_entry(session, scope, entry_id, for_update=True)
     scope.require_innovation_editor(entry.region_code, entry.agency_id, str(entry_id))
-    period = await catalog.fresh_period(session, entry.period_year)
     catalog.require_open(period)
     if entry.status == "sent":
         raise Conflict(

@@ -12,7 +12,7 @@ from iid_api.catalog import service as catalog
 from iid_api.directory import service as directory
 from iid_api.inbox import service as inbox
 from iid_api.innovations import repository as innovations
-from iid_api.innovations.service import get_entry
+from iid_api.innovations.service import get_entry, period_held_for
 from iid_api.kit.errors import Conflict
 from iid_api.kit.etag import check_version
 from iid_api.kit.tenancy import Scope
@@ -33,12 +33,13 @@ async def review_entry(
     expected_version: int | None,
 ) -> models.InnovationEntry:
     move = MOVES[data.action]
+    period = await period_held_for(session, entry_id)
     entry = await get_entry(session, scope, entry_id, for_update=True)
     if move.by_reviewer:
         scope.require_region_admin(entry.region_code, f"{data.action} innovations")
     else:
         scope.require_innovation_editor(entry.region_code, entry.agency_id, str(entry_id))
-    catalog.require_open(await catalog.fresh_period(session, entry.period_year))
+    catalog.require_open(period)
     if entry.status == "sent":
         raise Conflict(
             f"innovation {entry_id} was sent as {entry.registration_number}: its review is over"

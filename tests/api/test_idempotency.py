@@ -4,6 +4,7 @@ import asyncio
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi import FastAPI
 from httpx import AsyncClient
@@ -101,6 +102,17 @@ async def test_bad_keys(client: AsyncClient) -> None:
     problem(response, 400)
 
 
+async def _signed_in_admin(
+    public: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> dict[str, Any]:
+    """A new region admin of REGION, signed in: its tokens."""
+    async with session_factory() as session:
+        await add_user(session, "admin@parepare.go.id", "region_admin", REGION)
+        await session.commit()
+    form = {"username": "admin@parepare.go.id", "password": TEST_PASSWORD}
+    return dict(ok(await public.post("/v1/auth/token", data=form)))
+
+
 async def test_a_retry_after_a_token_refresh_is_recognised(
     client: AsyncClient,
     public: AsyncClient,
@@ -109,11 +121,7 @@ async def test_a_retry_after_a_token_refresh_is_recognised(
 ) -> None:
     await create_period(client)
     agency = await create_agency(client)
-    async with session_factory() as session:
-        await add_user(session, "admin@parepare.go.id", "region_admin", REGION)
-        await session.commit()
-    form = {"username": "admin@parepare.go.id", "password": TEST_PASSWORD}
-    tokens = ok(await public.post("/v1/auth/token", data=form))
+    tokens = await _signed_in_admin(public, session_factory)
     key = {"Idempotency-Key": "refresh-then-retry"}
     body = innovation_body(agency["id"])
     first = await public.post(URL, json=body, headers={**key, **bearer(tokens["access_token"])})
@@ -212,11 +220,7 @@ async def test_an_ended_sign_in_gets_no_replay(
 ) -> None:
     await create_period(client)
     agency = await create_agency(client)
-    async with session_factory() as session:
-        await add_user(session, "admin@parepare.go.id", "region_admin", REGION)
-        await session.commit()
-    form = {"username": "admin@parepare.go.id", "password": TEST_PASSWORD}
-    tokens = ok(await public.post("/v1/auth/token", data=form))
+    tokens = await _signed_in_admin(public, session_factory)
     headers = {**bearer(tokens["access_token"]), "Idempotency-Key": "before-the-logout"}
     body = innovation_body(agency["id"])
     ok(await public.post(URL, json=body, headers=headers), 201)

@@ -12,11 +12,11 @@ from uuid import uuid4
 import pytest
 from httpx import AsyncClient
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_api.evidence.names import sanitise_filename
 from iid_api.settings import Settings
-from iid_store.db.models import AuditEntry, Evidence
+from iid_store.db.models import AuditEntry, Evidence, Period
 from tests.api.evidence_support import (
     answer_spd,
     answered_innovation,
@@ -34,11 +34,13 @@ from tests.api.evidence_support import (
 from tests.api.support import (
     OTHER_REGION,
     REGION,
+    YEAR,
     create_period,
     move_period,
     ok,
     problem,
     send_innovation,
+    until_waiting_on_a_lock,
 )
 
 
@@ -560,3 +562,21 @@ async def test_a_large_upload_is_streamed_not_held_in_memory(
     saved = ok(response, 201)
     assert saved["size_bytes"] == size
     assert peak < 8 * 1024 * 1024, f"peak {peak} bytes for a {size}-byte upload"
+
+
+async def test_spd_evidence_waits_for_the_period_closing_in_flight_and_is_refused(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession], storage_root: Path
+) -> None:
+    await create_period(client)
+    await answer_spd(client, "1")
+    async with session_factory() as transition:
+        # the deadline: closing in flight, the period row locked and changed, not committed
+        locked = select(Period).where(Period.year == YEAR).with_for_update()
+        period = (await transition.scalars(locked)).one()
+        period.status = "closed"
+        await transition.flush()
+        attaching = asyncio.create_task(upload(client, spd_evidence_url("1"), pdf()))
+        await until_waiting_on_a_lock(transition)
+        await transition.commit()
+    assert "closed" in problem(await attaching, 409)["detail"]
+    assert objects(storage_root) == []

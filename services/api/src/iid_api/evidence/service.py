@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from iid_api.answers.schemas import Aspect
 from iid_api.answers.service import find_indicator, sid_target, spd_target, unknown_indicator
 from iid_api.audit.repository import record_audit
+from iid_api.catalog import service as catalog
 from iid_api.evidence import repository
 from iid_api.evidence.kinds import FILE_KINDS
 from iid_api.evidence.schemas import EvidenceLinkIn, EvidenceOut
@@ -85,6 +86,8 @@ async def resolve(session: AsyncSession, scope: Scope, ref: AnswerRef, *, writin
     else:
         assert ref.year is not None and ref.region_code is not None
         where = await spd_target(session, scope, ref.year, ref.region_code, writing=writing)
+        if writing:  # the period held until this write commits (an SID target holds it too)
+            catalog.require_open(await catalog.fresh_period(session, ref.year))
     indicator = find_indicator(where, ref.indicator)
     if indicator is None:
         raise NotFound(unknown_indicator(where, ref.indicator))

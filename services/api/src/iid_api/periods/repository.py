@@ -13,17 +13,11 @@ from iid_store.db import models
 
 
 async def period(
-    session: AsyncSession, year: int, *, for_update: bool = False, steady: bool = False
+    session: AsyncSession, year: int, *, for_update: bool = False
 ) -> models.Period | None:
-    """`for_update`: locked to change it; `steady`: share-locked, so that no transition
-    commits until the caller's transaction ends (one in flight is waited for, then seen)."""
     statement = select(models.Period).where(models.Period.year == year)
     if for_update:
         statement = statement.with_for_update()
-    elif steady:
-        statement = statement.with_for_update(key_share=True)
-    if for_update or steady:
-        statement = statement.execution_options(populate_existing=True)
     return await session.scalar(statement)
 
 

@@ -5,6 +5,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.audit.repository import record_audit
+from iid_api.catalog import service as catalog
 from iid_api.directory import service as directory
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.pagination import PageParams
@@ -23,9 +24,9 @@ from iid_store.outbox import (
 
 
 async def get_period(
-    session: AsyncSession, year: int, *, for_update: bool = False, steady: bool = False
+    session: AsyncSession, year: int, *, for_update: bool = False
 ) -> models.Period:
-    period = await repository.period(session, year, for_update=for_update, steady=steady)
+    period = await repository.period(session, year, for_update=for_update)
     if period is None:
         raise NotFound(f"period {year} not found")
     return period
@@ -38,7 +39,7 @@ async def visible_period(session: AsyncSession, scope: Scope, year: int) -> mode
     return period
 
 
-def require_verifying(period: models.Period) -> None:
+def require_verifying(period: catalog.HasStatus) -> None:
     """Verification decisions are recorded only while the period is being verified."""
     if period.status != "verifying":
         raise Conflict(

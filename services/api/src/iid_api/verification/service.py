@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iid_api.answers.repository import AnswerRow
 from iid_api.audit.repository import record_audit
+from iid_api.catalog import service as catalog
 from iid_api.inbox.service import tell_decision
-from iid_api.innovations.service import get_entry
+from iid_api.innovations.service import get_entry, period_held_for
 from iid_api.kit.errors import Conflict, InvalidInput, NotFound
 from iid_api.kit.etag import check_version
 from iid_api.kit.pagination import PageParams
@@ -93,7 +94,7 @@ async def decide_spd(
 ) -> DecisionOut:
     scope.require_verifier(region_code, "record verification decisions")
     await get_region(session, region_code)
-    require_verifying(await get_period(session, year, steady=True))
+    require_verifying(await catalog.fresh_period(session, year))
     answer = await repository.spd_answer_for_update(session, year, region_code, indicator)
     if answer is None:
         raise NotFound(f"{region_code} has no SPD answer {indicator!r} in {year}")
@@ -105,10 +106,10 @@ async def _sent_entry(
 ) -> models.InnovationEntry:
     """The entry a verifier may act on: visible, period verifying, and sent. The period is
     share-locked before the entry, as a transition would lock them."""
-    home = await get_entry(session, scope, entry_id)
-    scope.require_verifier(home.region_code, "record verification decisions")
-    require_verifying(await get_period(session, home.period_year, steady=True))
+    period = await period_held_for(session, entry_id)
     entry = await get_entry(session, scope, entry_id, for_update=True)
+    scope.require_verifier(entry.region_code, "record verification decisions")
+    require_verifying(period)
     if entry.status != "sent":
         raise Conflict(f"innovation {entry_id} was never sent: only sent ones are verified")
     return entry

@@ -10,8 +10,10 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from iid_api.kit.db import execute_alone
 from iid_scoring import load_edition
 from iid_store.db.models import SidAnswer, SpdAnswer
 from tests.api.support import (
@@ -203,6 +205,29 @@ async def test_a_save_that_is_refused_writes_nothing(
     async with session_factory() as session:
         answers = (await session.execute(select(SidAnswer.level, SidAnswer.version))).all()
     assert answers == [(1, 1)]
+
+
+async def test_a_write_sent_past_sqlalchemy_fails_as_any_statement_does(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """kit/db.execute_alone sends a one-statement write through the driver itself: a broken
+    constraint is SQLAlchemy's IntegrityError with the driver's constraint (the 409), a lost
+    connection a DBAPIError with the connection invalidated (the 503), and the pool serves
+    the next write on a live connection."""
+    await create_period(client)
+    insert = text("INSERT INTO periods SELECT * FROM periods")
+    async with session_factory() as session:
+        with pytest.raises(IntegrityError) as duplicate:
+            await execute_alone(session, insert, {})
+    assert duplicate.value.orig.constraint_name == "pk_periods"  # type: ignore[union-attr]
+    terminate = text("SELECT pg_terminate_backend(pg_backend_pid()) WHERE :yes")
+    async with session_factory() as session:
+        with pytest.raises(DBAPIError) as lost:
+            await execute_alone(session, terminate, {"yes": True})
+    assert lost.value.connection_invalidated
+    count = text("SELECT count(*) AS periods FROM periods WHERE year = :year")
+    async with session_factory() as session:
+        assert await execute_alone(session, count, {"year": YEAR}) == [{"periods": 1}]
 
 
 pytestmark = pytest.mark.usefixtures("clean_database")

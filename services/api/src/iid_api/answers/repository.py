@@ -215,9 +215,8 @@ async def _saved(
     # one answer is all or nothing by itself; of several, some may lose a race to be created
     # (the service then rolls the others back), so they run in the session's transaction
     if len(save.given) == 1:
-        rows = await execute_alone(session, statement, parameters)
-    else:
-        rows = (await session.execute(statement, parameters)).all()
+        return [Saved(**row) for row in await execute_alone(session, statement, parameters)]
+    rows = (await session.execute(statement, parameters)).all()
     return [Saved(*tuple(row)) for row in rows]
 
 

@@ -266,7 +266,7 @@ async def patch_entry(
             **{f"set_{name}": value for name, value in changes.items()},
         },
     )
-    return dict(rows[0]._mapping) if rows else None
+    return rows[0] if rows else None
 
 
 async def live_entries_of_agency(session: AsyncSession, agency_id: uuid.UUID) -> int:

@@ -11,13 +11,15 @@ A GET or HEAD only reads: its session runs without a transaction (`reading=True`
 export (kit/exports.py), which streams from a server-side cursor and so needs one."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from functools import cache
 from typing import Annotated, Any, TypeVar
 
+import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import Executable, Row
+from sqlalchemy import TextClause
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from iid_api.kit.cache import CACHES_KEY, Caches
@@ -38,20 +40,49 @@ def _without_transaction(engine: AsyncEngine) -> AsyncEngine:
 
 
 async def execute_alone(
-    session: AsyncSession, statement: Executable, parameters: Mapping[str, Any]
-) -> Sequence[Row[Any]]:
-    """The rows of a write that is one statement and all or nothing by itself (one answer, one
-    innovation), committed by PostgreSQL on its own, or nothing of it; inside the session's
-    transaction instead when that has begun (a retry after reading why a save failed) or when
-    the session is bound to one connection (a test's transaction)."""
+    session: AsyncSession, statement: TextClause, parameters: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The rows (column -> value) of a write that is one statement and all or nothing by
+    itself (one answer, one innovation), committed by PostgreSQL on its own, or nothing of it;
+    inside the session's transaction instead when that has begun (a retry after reading why a
+    save failed) or when the session is bound to one connection (a test's transaction).
+    `statement` is SQL text whose parameters need no conversion (no typed bind parameters)."""
     # BEGIN and COMMIT are two more round trips than the save itself (a third of its time),
     # and the ORM session's transaction bookkeeping about 100 us of CPU: one statement needs
     # neither, so it runs on a pooled connection of its own
     bind = session.bind
     if session.in_transaction() or not isinstance(bind, AsyncEngine):
-        return (await session.execute(statement, parameters)).all()
+        return [dict(row._mapping) for row in await session.execute(statement, parameters)]
+    sql, names = _driver_sql(bind, statement)
     async with _without_transaction(bind).connect() as connection:
-        return (await connection.execute(statement, parameters)).all()
+        driver: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
+        try:
+            records = await driver.fetch(sql, *(parameters[name] for name in names))
+        except Exception as error:
+            raise _as_sqlalchemy_error(error, sql, driver.is_closed()) from error
+    return [dict(record) for record in records]
+
+
+@cache
+def _driver_sql(engine: AsyncEngine, statement: TextClause) -> tuple[str, tuple[str, ...]]:
+    """`statement` as the driver takes it ($1, $2 ...) and its parameters' names in order."""
+    # SQLAlchemy's execution of a statement (context, cursor adapter, greenlet switches,
+    # result rows) cost more API CPU than the rest of a save did, and this SQL has nothing
+    # for it to convert: the driver runs it (docs/benchmarks.md, "Speed tricks")
+    compiled = statement.compile(dialect=engine.dialect)
+    return compiled.string, tuple(compiled.positiontup or ())
+
+
+def _as_sqlalchemy_error(error: Exception, sql: str, closed: bool) -> BaseException:
+    """What SQLAlchemy raises for the driver's `error`, so that the error handlers answer as
+    for any statement (a constraint 409, a lost connection 503); other errors as they are."""
+    if isinstance(error, asyncpg.IntegrityConstraintViolationError):
+        return IntegrityError(sql, None, error)
+    if isinstance(error, asyncpg.InterfaceError):
+        return InterfaceError(sql, None, error, connection_invalidated=closed)
+    if isinstance(error, asyncpg.PostgresError):
+        return DBAPIError(sql, None, error, connection_invalidated=closed)
+    return error
 
 
 async def read_at_once(

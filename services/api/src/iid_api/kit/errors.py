@@ -239,7 +239,8 @@ def install_error_handlers(app: FastAPI) -> None:
         # The services check what they can first; a concurrent request can still win the race
         # to a unique row, and that is a conflict for the caller to resolve, not a crash.
         assert isinstance(exc, IntegrityError)
-        driver_error = getattr(exc.orig, "__cause__", None)  # asyncpg's, under the adapter
+        # asyncpg's error: under SQLAlchemy's adapter, or itself (kit/db.execute_alone)
+        driver_error = getattr(exc.orig, "__cause__", None) or exc.orig
         constraint = getattr(driver_error, "constraint_name", None) or "a database constraint"
         logger.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
         return problem_response(

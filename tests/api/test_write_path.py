@@ -6,6 +6,7 @@ import copy
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
@@ -15,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iid_api.kit.db import execute_alone
 from iid_scoring import load_edition
+from iid_store.db.listen import asyncpg_dsn
 from iid_store.db.models import SidAnswer, SpdAnswer
+from iid_store.outbox import WORK_CHANNEL
 from tests.api.support import (
     REGION,
     YEAR,
@@ -228,6 +231,28 @@ async def test_a_write_sent_past_sqlalchemy_fails_as_any_statement_does(
     count = text("SELECT count(*) AS periods FROM periods WHERE year = :year")
     async with session_factory() as session:
         assert await execute_alone(session, count, {"year": YEAR}) == [{"periods": 1}]
+
+
+async def test_a_save_sends_no_notification(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    """The worker looks for markers (iid_worker.drain): a save, its marker and its change-log
+    row send nothing on iid_work, which wakes every listening backend of the database. A
+    sentinel sent after the save's commit arrives after anything the save sent."""
+    await create_period(client)
+    received: asyncio.Queue[str] = asyncio.Queue()
+    listener = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await listener.add_listener(WORK_CHANNEL, lambda *args: received.put_nowait(args[3]))
+        save = f"/v1/periods/{YEAR}/regions/{REGION}/spd-answers/1"
+        ok(await client.put(save, json={"level": 2}))
+        async with session_factory() as session:
+            sentinel = text("SELECT pg_notify(:channel, 'sentinel')")
+            await session.execute(sentinel, {"channel": WORK_CHANNEL})
+            await session.commit()
+        assert await asyncio.wait_for(received.get(), 10) == "sentinel"
+    finally:
+        await listener.close()
 
 
 pytestmark = pytest.mark.usefixtures("clean_database")

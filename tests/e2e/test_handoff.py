@@ -1,6 +1,6 @@
 """The hand-off from a committed save to the worker holds under load: 64 concurrent clients
-save to 64 regions, and every save's recompute runs on the notification its commit sends, not
-on a poll or the sweep (both are set far beyond the test's span)."""
+save to 64 regions, and every save's recompute runs on the worker's check for markers (every
+0.2 s), not on the full step's poll or the sweep (both are set far beyond the test's span)."""
 
 import asyncio
 import time
@@ -24,7 +24,7 @@ CONVERGED_WITHIN_SECONDS = 20.0
 
 @pytest.fixture(scope="module")
 async def stack() -> AsyncIterator[Stack]:
-    # no poll and no sweep within the test: only NOTIFY can wake the worker
+    # no full poll and no sweep within the test: only the check finds the markers
     stack = Stack(IID_DRAIN_POLL_SECONDS="600", IID_SWEEP_INTERVAL_SECONDS="60")
     try:
         await stack.start()
@@ -72,7 +72,7 @@ async def test_64_concurrent_clients_every_recompute_starts_on_the_commit(stack:
             assert (await api.post("/v1/periods", json=period)).status_code == 201
             opened = await api.post(f"/v1/periods/{YEAR}/transitions", json={"to": "open"})
             assert opened.status_code == 200, opened.text
-            await _drained(factory, stack)  # the period's first scorecards, on its own NOTIFY
+            await _drained(factory, stack)  # the period's first scorecards
 
             async def client(region: str, number: int) -> None:
                 url = f"/v1/periods/{YEAR}/regions/{region}/spd-answers"

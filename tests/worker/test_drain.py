@@ -1,7 +1,8 @@
 """The worker's loop over the outbox, in this process against the test database and a private
-Redis: woken by the commit's NOTIFY, draining a burst in few rounds, handing queued full
-recomputes to arq (run here in burst mode), and the sweep restarting a dead loop. Every wait
-is on a notification or the task itself, never on a fixed sleep."""
+Redis: finding a save's marker by its check, draining a burst in few rounds, woken by a queued
+full recompute's NOTIFY and handing it to arq (run here in burst mode), and the sweep
+restarting a dead loop. Every wait is on the loop's steps or the task itself, never on a fixed
+sleep."""
 
 import asyncio
 import contextlib
@@ -32,7 +33,8 @@ WAIT_SECONDS = 20
 async def drainer(
     session_factory: async_sessionmaker[AsyncSession], database_url: str, queue: ArqRedis
 ) -> AsyncIterator[Drainer]:
-    """A drain loop that polls only every 10 minutes: within a test only NOTIFY wakes it."""
+    """A drain loop whose full step polls only every 10 minutes: within a test only its check
+    for markers (every 0.2 s) or a NOTIFY wakes it."""
 
     async def dispatch(run_ids: list[uuid.UUID]) -> None:
         await enqueue_full_recomputes(queue, run_ids)
@@ -62,7 +64,7 @@ async def _until_drained(factory: async_sessionmaker[AsyncSession], drainer: Dra
             await drainer.stepped.wait()
 
 
-async def test_a_commit_wakes_the_loop(
+async def test_a_saves_marker_is_found_by_the_check(
     client: AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     database_url: str,

@@ -507,6 +507,20 @@ async def forget_expired_records(
     return forgotten
 
 
+# Saves send no notification (a NOTIFY per save was a large share of the database's work for
+# it and serialised the commits: docs/benchmarks.md): the drain looks for what they write
+# instead, with index scans (the markers' primary key, the log's partial index of unnumbered).
+_WORK_WAITING = text(
+    "SELECT EXISTS (SELECT FROM recompute_markers)"
+    " OR EXISTS (SELECT FROM change_log WHERE position IS NULL)"
+)
+
+
+async def work_waiting(session: AsyncSession) -> bool:
+    """Whether a region waits for its recompute or a change for its number."""
+    return bool(await session.scalar(_WORK_WAITING))
+
+
 # --- the change log ----------------------------------------------------------------------------
 # The horizon: the oldest transaction that was running when this statement's snapshot was
 # taken (`pg_snapshot_xip`), leaving out those still running in another database of the

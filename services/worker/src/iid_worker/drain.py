@@ -1,7 +1,10 @@
 """Follow the outbox: drain dirty regions in rounds, then re-rank the clusters they moved.
 
-The worker listens on `iid_work` (sent by the outbox triggers when a change commits) and also
-polls every `drain_poll_seconds`, so a missed notification costs a poll, never a change; steps
+The worker learns of dirty regions and new changes (rows the saves write) by looking for them
+every `drain_check_seconds` with one cheap query; other work (queued runs, ranking and
+uncertainty markers, exports: rare writes) also wakes it by `iid_work`, sent by their tables'
+triggers when the writing transaction commits. A full step runs at least every
+`drain_poll_seconds` anyway, so a missed notification costs a poll, never a change. Steps
 start at least `drain_gather_seconds` apart, so a busy stream is drained in batches. A
 round claims up to `REGIONS_PER_ROUND` of the longest-waiting regions that no other worker
 holds and stores them through the same code as the full recompute (`recompute_round`); after
@@ -154,11 +157,13 @@ class Drainer:
         dispatch_runs: Callable[[list[Any]], Awaitable[None]],
         hand_offs: Sequence[Callable[[SessionFactory], Awaitable[None]]] = (),
         gather_seconds: float = 0.0,
+        check_seconds: float = 0.2,
     ) -> None:
         self.factory = factory
         self.database_url = database_url
         self.poll_seconds = poll_seconds
         self.gather_seconds = gather_seconds
+        self.check_seconds = check_seconds
         self.dispatch_runs = dispatch_runs
         self.hand_offs = tuple(hand_offs)
         self.total = DrainStats()
@@ -177,8 +182,18 @@ class Drainer:
 
     async def run(self) -> None:
         await follow(
-            self.database_url, [WORK_CHANNEL], self.poll_seconds, self.step, self.gather_seconds
+            self.database_url,
+            [WORK_CHANNEL],
+            self.poll_seconds,
+            self.step,
+            self.gather_seconds,
+            self._work_waiting,
+            self.check_seconds,
         )
+
+    async def _work_waiting(self) -> bool:
+        async with self.factory() as session:
+            return await data.work_waiting(session)
 
     async def step(self) -> DrainStats:
         """Drain what is claimable, dispatch queued runs and the other hand-offs, then number

@@ -1,8 +1,9 @@
 """The worker process: `python -m iid_worker` (what `make run` and the container start).
 
 Independent loops on one event loop:
-- the outbox drain (`iid_worker.drain`): committed changes reach it through PostgreSQL (NOTIFY,
-  and a poll as the safety net); it stores scorecards and rankings in rounds;
+- the outbox drain (`iid_worker.drain`): committed changes reach it through PostgreSQL (it
+  looks for dirty regions every 0.2 s, rarer work sends NOTIFY, and a poll is the safety net);
+  it stores scorecards and rankings in rounds;
 - the webhook loop (`iid_worker.webhooks`): events derived from the change log, delivered;
 - the job queue (arq on Redis): `full_recompute` (POST /v1/periods/{year}/recompute, the CLI,
   nightly; handed over by the drain), the last-resort sweep, the nightly full recompute and
@@ -168,6 +169,7 @@ async def serve(settings: Settings) -> None:
         dispatch_runs,
         hand_offs,
         settings.drain_gather_seconds,
+        settings.drain_check_seconds,
     )
     webhooks = webhook_loop(factory, settings)
     ctx: dict[str, Any] = {

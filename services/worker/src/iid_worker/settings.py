@@ -18,8 +18,11 @@ class Settings(CommonSettings, StorageSettings, WebhookSettings):
     redis_url: str = DEFAULT_REDIS_URL
     # Seconds between arq health-check records in Redis (arq's default is an hour).
     health_check_interval: int = 30
-    # The outbox drain wakes on NOTIFY; it also looks at the markers this often, so a lost
-    # notification (listener reconnecting) delays a change by at most this much.
+    # The outbox drain looks this often for dirty regions and unnumbered changes (one cheap
+    # query; saves send no notification), and wakes on NOTIFY for the rarer work.
+    drain_check_seconds: float = Field(default=0.2, gt=0, le=5)
+    # A full drain step runs at least this often, so a lost notification (listener
+    # reconnecting) delays the work it announced by at most this much.
     drain_poll_seconds: float = Field(default=1.0, gt=0)
     # Drain steps start at least this far apart: under a rush each step gathers the changes of
     # this long and re-ranks a cluster once for all of them (a quiet change waits for nothing).

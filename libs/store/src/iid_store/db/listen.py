@@ -82,11 +82,14 @@ async def follow(
     poll_seconds: float,
     step: Callable[[], Awaitable[object]],
     gather_seconds: float = 0.0,
+    waiting: Callable[[], Awaitable[bool]] | None = None,
+    check_seconds: float = 0.2,
 ) -> None:
     """Run `step` when one of `channels` is notified, when the listening connection comes up or
-    goes down (something may have been missed), and at least every `poll_seconds`; until
-    cancelled. `step` must be correct without any notification: they only make it sooner.
-    Steps start at least `gather_seconds` apart: the first notification after a quiet spell
+    goes down (something may have been missed), when `waiting` (asked every `check_seconds`)
+    says work is waiting that its writers do not notify, and at least every `poll_seconds`;
+    until cancelled. `step` must be correct without any notification: they only make it
+    sooner. Steps start at least `gather_seconds` apart: the first wake-up after a quiet spell
     is served at once, a busy stream in batches of what arrived meanwhile."""
     wake = asyncio.Event()
     listener = Listener(
@@ -95,8 +98,7 @@ async def follow(
     listening = asyncio.create_task(listener.run(), name=f"listen-{'-'.join(channels)}")
     try:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), poll_seconds)
+            await _woken(wake, poll_seconds, waiting, check_seconds)
             wake.clear()
             started = asyncio.get_running_loop().time()
             await step()
@@ -105,6 +107,31 @@ async def follow(
         listening.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await listening
+
+
+async def _woken(
+    wake: asyncio.Event,
+    poll_seconds: float,
+    waiting: Callable[[], Awaitable[bool]] | None,
+    check_seconds: float,
+) -> None:
+    """Until a notification, work `waiting`, or `poll_seconds` from now."""
+    loop = asyncio.get_running_loop()
+    poll_at = loop.time() + poll_seconds
+    while (left := poll_at - loop.time()) > 0:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), min(left, check_seconds) if waiting else left)
+            return
+        if waiting is not None and await _asked(waiting):
+            return
+
+
+async def _asked(waiting: Callable[[], Awaitable[bool]]) -> bool:
+    try:
+        return await waiting()
+    except Exception as exc:  # the database is down: the listener's reconnection wakes us
+        logger.debug("checking for waiting work failed: %s", exc)
+        return False
 
 
 async def _pause_until(moment: float) -> None:

@@ -116,7 +116,7 @@ def test_scorecard_json_round_trip(case: tuple[Edition, RegionInput]) -> None:
     assert json.loads(json.dumps(data)) == data
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(edition_and_region())
 def test_plan_gains_equal_rescoring(case: tuple[Edition, RegionInput]) -> None:
     edition, region = case

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scoring_helpers import E26
 from test_properties import EDITIONS, regions
@@ -214,7 +214,6 @@ def _claim(region: RegionInput, where: tuple[str | None, str]) -> int:
     return level
 
 
-@settings(deadline=None)
 @given(decided(), st.data())
 def test_accept_never_lowers_and_lower_never_raises_the_index(
     case: tuple[Edition, RegionInput, Decisions], data: st.DataObject
@@ -233,7 +232,6 @@ def test_accept_never_lowers_and_lower_never_raises_the_index(
         assert before <= _index(edition, region, lowered) <= accepted
 
 
-@settings(deadline=None)
 @given(decided(), st.data())
 def test_a_rejected_innovation_adds_nothing_and_stays_in_n(
     case: tuple[Edition, RegionInput, Decisions], data: st.DataObject
@@ -253,7 +251,6 @@ def test_a_rejected_innovation_adds_nothing_and_stays_in_n(
     assert after.index <= before.index
 
 
-@settings(deadline=None)
 @given(decided(), st.data())
 def test_deciding_never_increases_the_undecided_count(
     case: tuple[Edition, RegionInput, Decisions], data: st.DataObject
@@ -275,7 +272,6 @@ def test_deciding_never_increases_the_undecided_count(
     assert verified_input(region, changed).undecided_answers <= before
 
 
-@settings(deadline=None)
 @given(decided())
 def test_the_verified_basis_is_the_rule_answer_by_answer_and_never_above_the_claims(
     case: tuple[Edition, RegionInput, Decisions],

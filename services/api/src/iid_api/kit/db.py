@@ -42,11 +42,12 @@ def _without_transaction(engine: AsyncEngine) -> AsyncEngine:
 async def execute_alone(
     session: AsyncSession, statement: TextClause, parameters: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
-    """The rows (column -> value) of a write that is one statement and all or nothing by
-    itself (one answer, one innovation), committed by PostgreSQL on its own, or nothing of it;
-    inside the session's transaction instead when that has begun (a retry after reading why a
-    save failed) or when the session is bound to one connection (a test's transaction).
-    `statement` is SQL text whose parameters need no conversion (no typed bind parameters)."""
+    """The rows (column -> value) of one statement that is all or nothing by itself (a save
+    of one answer or one innovation, committed by PostgreSQL on its own or not at all; a read
+    of one stored snapshot); inside the session's transaction instead when that has begun (a
+    retry after reading why a save failed, an export's cursor) or when the session is bound
+    to one connection (a test's transaction). `statement` is SQL text whose parameters need
+    no conversion (no typed bind parameters)."""
     # BEGIN and COMMIT are two more round trips than the save itself (a third of its time),
     # and the ORM session's transaction bookkeeping about 100 us of CPU: one statement needs
     # neither, so it runs on a pooled connection of its own

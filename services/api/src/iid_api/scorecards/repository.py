@@ -4,10 +4,11 @@ recompute is pending, and an agency's entries."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, String, select
+from sqlalchemy import ColumnElement, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iid_store.db.models import InnovationEntry, RecomputeMarker, Scorecard
+from iid_api.kit.db import execute_alone
+from iid_store.db.models import InnovationEntry
 
 
 @dataclass(frozen=True)
@@ -20,31 +21,28 @@ class StoredSnapshot:
     stale: bool
 
 
+# One statement, run alone (kit/db.execute_alone): the mobile app polls this read
+_STORED = text(
+    """
+SELECT CAST(c.payload AS text) AS payload, c.undecided_answers, c.computed_at, c.generation,
+       c.inputs_hash, m.generation IS NOT NULL AS stale
+FROM scorecards c
+LEFT JOIN recompute_markers m ON m.period_year = c.period_year AND m.region_code = c.region_code
+WHERE c.period_year = :year AND c.region_code = :region AND c.basis = :basis
+"""
+)
+
+
 async def stored(
     session: AsyncSession, year: int, region_code: str, basis: str
 ) -> StoredSnapshot | None:
-    card, marker = Scorecard, RecomputeMarker
-    row = (
-        await session.execute(
-            select(
-                card.payload.cast(String),
-                card.undecided_answers,
-                card.computed_at,
-                card.generation,
-                card.inputs_hash,
-                marker.generation.is_not(None),
-            )
-            .outerjoin(
-                marker,
-                (marker.period_year == card.period_year) & (marker.region_code == card.region_code),
-            )
-            .where(card.period_year == year, card.region_code == region_code, card.basis == basis)
-        )
-    ).one_or_none()
-    if row is None:
+    rows = await execute_alone(
+        session, _STORED, {"year": year, "region": region_code, "basis": basis}
+    )
+    if not rows:
         return None
-    payload, undecided, computed_at, generation, inputs_hash, stale = row
-    return StoredSnapshot(payload.encode(), undecided, computed_at, generation, inputs_hash, stale)
+    row = rows[0]
+    return StoredSnapshot(**{**row, "payload": row["payload"].encode()})
 
 
 async def entry_ids(

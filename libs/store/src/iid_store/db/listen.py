@@ -115,15 +115,18 @@ async def _woken(
     waiting: Callable[[], Awaitable[bool]] | None,
     check_seconds: float,
 ) -> None:
-    """Until a notification, work `waiting`, or `poll_seconds` from now."""
+    """Until a notification, work `waiting`, or `poll_seconds` from now. Work is looked for
+    at once: after a busy step's gathering pause there usually is some."""
     loop = asyncio.get_running_loop()
     poll_at = loop.time() + poll_seconds
-    while (left := poll_at - loop.time()) > 0:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), min(left, check_seconds) if waiting else left)
-            return
+    while not wake.is_set():
         if waiting is not None and await _asked(waiting):
             return
+        left = poll_at - loop.time()
+        if left <= 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), min(left, check_seconds) if waiting else left)
 
 
 async def _asked(waiting: Callable[[], Awaitable[bool]]) -> bool:

@@ -216,8 +216,7 @@ async def _saved(
     # (the service then rolls the others back), so they run in the session's transaction
     if len(save.given) == 1:
         return [Saved(**row) for row in await execute_alone(session, statement, parameters)]
-    rows = (await session.execute(statement, parameters)).all()
-    return [Saved(*tuple(row)) for row in rows]
+    return [Saved(**row._mapping) for row in await session.execute(statement, parameters)]
 
 
 async def answers(

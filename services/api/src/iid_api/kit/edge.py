@@ -36,7 +36,8 @@ REFUSED_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 SMALL_BODY_BYTES = 64 * 1024
 _REFUSED_NAMES = {"\x00": "a NUL character (U+0000)"}
 
-_whole_number_parameters: dict[int, frozenset[str]] = {}
+# by id(route), holding the route: an id is unique only among objects alive together
+_whole_number_parameters: dict[int, tuple[APIRoute, frozenset[str]]] = {}
 
 
 def refused_character(text: str) -> str | None:
@@ -89,15 +90,16 @@ def dependants(dependant: Dependant) -> Iterator[Dependant]:
 
 def _whole_numbers(route: APIRoute) -> frozenset[str]:
     """The route's path and query parameters (its dependencies' too) declared as integers."""
-    names = _whole_number_parameters.get(id(route))
-    if names is None:
-        names = frozenset(
-            param.alias
-            for dependant in dependants(route.dependant)
-            for param in (*dependant.path_params, *dependant.query_params)
-            if param.field_info.annotation in (int, int | None)
-        )
-        _whole_number_parameters[id(route)] = names
+    known = _whole_number_parameters.get(id(route))
+    if known is not None:
+        return known[1]
+    names = frozenset(
+        param.alias
+        for dependant in dependants(route.dependant)
+        for param in (*dependant.path_params, *dependant.query_params)
+        if param.field_info.annotation in (int, int | None)
+    )
+    _whole_number_parameters[id(route)] = (route, names)
     return names
 
 

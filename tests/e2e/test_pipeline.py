@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -142,6 +143,13 @@ async def test_redis_outage_loses_nothing(
             await _put(api, url, {"level": level})  # writes keep working without Redis
     await converged(stack, factory, year, "kota")
     stack.redis.start()
+    await _full_recompute(stack, api, year)
+    assert stack.restart_dead_workers() == 0, "no worker died of the outage"
+    await converged(stack, factory, year, "kota")
+
+
+async def _full_recompute(stack: Stack, api: httpx.AsyncClient, year: int) -> None:
+    """Request a full recompute of `year` and wait until the worker has done it."""
     requested = await api.post(f"/v1/periods/{year}/recompute")
     assert requested.status_code == 202, requested.text
     run = f"/v1/periods/{year}/recompute/{requested.json()['id']}"
@@ -149,8 +157,20 @@ async def test_redis_outage_loses_nothing(
     while (status := (await api.get(run)).json()["status"]) != "done":
         assert status != "failed" and time.monotonic() < deadline, stack.log_tail()
         await asyncio.sleep(0.2)
-    assert stack.restart_dead_workers() == 0, "no worker died of the outage"
-    await converged(stack, factory, year, "kota")
+
+
+async def test_the_worker_and_its_recompute_processes_yield_the_cpu_to_the_api(
+    stack: Stack, api: httpx.AsyncClient, year: int
+) -> None:
+    """IID_WORKER_NICE (10 unless set): where they share CPUs, a request runs before a
+    recompute."""
+    await _full_recompute(stack, api, year)  # the worker starts its recompute processes
+    workers = [psutil.Process(w.pid) for w in stack.workers if w.poll() is None]
+    recomputers = [child for worker in workers for child in worker.children(recursive=True)]
+    assert workers and recomputers
+    assert {process.nice() for process in workers + recomputers} == {10}
+    apis = [psutil.Process(api.pid) for api in stack.apis.values()]
+    assert {process.nice() for process in apis} == {psutil.Process().nice()}
 
 
 async def _worker_blocked_on(factory: async_sessionmaker[AsyncSession], table: str) -> int:

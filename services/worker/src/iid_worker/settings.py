@@ -42,6 +42,10 @@ class Settings(CommonSettings, StorageSettings, WebhookSettings):
     # Processes a full recompute spreads its regions over; None: one per CPU core; 1: in the
     # worker's own process.
     recompute_processes: int | None = Field(default=None, ge=1)
+    # The worker's CPU priority below the API's, as a Unix niceness (0-19; 0: the same), for
+    # it and its recompute processes: where they share CPUs, a request runs before a
+    # recompute. The worker still gets all idle CPU, and a tenth or so of busy CPU at 10.
+    worker_nice: int = Field(default=10, ge=0, le=19)
     # Prometheus metrics at http://HOST:PORT/metrics and the worker's liveness at /healthz
     # (the orchestrator's probe); unset: not served (two workers on one machine need two).
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)

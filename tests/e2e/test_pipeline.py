@@ -168,9 +168,10 @@ async def test_the_worker_and_its_recompute_processes_yield_the_cpu_to_the_api(
     workers = [psutil.Process(w.pid) for w in stack.workers if w.poll() is None]
     recomputers = [child for worker in workers for child in worker.children(recursive=True)]
     assert workers and recomputers
-    assert {process.nice() for process in workers + recomputers} == {10}
+    ours = psutil.Process().nice()  # what the stack's processes were started at
+    assert {process.nice() for process in workers + recomputers} == {max(10, ours)}
     apis = [psutil.Process(api.pid) for api in stack.apis.values()]
-    assert {process.nice() for process in apis} == {psutil.Process().nice()}
+    assert {process.nice() for process in apis} == {ours}
 
 
 async def _worker_blocked_on(factory: async_sessionmaker[AsyncSession], table: str) -> int:

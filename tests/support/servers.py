@@ -2,6 +2,7 @@
 need servers of their own: each on a free port, in a temporary folder, stopped and started at
 will without disturbing the shared local servers."""
 
+import asyncio
 import contextlib
 import glob
 import os
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -169,6 +171,8 @@ def haproxy_binary() -> str | None:
 #   answer is the client's to retry, with its Idempotency-Key.
 # - keep idle connections to the API shorter than its keep-alive (IID_KEEP_ALIVE_SECONDS).
 # `X-Served-By` tells the test which process answered.
+CHECK_TIMEOUT_SECONDS = 5
+FAST_CHECK_INTERVAL_SECONDS = 0.25
 HAPROXY_CONFIG = """\
 global
     maxconn 1000
@@ -177,7 +181,7 @@ global
 defaults
     mode http
     timeout connect 1s
-    timeout check 5s
+    timeout check {check_timeout}s
     timeout client 60s
     timeout server 60s
     timeout http-keep-alive 30s
@@ -192,7 +196,7 @@ frontend api
 backend api
     balance roundrobin
     option httpchk GET /readyz
-    default-server check inter 500ms fastinter 250ms fall 2 rise 1
+    default-server check inter 500ms fastinter {fast_interval_ms}ms fall 2 rise 1
     http-request disable-l7-retry unless METH_GET or METH_HEAD or METH_PUT or METH_DELETE
     http-response set-header X-Served-By %[srv_name]
 {servers}
@@ -213,7 +217,13 @@ class PrivateHaproxy:
             f"    server api{number} 127.0.0.1:{port}" for number, port in enumerate(ports, start=1)
         )
         self.config.write_text(
-            HAPROXY_CONFIG.format(folder=self.folder, port=self.port, servers=servers)
+            HAPROXY_CONFIG.format(
+                folder=self.folder,
+                port=self.port,
+                servers=servers,
+                check_timeout=CHECK_TIMEOUT_SECONDS,
+                fast_interval_ms=int(FAST_CHECK_INTERVAL_SECONDS * 1000),
+            )
         )
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -239,6 +249,18 @@ class PrivateHaproxy:
         header, *rows = received.decode().strip().splitlines()
         names = header.removeprefix("# ").split(",")
         return [dict(zip(names, row.split(","), strict=False)) for row in rows]
+
+    async def server_status(self, server: str, settled: Callable[[str], bool]) -> str:
+        """The status of `server` (e.g. "UP", "UP 1/2": one check of two failed, "DOWN") once
+        `settled` accepts it. HAProxy announces no state change, so its runtime API is asked
+        once per fast check interval (a status cannot change faster) until the bound of two
+        failing checks, each allowed `timeout check`, and then once more."""
+        deadline = time.monotonic() + 2 * (CHECK_TIMEOUT_SECONDS + FAST_CHECK_INTERVAL_SECONDS)
+        while True:
+            status = next(row["status"] for row in self.stats() if row["svname"] == server)
+            if settled(status) or time.monotonic() > deadline:
+                return status
+            await asyncio.sleep(FAST_CHECK_INTERVAL_SECONDS)
 
     def destroy(self) -> None:
         if self.process is not None:

@@ -145,10 +145,15 @@ async def signed_in(
 
 async def until_waiting_on_a_lock(session: AsyncSession) -> None:
     """Until another backend waits for a lock this session's transaction holds (PostgreSQL
-    sends no event for that: its activity view is asked every 20 ms, for at most 10 s)."""
+    sends no event for that: its activity view is asked every 20 ms, for at most 10 s). The
+    view is a snapshot taken once per transaction, so each look clears it first."""
+    fresh_look = text("SELECT pg_stat_clear_snapshot()")
     waiting = text(
         "SELECT count(*) FROM pg_stat_activity WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))"
     )
     async with asyncio.timeout(10):
-        while not await session.scalar(waiting):
+        while True:
+            await session.execute(fresh_look)
+            if await session.scalar(waiting):
+                return
             await asyncio.sleep(0.02)

@@ -17,7 +17,7 @@ from iid_store.storage import LocalStorage, StorageSettings
 from iid_store.storage.references import lock_object
 from iid_worker.evidence_collection import collect_unreferenced_evidence
 from tests.api.evidence_support import answered_innovation, pdf, sid_evidence_url, upload
-from tests.api.support import create_period, ok
+from tests.api.support import create_period, ok, until_waiting_on_a_lock
 
 
 def _ctx(session_factory: async_sessionmaker[AsyncSession], root: Path) -> dict[str, Any]:
@@ -87,7 +87,7 @@ async def test_collection_waits_for_an_upload_committing_the_same_file(
             job = asyncio.create_task(
                 collect_unreferenced_evidence(_ctx(session_factory, storage_root))
             )
-            await asyncio.sleep(0.3)
+            await until_waiting_on_a_lock(upload_session)
             assert not job.done()  # blocked on the lock while the upload is in flight
             assert await storage.size(key) == len(content)
             await upload_session.rollback()  # the upload failed after publishing

@@ -105,6 +105,23 @@ def test_api_probes_resources_security_and_spread() -> None:
     ]
 
 
+def _millicores(quantity: str) -> int:
+    return int(quantity.removesuffix("m")) if quantity.endswith("m") else int(quantity) * 1000
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_worker_never_outweighs_the_api_for_cpu(overlay: str) -> None:
+    """Pods on one node share its CPUs by their requests (the worker's niceness does not cross
+    pods): the worker asks for no more than the API, as IID_WORKER_NICE does on one server."""
+    objects = _objects(overlay)
+    (api,) = _pod(objects, "Deployment", "iid-api")["containers"]
+    (worker,) = _pod(objects, "Deployment", "iid-worker")["containers"]
+    requested = [
+        _millicores(str(container["resources"]["requests"]["cpu"])) for container in (worker, api)
+    ]
+    assert requested[0] <= requested[1], requested
+
+
 def test_every_container_is_locked_down_and_configured_from_config_and_secrets() -> None:
     objects = _objects("overlays/production")
     (config_name,) = [name for kind, name in objects if kind == "ConfigMap"]

@@ -1,10 +1,13 @@
 """Reads served from what the worker stored and the API rendered once: ETags, 304, and the
 rendered copies dropped when the rankings change."""
 
+import gzip
+
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from iid_api.kit.rendered import GZIP_MINIMUM_BYTES
 from iid_worker.drain import drain
 from tests.api.support import (
     REGION,
@@ -62,6 +65,34 @@ async def test_rankings_and_summary_carry_etags_and_follow_the_worker(
     assert (moved["items"][0]["region_code"], moved["items"][0]["index"]) == (REGION, "1.20")
     assert moved["items"][0]["total_score"] == "3.00"
     assert ok(await client.get(summary_url))["ratings"]["kurang_inovatif"] == 1
+
+
+async def test_a_kept_ranking_page_is_compressed_once_as_small_as_gzip_makes_it(
+    client: AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """A page kept in the process cache goes out in the gzip form made when it was kept
+    (level 9); answers compressed per request use the cheap level 1 (kit/rendered.py)."""
+    await create_period(client)
+    await drain(session_factory)
+    url = f"/v1/periods/{YEAR}/rankings?cluster=kota&limit=50"
+    plain = await client.get(url, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and len(plain.content) > GZIP_MINIMUM_BYTES
+    for _ in range(2):  # the first may fill the cache (another test's page may be there)
+        async with client.stream("GET", url, headers={"Accept-Encoding": "gzip"}) as zipped:
+            raw = b"".join([chunk async for chunk in zipped.aiter_raw()])
+        assert zipped.headers["content-encoding"] == "gzip"
+        assert "Accept-Encoding" in zipped.headers["vary"]
+        assert zipped.headers["etag"] == plain.headers["etag"]
+        assert raw == gzip.compress(plain.content, compresslevel=9, mtime=0)
+    unchanged = await client.get(url, headers={"If-None-Match": plain.headers["etag"]})
+    assert unchanged.status_code == 304
+
+    preview = f"/v1/periods/{YEAR}/regions/{REGION}/scorecard/preview"
+    async with client.stream("GET", preview, headers={"Accept-Encoding": "gzip"}) as zipped:
+        raw = b"".join([chunk async for chunk in zipped.aiter_raw()])
+    assert zipped.headers["content-encoding"] == "gzip"
+    body = gzip.decompress(raw)
+    assert len(raw) > len(gzip.compress(body, compresslevel=9)), "level 1: larger than level 9"
 
 
 async def test_a_read_and_a_single_save_are_one_round_trip_a_bulk_save_adds_its_transaction(

@@ -26,6 +26,7 @@ from iid_api.kit.edge import check_edge
 from iid_api.kit.errors import install_error_handlers
 from iid_api.kit.idempotency import IdempotencyMiddleware
 from iid_api.kit.openapi import install_contract, operation_id
+from iid_api.kit.rendered import GZIP_LEVEL_PER_REQUEST, GZIP_MINIMUM_BYTES
 from iid_api.kit.replica import open_replica
 from iid_api.kit.request_id import RequestIdMiddleware
 from iid_api.metrics import MetricsMiddleware, instrument_pool
@@ -58,9 +59,6 @@ answers what the first did. Closed vocabularies (urusan, stages, roles ...) are 
 `GET /v1/vocabularies`. JSON of 2 KiB and more is gzip-compressed for clients that accept it.
 """
 
-
-# a JSON answer smaller than this is sent as it is (compressing it saves less than it costs)
-GZIP_MINIMUM_BYTES = 2048
 NOT_COMPRESSED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf", "image/*")
 
 
@@ -107,7 +105,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # outside the idempotency records (a replay is compressed like the first answer); stored
     # files keep their bytes (and their Range requests), spreadsheets are compressed too
     app.add_middleware(
-        GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, exclude_content_types=NOT_COMPRESSED
+        GZipMiddleware,
+        minimum_size=GZIP_MINIMUM_BYTES,
+        compresslevel=GZIP_LEVEL_PER_REQUEST,
+        exclude_content_types=NOT_COMPRESSED,
     )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)  # the outermost: every log line has the id

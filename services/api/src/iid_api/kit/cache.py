@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # the cached values' types, from modules that use this one
 
     from iid_api.catalog.service import EntryHome, PeriodInfo, RegionInfo
     from iid_api.kit.principal import KeyHolder, Principal
+    from iid_api.kit.rendered import Rendered
     from iid_scoring import Edition
 
 CACHE_CHANNEL = "iid_cache"
@@ -118,8 +119,8 @@ class Caches:
         self.entries: TableCache[uuid.UUID, EntryHome] = cache(set(), 3600, 200_000)
         # rendered answers: ranking pages until the rankings change; summaries also count
         # innovations, which change without a re-ranking: at most 5 s old
-        self.rankings: TableCache[tuple[object, ...], bytes] = cache({"rankings"}, 300, 5_000)
-        self.summaries: TableCache[tuple[object, ...], bytes] = cache({"rankings"}, 5, 100)
+        self.rankings: TableCache[tuple[object, ...], Rendered] = cache({"rankings"}, 300, 5_000)
+        self.summaries: TableCache[tuple[object, ...], Rendered] = cache({"rankings"}, 5, 100)
         self._all = (
             self.principals,
             self.periods,

@@ -9,7 +9,7 @@ from iid_api.catalog import service as catalog
 from iid_api.kit.cache import caches_of
 from iid_api.kit.figures import half_up, mean_half_up
 from iid_api.kit.pagination import PageParams
-from iid_api.kit.rendered import render
+from iid_api.kit.rendered import Rendered, render
 from iid_api.kit.tenancy import Scope
 from iid_api.rankings import repository
 from iid_store.scoring_inputs import Basis
@@ -38,22 +38,22 @@ async def ranking(
     basis: Basis | None,
     province: str | None,
     params: PageParams,
-) -> bytes:
+) -> Rendered:
     """A page of the ranking as JSON (the shape of Page[RankingRow])."""
     chosen = await national_basis(session, scope, year, basis)
 
-    async def render_page() -> bytes:
+    async def render_page() -> Rendered:
         rows, total = await repository.ranking_page(
             session, year, cluster, chosen.value, province, params
         )
         items = [_ranking_row(row) for row in rows]
         page = {"items": items, "total": total, "page": params.page, "limit": params.limit}
-        return render(page)
+        return Rendered.of(render(page))
 
     key = (year, cluster, chosen.value, province, params.page, params.limit)
-    body = await caches_of(session).rankings.get_or_load(key, render_page)
-    assert body is not None
-    return body
+    page = await caches_of(session).rankings.get_or_load(key, render_page)
+    assert page is not None
+    return page
 
 
 def _ranking_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -64,29 +64,32 @@ def _ranking_row(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def summary(session: AsyncSession, scope: Scope, year: int, basis: Basis | None) -> bytes:
+async def summary(session: AsyncSession, scope: Scope, year: int, basis: Basis | None) -> Rendered:
     """The national summary as JSON (the shape of Summary)."""
     chosen = await national_basis(session, scope, year, basis)
 
-    async def render_summary() -> bytes:
+    async def render_summary() -> Rendered:
         count, index_sum = await repository.index_sum(session, year, chosen.value)
         # the verified picture (the public one) is of sent innovations only
         stages, sent = await repository.innovations(
             session, year, sent_only=chosen is Basis.VERIFIED
         )
         mean = mean_half_up(index_sum, count)
-        return render(
-            {
-                "period": year,
-                "basis": chosen.value,
-                "regions_scored": count,
-                "mean_index": None if mean is None else str(mean),
-                "ratings": await repository.ratings(session, year, chosen.value),
-                "innovations_by_stage": stages,
-                "innovations_sent": sent,
-            }
+        ratings = await repository.ratings(session, year, chosen.value)
+        return Rendered.of(
+            render(
+                {
+                    "period": year,
+                    "basis": chosen.value,
+                    "regions_scored": count,
+                    "mean_index": None if mean is None else str(mean),
+                    "ratings": ratings,
+                    "innovations_by_stage": stages,
+                    "innovations_sent": sent,
+                }
+            )
         )
 
-    body = await caches_of(session).summaries.get_or_load((year, chosen.value), render_summary)
-    assert body is not None
-    return body
+    found = await caches_of(session).summaries.get_or_load((year, chosen.value), render_summary)
+    assert found is not None
+    return found

@@ -14,9 +14,9 @@ from iid_api.kit.etag import matches
 
 # JSON smaller than this is sent as it is (compressing it saves less than it costs)
 GZIP_MINIMUM_BYTES = 2048
-# An answer compressed for each request (the middleware) spends little CPU on it: level 1
-# costs a quarter of level 9 for a scorecard's 15 kB and sends 2.3 kB instead of 1.8 kB.
-# An answer kept in a process cache is compressed once, as small as gzip makes it.
+# Compressed for each request (the middleware): the cheapest level, about a quarter of level
+# 9's CPU for a third more bytes (docs/benchmarks.md); the rush reads are CPU-bound, not
+# bandwidth-bound. Kept in a process cache: compressed once, as small as gzip makes it.
 GZIP_LEVEL_PER_REQUEST = 1
 GZIP_LEVEL_ONCE = 9
 

@@ -155,7 +155,7 @@ async def test_a_burst_through_the_balancer_loses_no_acknowledged_save(
     served = Counter(outcome.served_by for outcome in outcomes.values() if outcome.acknowledged)
     assert served.keys() == {"api1", "api2"}, served  # both processes took saves
     # the balancer takes the victim out after its second failed check, maybe after the burst
-    victim_status = await stack.balancer.server_status("api1", lambda s: s.startswith("DOWN"))
+    victim_status = await stack.balancer.server_status("api1", awaited="DOWN")
     assert victim_status.startswith("DOWN"), victim_status
     servers = {row["svname"]: row for row in stack.balancer.stats() if row["pxname"] == "api"}
     assert servers["api2"]["status"] == "UP"

@@ -11,7 +11,6 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 
@@ -250,15 +249,15 @@ class PrivateHaproxy:
         names = header.removeprefix("# ").split(",")
         return [dict(zip(names, row.split(","), strict=False)) for row in rows]
 
-    async def server_status(self, server: str, settled: Callable[[str], bool]) -> str:
+    async def server_status(self, server: str, awaited: str) -> str:
         """The status of `server` (e.g. "UP", "UP 1/2": one check of two failed, "DOWN") once
-        `settled` accepts it. HAProxy announces no state change, so its runtime API is asked
-        once per fast check interval (a status cannot change faster) until the bound of two
-        failing checks, each allowed `timeout check`, and then once more."""
+        it starts with `awaited`. HAProxy announces no state change, so its runtime API is
+        asked once per fast check interval (a status cannot change faster) until the bound of
+        two failing checks, each allowed `timeout check`, and then once more."""
         deadline = time.monotonic() + 2 * (CHECK_TIMEOUT_SECONDS + FAST_CHECK_INTERVAL_SECONDS)
         while True:
             status = next(row["status"] for row in self.stats() if row["svname"] == server)
-            if settled(status) or time.monotonic() > deadline:
+            if status.startswith(awaited) or time.monotonic() > deadline:
                 return status
             await asyncio.sleep(FAST_CHECK_INTERVAL_SECONDS)
 

@@ -5,6 +5,7 @@ import gzip
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -48,17 +49,20 @@ def body_etag(body: bytes) -> str:
 
 @dataclass(frozen=True)
 class Rendered:
-    """An answer kept to be served many times, with its ETag and its gzip form made once."""
+    """An answer kept to be served many times: its ETag made once, and its gzip form made
+    once, when a client first asks for it."""
 
     body: bytes
     etag: str
-    gzipped: bytes | None  # None: too small to be worth compressing
+    compress_once: bool  # False: too small, or not kept (the middleware compresses per request)
 
     @classmethod
     def of(cls, body: bytes) -> "Rendered":
-        small = len(body) < GZIP_MINIMUM_BYTES
-        gzipped = None if small else gzip.compress(body, GZIP_LEVEL_ONCE, mtime=0)
-        return cls(body, body_etag(body), gzipped)
+        return cls(body, body_etag(body), compress_once=len(body) >= GZIP_MINIMUM_BYTES)
+
+    @cached_property
+    def gzipped(self) -> bytes:
+        return gzip.compress(self.body, GZIP_LEVEL_ONCE, mtime=0)
 
 
 def json_response(request: Request, answer: bytes | Rendered) -> Response:
@@ -66,11 +70,11 @@ def json_response(request: Request, answer: bytes | Rendered) -> Response:
     `Rendered` answer goes out in its gzip form to a client that accepts gzip (the GZip
     middleware leaves an encoded answer alone; it compresses the others)."""
     if isinstance(answer, bytes):
-        answer = Rendered(answer, body_etag(answer), gzipped=None)
+        answer = Rendered(answer, body_etag(answer), compress_once=False)
     if matches(request.headers.get("if-none-match"), answer.etag):
         return Response(status_code=304, headers={"ETag": answer.etag})
     headers, body = {"ETag": answer.etag}, answer.body
-    if answer.gzipped is not None:
+    if answer.compress_once:
         headers["Vary"] = "Accept-Encoding"
         if "gzip" in request.headers.get("accept-encoding", ""):
             headers["Content-Encoding"] = "gzip"

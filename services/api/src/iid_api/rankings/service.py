@@ -51,9 +51,9 @@ async def ranking(
         return Rendered.of(render(page))
 
     key = (year, cluster, chosen.value, province, params.page, params.limit)
-    page = await caches_of(session).rankings.get_or_load(key, render_page)
-    assert page is not None
-    return page
+    rendered = await caches_of(session).rankings.get_or_load(key, render_page)
+    assert rendered is not None
+    return rendered
 
 
 def _ranking_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -90,6 +90,6 @@ async def summary(session: AsyncSession, scope: Scope, year: int, basis: Basis |
             )
         )
 
-    found = await caches_of(session).summaries.get_or_load((year, chosen.value), render_summary)
-    assert found is not None
-    return found
+    rendered = await caches_of(session).summaries.get_or_load((year, chosen.value), render_summary)
+    assert rendered is not None
+    return rendered
